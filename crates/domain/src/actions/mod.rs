@@ -1,0 +1,113 @@
+//! The three actions as pure functions from a validated payload to Attio commands,
+//! and the executor that runs a plan against an [`AttioGateway`](crate::ports::AttioGateway).
+
+mod assert_record;
+mod execute;
+mod group_workspace;
+mod identify_user;
+mod text;
+
+pub use assert_record::AssertRecord;
+pub use execute::{execute_plan, ExecError, Executed};
+pub use group_workspace::GroupWorkspace;
+pub use identify_user::IdentifyUser;
+pub use text::{NonEmptyText, TextError};
+
+use chrono::{DateTime, Utc};
+
+use crate::{Assertion, AttioCommand, Plan, ReceivedAtError};
+
+/// The three actions of the destination.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum ActionKind {
+    #[serde(rename = "identifyUser")]
+    IdentifyUser,
+    #[serde(rename = "groupWorkspace")]
+    GroupWorkspace,
+    #[serde(rename = "assertRecord")]
+    AssertRecord,
+}
+
+impl ActionKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActionKind::IdentifyUser => "identifyUser",
+            ActionKind::GroupWorkspace => "groupWorkspace",
+            ActionKind::AssertRecord => "assertRecord",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "identifyUser" => Some(ActionKind::IdentifyUser),
+            "groupWorkspace" => Some(ActionKind::GroupWorkspace),
+            "assertRecord" => Some(ActionKind::AssertRecord),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for ActionKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A validated payload of any of the three actions.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ActionPayload<'a> {
+    IdentifyUser(IdentifyUser<'a>),
+    GroupWorkspace(GroupWorkspace<'a>),
+    AssertRecord(AssertRecord<'a>),
+}
+
+impl<'a> ActionPayload<'a> {
+    pub fn kind(&self) -> ActionKind {
+        match self {
+            ActionPayload::IdentifyUser(_) => ActionKind::IdentifyUser,
+            ActionPayload::GroupWorkspace(_) => ActionKind::GroupWorkspace,
+            ActionPayload::AssertRecord(_) => ActionKind::AssertRecord,
+        }
+    }
+
+    /// The commands of single mode (`perform`).
+    pub fn single_plan(self) -> Plan<'a> {
+        match self {
+            ActionPayload::IdentifyUser(p) => p.single_plan(),
+            ActionPayload::GroupWorkspace(p) => p.single_plan(),
+            ActionPayload::AssertRecord(p) => p.single_plan(),
+        }
+    }
+
+    /// This event's assertion in a batch (`performBatch`).
+    pub fn batch_assertion(self, now: DateTime<Utc>) -> Result<Assertion<'a>, ReceivedAtError> {
+        match self {
+            ActionPayload::IdentifyUser(p) => p.batch_assertion(now),
+            ActionPayload::GroupWorkspace(p) => p.batch_assertion(now),
+            ActionPayload::AssertRecord(p) => p.batch_assertion(now),
+        }
+    }
+
+    /// The record this event touches: action, object and matching value. Events with
+    /// the same key are delivered in order.
+    pub fn ordering_key(&self) -> String {
+        match self {
+            ActionPayload::IdentifyUser(p) => format!("identifyUser\u{1f}{}", p.user_id.as_str()),
+            ActionPayload::GroupWorkspace(p) => format!("groupWorkspace\u{1f}{}", p.workspace_id.as_str()),
+            ActionPayload::AssertRecord(p) => format!(
+                "assertRecord\u{1f}{}\u{1f}{}\u{1f}{}",
+                p.object,
+                p.matching_attribute,
+                p.attributes
+                    .get(p.matching_attribute.as_str())
+                    .map(|v| v.as_str())
+                    .unwrap_or("")
+            ),
+        }
+    }
+}
+
+/// One batch request from the assertions of its valid events, in order.
+pub fn batch_command(assertions: Vec<Assertion<'_>>) -> AttioCommand<'_> {
+    AttioCommand::BatchAssert(assertions)
+}

@@ -1,0 +1,122 @@
+//! A piece of JSON text that is known to hold exactly one valid JSON value.
+
+use std::borrow::Cow;
+use std::fmt;
+
+/// One JSON value kept as its text, borrowed from the input where possible, so values
+/// mapped from an event pass through to the Attio request without being re-built.
+#[derive(Clone, PartialEq, Eq)]
+pub struct JsonText<'a>(Cow<'a, str>);
+
+#[derive(Debug, thiserror::Error)]
+#[error("not a single JSON value: {0}")]
+pub struct InvalidJson(String);
+
+impl<'a> JsonText<'a> {
+    /// Checks that `s` is exactly one JSON value.
+    pub fn parse(s: impl Into<Cow<'a, str>>) -> Result<Self, InvalidJson> {
+        let s = s.into();
+        serde_json::from_str::<serde::de::IgnoredAny>(&s).map_err(|e| InvalidJson(e.to_string()))?;
+        Ok(Self(s))
+    }
+
+    /// Wraps text produced by a JSON serializer. The caller guarantees that `s` is one
+    /// valid JSON value (checked in debug builds).
+    pub fn trusted(s: impl Into<Cow<'a, str>>) -> Self {
+        let s = s.into();
+        debug_assert!(
+            serde_json::from_str::<serde::de::IgnoredAny>(&s).is_ok(),
+            "JsonText::trusted given invalid JSON: {s}"
+        );
+        Self(s)
+    }
+
+    /// The JSON string literal for `s`.
+    pub fn string(s: &str) -> JsonText<'static> {
+        let mut out = String::with_capacity(s.len() + 2);
+        write_json_str(&mut out, s);
+        JsonText(Cow::Owned(out))
+    }
+
+    pub const NULL: JsonText<'static> = JsonText(Cow::Borrowed("null"));
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_null(&self) -> bool {
+        &*self.0 == "null"
+    }
+
+    /// Parses the text into a `serde_json::Value` (for inspection, not the hot path).
+    pub fn to_value(&self) -> serde_json::Value {
+        serde_json::from_str(&self.0).unwrap_or(serde_json::Value::Null)
+    }
+
+    pub fn into_owned(self) -> JsonText<'static> {
+        JsonText(Cow::Owned(self.0.into_owned()))
+    }
+}
+
+impl fmt::Debug for JsonText<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Display for JsonText<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Appends `s` as a JSON string literal, escaping exactly as `JSON.stringify` does.
+pub fn write_json_str(out: &mut String, s: &str) {
+    out.push('"');
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let esc: Option<&str> = match b {
+            b'"' => Some("\\\""),
+            b'\\' => Some("\\\\"),
+            b'\n' => Some("\\n"),
+            b'\r' => Some("\\r"),
+            b'\t' => Some("\\t"),
+            0x08 => Some("\\b"),
+            0x0c => Some("\\f"),
+            0..=0x1f => None,
+            _ => continue,
+        };
+        out.push_str(&s[start..i]);
+        match esc {
+            Some(e) => out.push_str(e),
+            None => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.push_str("\\u00");
+                out.push(HEX[(b >> 4) as usize] as char);
+                out.push(HEX[(b & 0xf) as usize] as char);
+            }
+        }
+        start = i + 1;
+    }
+    out.push_str(&s[start..]);
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn string_literal_escapes_like_json_stringify() {
+        let t = JsonText::string("a\"b\\c\nd\u{1}é");
+        assert_eq!(t.as_str(), r#""a\"b\\c\nd\u0001é""#);
+        assert_eq!(t.to_value(), serde_json::json!("a\"b\\c\nd\u{1}é"));
+    }
+
+    #[test]
+    fn parse_refuses_two_values() {
+        assert!(JsonText::parse("1 2").is_err());
+        assert!(JsonText::parse(" {\"a\": [1, null]} ").is_ok());
+    }
+}

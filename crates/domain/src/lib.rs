@@ -1,0 +1,19 @@
+//! The pure domain of segment-attio.
+//!
+//! Attio records and assertions, the 17 attribute value types, the three actions
+//! (`identifyUser`, `groupWorkspace`, `assertRecord`) as pure functions from a
+//! validated payload to the Attio commands they issue, and the ports (traits) the
+//! adapters implement. Nothing here performs I/O or depends on an async runtime.
+
+pub mod actions;
+pub mod error;
+pub mod json_text;
+pub mod ports;
+pub mod record;
+pub mod slug;
+pub mod value;
+
+pub use error::{GatewayError, Retryability, Retryable};
+pub use json_text::JsonText;
+pub use record::{AssertValue, Assertion, AttioCommand, AttributeMap, Plan, ReceivedAt, ReceivedAtError};
+pub use slug::{AttributeSlug, ObjectSlug, SlugError};

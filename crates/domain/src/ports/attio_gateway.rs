@@ -1,0 +1,83 @@
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::value::AttributeType;
+use crate::{Assertion, GatewayError, ObjectSlug};
+
+/// Attio's reply to a single-record assert.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AssertReply {
+    pub status: u16,
+    /// The parsed reply body (`{"data":{"id":{...},"values":{...}}}`), or `Null`.
+    pub body: serde_json::Value,
+}
+
+impl AssertReply {
+    /// `data.id.record_id`, when the reply carries it as a string.
+    pub fn record_id(&self) -> Option<&str> {
+        self.body.pointer("/data/id/record_id").and_then(|v| v.as_str())
+    }
+}
+
+/// An object as `GET /v2/objects` lists it. Every field may be absent.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttioObject {
+    #[serde(default)]
+    pub api_slug: Option<String>,
+    #[serde(default)]
+    pub singular_noun: Option<String>,
+    #[serde(default)]
+    pub plural_noun: Option<String>,
+}
+
+/// An attribute as `GET /v2/objects/{object}/attributes` lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttributeDefinition {
+    pub api_slug: String,
+    #[serde(default)]
+    pub title: String,
+    #[serde(rename = "type")]
+    pub attribute_type: AttributeType,
+    #[serde(default)]
+    pub is_unique: bool,
+    #[serde(default)]
+    pub is_multiselect: bool,
+    #[serde(default = "yes")]
+    pub is_writable: bool,
+    #[serde(default)]
+    pub is_required: bool,
+    #[serde(default)]
+    pub is_system_attribute: bool,
+    /// `config`, `relationship`, ... as Attio sent them.
+    #[serde(default)]
+    pub config: serde_json::Value,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Everything the actions ask of an Attio workspace.
+#[cfg_attr(any(test, feature = "testing"), mockall::automock)]
+#[async_trait]
+pub trait AttioGateway: Send + Sync {
+    /// `PUT /v2/objects/{object}/records/simple?...` with the assertion's values.
+    /// `previous_record_id` fills a `RecordIdOfPreviousReply` value.
+    async fn simple_assert<'a>(
+        &self,
+        assertion: &Assertion<'a>,
+        previous_record_id: Option<&'a str>,
+    ) -> Result<AssertReply, GatewayError>;
+
+    /// `PUT /v2/batch/records`; Attio answers 202 and applies it asynchronously.
+    async fn batch_assert<'a>(&self, assertions: &[Assertion<'a>]) -> Result<u16, GatewayError>;
+
+    /// `GET /v2/objects`.
+    async fn list_objects(&self) -> Result<Vec<AttioObject>, GatewayError>;
+
+    /// `GET /v2/objects/{object}/attributes`.
+    async fn list_attributes(&self, object: &ObjectSlug) -> Result<Vec<AttributeDefinition>, GatewayError>;
+
+    /// `GET /v1/token` (what the reference's "test authentication" calls).
+    async fn check_credentials(&self) -> Result<(), GatewayError>;
+}

@@ -1,0 +1,222 @@
+use std::fmt::Write as _;
+
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+
+use super::{AssertValue, Assertion};
+use crate::json_text::write_json_str;
+
+/// Attio's public API host; the service's base URL is configurable.
+pub const ATTIO_BASE_URL: &str = "https://api.attio.com";
+
+/// Characters left as they are in a path segment: RFC 3986 unreserved plus the
+/// sub-delimiters a slug may reasonably contain. Everything else, notably `/`, `?`,
+/// `#`, `%` and space, is percent-encoded (deviation D1).
+const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+/// A query value is encoded like `encodeURIComponent`: `&`, `=`, `#` cannot inject.
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Put,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Put => "PUT",
+        }
+    }
+}
+
+/// One write the actions ask of Attio.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AttioCommand<'a> {
+    /// `PUT /v2/objects/{object}/records/simple?matching_attribute=..&append_to_existing_values=true`
+    SimpleAssert(Assertion<'a>),
+    /// `PUT /v2/batch/records` with `{"assertions":[...]}`.
+    BatchAssert(Vec<Assertion<'a>>),
+}
+
+/// The ordered commands one action issues for one event (single mode) or one batch.
+/// A command runs only after the one before it succeeded.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Plan<'a> {
+    pub commands: Vec<AttioCommand<'a>>,
+}
+
+impl<'a> AttioCommand<'a> {
+    pub fn method(&self) -> Method {
+        Method::Put
+    }
+
+    /// Path and query, percent-encoded.
+    pub fn path_and_query(&self) -> String {
+        match self {
+            AttioCommand::SimpleAssert(a) => simple_assert_path(a),
+            AttioCommand::BatchAssert(_) => "/v2/batch/records".to_owned(),
+        }
+    }
+
+    /// The JSON body. `previous_record_id` fills [`AssertValue::RecordIdOfPreviousReply`];
+    /// with `None` a readable placeholder is written instead (dry runs).
+    pub fn write_body(&self, out: &mut String, previous_record_id: Option<&str>) {
+        match self {
+            AttioCommand::SimpleAssert(a) => {
+                out.push_str("{\"data\":{\"values\":");
+                write_values(out, &a.values, previous_record_id);
+                out.push_str("}}");
+            }
+            AttioCommand::BatchAssert(list) => {
+                out.push_str("{\"assertions\":[");
+                for (i, a) in list.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    write_batch_assertion(out, a, previous_record_id);
+                }
+                out.push_str("]}");
+            }
+        }
+    }
+
+    pub fn body(&self, previous_record_id: Option<&str>) -> String {
+        let mut s = String::with_capacity(256);
+        self.write_body(&mut s, previous_record_id);
+        s
+    }
+
+    /// Number of events this command carries (1 for a simple assert).
+    pub fn event_count(&self) -> usize {
+        match self {
+            AttioCommand::SimpleAssert(_) => 1,
+            AttioCommand::BatchAssert(list) => list.len(),
+        }
+    }
+}
+
+/// `/v2/objects/{object}/records/simple?matching_attribute=..&append_to_existing_values=true`
+pub fn simple_assert_path(a: &Assertion<'_>) -> String {
+    format!(
+        "/v2/objects/{}/records/simple?matching_attribute={}&append_to_existing_values=true",
+        utf8_percent_encode(a.object.as_str(), PATH_SEGMENT),
+        utf8_percent_encode(a.matching_attribute.as_str(), QUERY_VALUE),
+    )
+}
+
+/// The documented assert: `/v2/objects/{object}/records?matching_attribute=..`.
+pub fn documented_assert_path(a: &Assertion<'_>) -> String {
+    format!(
+        "/v2/objects/{}/records?matching_attribute={}",
+        utf8_percent_encode(a.object.as_str(), PATH_SEGMENT),
+        utf8_percent_encode(a.matching_attribute.as_str(), QUERY_VALUE),
+    )
+}
+
+/// Percent-encodes one path segment (object or attribute slug).
+pub fn encode_path_segment(s: &str) -> String {
+    utf8_percent_encode(s, PATH_SEGMENT).to_string()
+}
+
+const PLACEHOLDER: &str = "<record_id from the reply to the previous request>";
+
+fn write_values(out: &mut String, values: &[(std::borrow::Cow<'_, str>, AssertValue<'_>)], prev: Option<&str>) {
+    out.push('{');
+    for (i, (k, v)) in values.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write_json_str(out, k);
+        out.push(':');
+        match v {
+            AssertValue::Json(j) => out.push_str(j.as_str()),
+            AssertValue::Nested(n) => write_batch_assertion(out, n, prev),
+            AssertValue::RecordIdOfPreviousReply => write_json_str(out, prev.unwrap_or(PLACEHOLDER)),
+        }
+    }
+    out.push('}');
+}
+
+fn write_batch_assertion(out: &mut String, a: &Assertion<'_>, prev: Option<&str>) {
+    out.push_str("{\"object\":");
+    write_json_str(out, a.object.as_str());
+    out.push_str(",\"mode\":\"create-or-update\",\"matching_attribute\":");
+    write_json_str(out, a.matching_attribute.as_str());
+    out.push_str(",\"multiselect_values\":\"append\",\"values\":");
+    write_values(out, &a.values, prev);
+    if let Some(r) = &a.received_at {
+        out.push_str(",\"received_at\":");
+        write_json_str(out, r);
+    }
+    out.push('}');
+}
+
+impl std::fmt::Display for AttioCommand<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut s = String::new();
+        let _ = write!(s, "{} {}", self.method().as_str(), self.path_and_query());
+        f.write_str(&s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{AttributeSlug, JsonText, ObjectSlug};
+
+    #[test]
+    fn matching_attribute_cannot_inject_query_parameters() {
+        let a = Assertion::new(
+            ObjectSlug::parse("my obj").unwrap(),
+            AttributeSlug::parse("a&b=c#d").unwrap(),
+        );
+        assert_eq!(
+            AttioCommand::SimpleAssert(a).path_and_query(),
+            "/v2/objects/my%20obj/records/simple?matching_attribute=a%26b%3Dc%23d&append_to_existing_values=true"
+        );
+    }
+
+    #[test]
+    fn object_slash_is_encoded_in_the_path() {
+        let a = Assertion::new(ObjectSlug::parse("a/b?c").unwrap(), AttributeSlug::EMAIL_ADDRESSES);
+        assert!(simple_assert_path(&a).starts_with("/v2/objects/a%2Fb%3Fc/records/simple?"));
+    }
+
+    #[test]
+    fn simple_body_lists_values_in_order() {
+        let mut a = Assertion::new(ObjectSlug::PEOPLE, AttributeSlug::EMAIL_ADDRESSES);
+        a.set_json("email_addresses", JsonText::string("a@b.co"));
+        a.set_json("n", JsonText::trusted("null"));
+        let body = AttioCommand::SimpleAssert(a).body(None);
+        assert_eq!(body, r#"{"data":{"values":{"email_addresses":"a@b.co","n":null}}}"#);
+    }
+
+    #[test]
+    fn batch_body_nests_assertions_with_received_at() {
+        let mut inner = Assertion::new(ObjectSlug::PEOPLE, AttributeSlug::EMAIL_ADDRESSES);
+        inner.set_json("email_addresses", JsonText::string("a@b.co"));
+        inner.received_at = Some("R".into());
+        let mut outer = Assertion::new(ObjectSlug::USERS, AttributeSlug::USER_ID);
+        outer.set_json("user_id", JsonText::string("u1"));
+        outer.set("person", AssertValue::Nested(Box::new(inner)));
+        outer.received_at = Some("R".into());
+        let body = AttioCommand::BatchAssert(vec![outer]).body(None);
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(
+            v["assertions"][0]["values"]["person"]["values"]["email_addresses"],
+            "a@b.co"
+        );
+        assert_eq!(v["assertions"][0]["multiselect_values"], "append");
+        assert_eq!(v["assertions"][0]["received_at"], "R");
+    }
+
+    #[test]
+    fn record_id_placeholder_is_filled_from_previous_reply() {
+        let mut a = Assertion::new(ObjectSlug::WORKSPACES, AttributeSlug::WORKSPACE_ID);
+        a.set("company", AssertValue::RecordIdOfPreviousReply);
+        let cmd = AttioCommand::SimpleAssert(a);
+        assert_eq!(cmd.body(Some("rec-1")), r#"{"data":{"values":{"company":"rec-1"}}}"#);
+        assert!(cmd.body(None).contains("<record_id"));
+    }
+}

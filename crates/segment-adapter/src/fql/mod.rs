@@ -1,0 +1,1 @@
+//! FQL subscriptions as the reference evaluates them.

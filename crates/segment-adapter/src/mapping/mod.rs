@@ -1,0 +1,1 @@
+//! Mapping-kit: Segment's mapping directives (`@path`, `@if`, `@template`, ...).
