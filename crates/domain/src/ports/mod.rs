@@ -2,11 +2,18 @@
 
 mod attio_gateway;
 mod clock;
+mod event_spool;
 
 pub use attio_gateway::{AssertReply, AttioGateway, AttioObject, AttributeDefinition};
 pub use clock::{Clock, FixedClock, SystemClock};
+pub use event_spool::{
+    DeadLetter, DeadLetterSelection, DeadLetters, EventSpool, NewEvent, SpoolError, SpoolStats, SpooledEvent,
+    StoredDeadLetter,
+};
 
 #[cfg(any(test, feature = "testing"))]
 pub use attio_gateway::MockAttioGateway;
 #[cfg(any(test, feature = "testing"))]
 pub use clock::MockClock;
+#[cfg(any(test, feature = "testing"))]
+pub use event_spool::{MockDeadLetters, MockEventSpool};

@@ -1,0 +1,1 @@
+//! The durable spool: SQLite (WAL) behind the EventSpool and DeadLetters ports.

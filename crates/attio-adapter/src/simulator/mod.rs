@@ -1,0 +1,1 @@
+//! A faithful Attio simulator: a real HTTP server holding records in memory.

@@ -1,0 +1,110 @@
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// An event to store: the Segment event as JSON text (already stamped with
+/// `receivedAt` and `messageId` by the ingestion side).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEvent {
+    pub received_at: DateTime<Utc>,
+    pub payload: String,
+    /// Deliver to this subscription only (a replayed dead letter); `None` = all.
+    pub only_subscription: Option<String>,
+}
+
+/// An event waiting in the spool. `id` grows with acceptance order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpooledEvent {
+    pub id: i64,
+    pub received_at: DateTime<Utc>,
+    pub payload: String,
+    pub only_subscription: Option<String>,
+}
+
+/// Why an event could not be delivered to one subscription.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeadLetter {
+    /// The spool id the event had.
+    pub event_id: i64,
+    pub received_at: DateTime<Utc>,
+    pub payload: String,
+    /// The subscription it failed for.
+    pub subscription: String,
+    /// A sentence that names the field or the Attio answer.
+    pub reason: String,
+    pub attempts: u32,
+    /// Attio's last answer, if any (status and body).
+    pub last_error: Option<String>,
+    pub failed_at: DateTime<Utc>,
+}
+
+/// A stored dead letter with its id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredDeadLetter {
+    pub id: i64,
+    #[serde(flatten)]
+    pub letter: DeadLetter,
+}
+
+/// Depth and age of the spool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SpoolStats {
+    pub pending: u64,
+    pub oldest_received_at: Option<DateTime<Utc>>,
+    pub dead_letters: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SpoolError {
+    /// The spool holds its configured maximum; the caller should push back (429/503).
+    #[error("the spool is full ({pending} events waiting)")]
+    Full { pending: u64 },
+    #[error("spool storage failed: {0}")]
+    Storage(String),
+    #[error("the spool is closed")]
+    Closed,
+}
+
+/// Which dead letters an operation applies to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeadLetterSelection {
+    All,
+    Ids(Vec<i64>),
+    Subscription(String),
+}
+
+/// The durable queue between ingestion and delivery.
+#[cfg_attr(any(test, feature = "testing"), mockall::automock)]
+#[async_trait]
+pub trait EventSpool: Send + Sync {
+    /// Stores the events durably, in order, and returns their ids. When this returns
+    /// `Ok`, the events survive a crash of the process.
+    async fn append(&self, events: Vec<NewEvent>) -> Result<Vec<i64>, SpoolError>;
+
+    /// Up to `limit` events with an id greater than `after_id`, in id order.
+    async fn read_after(&self, after_id: i64, limit: usize) -> Result<Vec<SpooledEvent>, SpoolError>;
+
+    /// Removes delivered events.
+    async fn ack(&self, ids: Vec<i64>) -> Result<(), SpoolError>;
+
+    /// Stores the dead letters and removes their events from the spool, atomically.
+    /// `remove_events` lists the spool ids that are finished (an event with several
+    /// subscriptions may get a dead letter for one and be delivered for another).
+    async fn dead_letter(&self, letters: Vec<DeadLetter>, remove_events: Vec<i64>) -> Result<(), SpoolError>;
+
+    async fn stats(&self) -> Result<SpoolStats, SpoolError>;
+}
+
+/// The dead-letter store, for `segment-attio dead-letters list|show|replay|purge`.
+#[cfg_attr(any(test, feature = "testing"), mockall::automock)]
+#[async_trait]
+pub trait DeadLetters: Send + Sync {
+    /// Newest first.
+    async fn list(&self, limit: usize, offset: usize) -> Result<Vec<StoredDeadLetter>, SpoolError>;
+    async fn get(&self, id: i64) -> Result<Option<StoredDeadLetter>, SpoolError>;
+    /// Moves the selected letters back into the spool (each for its own subscription)
+    /// and returns how many were moved.
+    async fn replay(&self, selection: DeadLetterSelection) -> Result<u64, SpoolError>;
+    /// Deletes the selected letters and returns how many were deleted.
+    async fn purge(&self, selection: DeadLetterSelection) -> Result<u64, SpoolError>;
+}
