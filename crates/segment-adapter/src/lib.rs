@@ -5,3 +5,4 @@
 pub mod fql;
 pub mod json;
 pub mod mapping;
+pub mod pipeline;
