@@ -5,12 +5,14 @@ mod assert_record;
 mod execute;
 mod group_workspace;
 mod identify_user;
+mod object_choices;
 mod text;
 
 pub use assert_record::AssertRecord;
 pub use execute::{execute_plan, ExecError, Executed};
 pub use group_workspace::GroupWorkspace;
 pub use identify_user::IdentifyUser;
+pub use object_choices::{choice_error, object_choices, Choice, ChoiceError};
 pub use text::{NonEmptyText, TextError};
 
 use chrono::{DateTime, Utc};

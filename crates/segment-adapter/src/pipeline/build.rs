@@ -27,7 +27,11 @@ impl<'a> Fields<'a> {
         match self.take(key) {
             Some(Coerced::Str(s)) => Ok(Some(s)),
             None => Ok(None),
-            Some(_) => Err(PayloadError::WrongType { field: key, expected: "a string", got: "another type" }),
+            Some(_) => Err(PayloadError::WrongType {
+                field: key,
+                expected: "a string",
+                got: "another type",
+            }),
         }
     }
 
@@ -72,7 +76,9 @@ pub(super) fn build<'a>(
     let mut f = Fields { defs, values };
     Ok(match action {
         ActionKind::IdentifyUser => {
-            let email = f.text("email_address")?.ok_or(PayloadError::Missing { field: "email_address" })?;
+            let email = f
+                .text("email_address")?
+                .ok_or(PayloadError::Missing { field: "email_address" })?;
             let email_address = match EmailAddress::parse(email.clone()) {
                 Ok(e) => e,
                 Err(reason) => {
@@ -103,10 +109,16 @@ pub(super) fn build<'a>(
             let object = f.required_text("object")?;
             let matching = f.required_text("matching_attribute")?;
             ActionPayload::AssertRecord(AssertRecord {
-                object: ObjectSlug::parse(object.as_str())
-                    .map_err(|source| PayloadError::InvalidSlug { field: "object", source })?,
-                matching_attribute: AttributeSlug::parse(matching.as_str())
-                    .map_err(|source| PayloadError::InvalidSlug { field: "matching_attribute", source })?,
+                object: ObjectSlug::parse(object.as_str()).map_err(|source| PayloadError::InvalidSlug {
+                    field: "object",
+                    source,
+                })?,
+                matching_attribute: AttributeSlug::parse(matching.as_str()).map_err(|source| {
+                    PayloadError::InvalidSlug {
+                        field: "matching_attribute",
+                        source,
+                    }
+                })?,
                 attributes: f.attributes("attributes"),
                 received_at: f.received_at(),
             })

@@ -88,12 +88,18 @@ pub fn coerce<'a>(v: Val<'a>, field: &FieldDef) -> Result<Coerced<'a>, PayloadEr
                 if is_date_like(&s) {
                     Ok(Coerced::DateText(s))
                 } else {
-                    Err(PayloadError::NotDateLike { field: field.key, value: excerpt(&s) })
+                    Err(PayloadError::NotDateLike {
+                        field: field.key,
+                        value: excerpt(&s),
+                    })
                 }
             }
             Val::Bool(b) => {
                 // Coerced to the string "true"/"false", which is not date-like.
-                Err(PayloadError::NotDateLike { field: field.key, value: b.to_string() })
+                Err(PayloadError::NotDateLike {
+                    field: field.key,
+                    value: b.to_string(),
+                })
             }
             other => Err(wrong("a date string or a number", &other)),
         },
@@ -135,10 +141,26 @@ fn article(type_name: &'static str) -> &'static str {
 mod tests {
     use super::*;
 
-    const S: FieldDef = FieldDef { key: "user_id", ty: FieldType::String { email: false }, required: true };
-    const B: FieldDef = FieldDef { key: "enable_batching", ty: FieldType::Boolean, required: false };
-    const N: FieldDef = FieldDef { key: "batch_size", ty: FieldType::Number, required: false };
-    const O: FieldDef = FieldDef { key: "attributes", ty: FieldType::Object, required: false };
+    const S: FieldDef = FieldDef {
+        key: "user_id",
+        ty: FieldType::String { email: false },
+        required: true,
+    };
+    const B: FieldDef = FieldDef {
+        key: "enable_batching",
+        ty: FieldType::Boolean,
+        required: false,
+    };
+    const N: FieldDef = FieldDef {
+        key: "batch_size",
+        ty: FieldType::Number,
+        required: false,
+    };
+    const O: FieldDef = FieldDef {
+        key: "attributes",
+        ty: FieldType::Object,
+        required: false,
+    };
 
     fn v(s: &str) -> Val<'_> {
         Val::parse(s).unwrap()

@@ -7,7 +7,9 @@
 //! and `Month D YYYY`-style dates with an optional time. Anything without a recognisable
 //! date is refused.
 
-const MONTHS: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+const MONTHS: [&str; 12] = [
+    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+];
 const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
 /// Whether the reference's `date-like` format accepts `s`.
@@ -88,9 +90,15 @@ fn textual_date(s: &str) -> bool {
     let mut day = false;
     for w in &words {
         let w = w.trim_end_matches('.');
-        if MONTHS.iter().any(|m| w.starts_with(m) && w.len() <= 9 && w.chars().all(|c| c.is_ascii_alphabetic())) {
+        if MONTHS
+            .iter()
+            .any(|m| w.starts_with(m) && w.len() <= 9 && w.chars().all(|c| c.is_ascii_alphabetic()))
+        {
             month = true;
-        } else if WEEKDAYS.iter().any(|d| w.starts_with(d) && w.chars().all(|c| c.is_ascii_alphabetic())) {
+        } else if WEEKDAYS
+            .iter()
+            .any(|d| w.starts_with(d) && w.chars().all(|c| c.is_ascii_alphabetic()))
+        {
             continue;
         } else if w.len() == 4 && w.chars().all(|c| c.is_ascii_digit()) {
             year = true;
@@ -110,7 +118,9 @@ fn textual_date(s: &str) -> bool {
 fn is_time(w: &str) -> bool {
     let parts: Vec<&str> = w.split(':').collect();
     (2..=3).contains(&parts.len())
-        && parts.iter().all(|p| !p.is_empty() && p.len() <= 2 && p.chars().all(|c| c.is_ascii_digit()))
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.len() <= 2 && p.chars().all(|c| c.is_ascii_digit()))
 }
 
 fn is_zone_offset(w: &str) -> bool {
@@ -120,7 +130,11 @@ fn is_zone_offset(w: &str) -> bool {
 
 fn slash_date(w: &str) -> Option<bool> {
     let parts: Vec<&str> = w.split('/').collect();
-    if parts.len() != 3 || !parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit())) {
+    if parts.len() != 3
+        || !parts
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+    {
         return None;
     }
     let m: u32 = parts[0].parse().ok()?;
@@ -155,7 +169,15 @@ mod tests {
 
     #[test]
     fn refuses_garbage() {
-        for bad in ["garbage", "", "  ", "yesterday", "2024-05-24T10:00:00Zulu", "not 2024", "1e400"] {
+        for bad in [
+            "garbage",
+            "",
+            "  ",
+            "yesterday",
+            "2024-05-24T10:00:00Zulu",
+            "not 2024",
+            "1e400",
+        ] {
             assert!(!is_date_like(bad), "{bad}");
         }
     }

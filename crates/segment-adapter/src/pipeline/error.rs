@@ -11,9 +11,17 @@ pub enum PayloadError {
     #[error("{field} is empty (required)")]
     Empty { field: &'static str },
     #[error("{field} must be {expected} but it was {got}")]
-    WrongType { field: &'static str, expected: &'static str, got: &'static str },
+    WrongType {
+        field: &'static str,
+        expected: &'static str,
+        got: &'static str,
+    },
     #[error("{field} must be a valid email address but {value:?} {reason}")]
-    InvalidEmail { field: &'static str, value: String, reason: EmailError },
+    InvalidEmail {
+        field: &'static str,
+        value: String,
+        reason: EmailError,
+    },
     #[error("{field} must be a date (ISO 8601, RFC 2822 or a Unix timestamp) but it was {value:?}")]
     NotDateLike { field: &'static str, value: String },
     #[error("{field}: {source}")]

@@ -8,7 +8,9 @@ use serde_json::{json, Value};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FieldType {
     /// A string; `email` fields must hold a valid email address.
-    String { email: bool },
+    String {
+        email: bool,
+    },
     /// A key-value object (attribute maps).
     Object,
     Boolean,

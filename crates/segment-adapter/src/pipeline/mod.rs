@@ -69,29 +69,55 @@ mod tests {
 
     #[test]
     fn empty_user_id_is_missing_in_single_mode_and_empty_in_batch_mode() {
-        let single = prep(ActionKind::IdentifyUser, r#"{"email_address":"a@b.co","user_id":""}"#, Mode::Single);
+        let single = prep(
+            ActionKind::IdentifyUser,
+            r#"{"email_address":"a@b.co","user_id":""}"#,
+            Mode::Single,
+        );
         assert_eq!(single.unwrap_err(), PayloadError::Missing { field: "user_id" });
-        let batch = prep(ActionKind::IdentifyUser, r#"{"email_address":"a@b.co","user_id":""}"#, Mode::Batch);
+        let batch = prep(
+            ActionKind::IdentifyUser,
+            r#"{"email_address":"a@b.co","user_id":""}"#,
+            Mode::Batch,
+        );
         assert_eq!(batch.unwrap_err(), PayloadError::Empty { field: "user_id" });
     }
 
     #[test]
     fn invalid_email_is_refused_naming_the_field() {
-        let e = prep(ActionKind::IdentifyUser, r#"{"email_address":"a@localhost","user_id":"u"}"#, Mode::Single)
-            .unwrap_err();
-        assert!(e.to_string().starts_with("email_address must be a valid email address"), "{e}");
+        let e = prep(
+            ActionKind::IdentifyUser,
+            r#"{"email_address":"a@localhost","user_id":"u"}"#,
+            Mode::Single,
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string().starts_with("email_address must be a valid email address"),
+            "{e}"
+        );
     }
 
     #[test]
     fn numeric_user_id_is_coerced_to_a_string() {
-        let p = prep(ActionKind::IdentifyUser, r#"{"email_address":"a@b.co","user_id":26682}"#, Mode::Single).unwrap();
-        let ActionPayload::IdentifyUser(p) = p else { panic!("wrong action") };
+        let p = prep(
+            ActionKind::IdentifyUser,
+            r#"{"email_address":"a@b.co","user_id":26682}"#,
+            Mode::Single,
+        )
+        .unwrap();
+        let ActionPayload::IdentifyUser(p) = p else {
+            panic!("wrong action")
+        };
         assert_eq!(p.user_id.as_str(), "26682");
     }
 
     #[test]
     fn unknown_mapping_keys_are_dropped() {
-        let p = prep(ActionKind::AssertRecord, r#"{"object":"vehicles","matching_attribute":"name","nope":1}"#, Mode::Single);
+        let p = prep(
+            ActionKind::AssertRecord,
+            r#"{"object":"vehicles","matching_attribute":"name","nope":1}"#,
+            Mode::Single,
+        );
         assert!(p.is_ok());
     }
 
@@ -114,13 +140,20 @@ mod tests {
             Mode::Batch,
         )
         .unwrap();
-        let ActionPayload::GroupWorkspace(p) = p else { panic!("wrong action") };
+        let ActionPayload::GroupWorkspace(p) = p else {
+            panic!("wrong action")
+        };
         assert!(p.user_id.is_none());
     }
 
     #[test]
     fn empty_object_in_batch_mode_counts_as_missing() {
-        let e = prep(ActionKind::AssertRecord, r#"{"object":"","matching_attribute":"name"}"#, Mode::Batch).unwrap_err();
+        let e = prep(
+            ActionKind::AssertRecord,
+            r#"{"object":"","matching_attribute":"name"}"#,
+            Mode::Batch,
+        )
+        .unwrap_err();
         assert_eq!(e, PayloadError::Empty { field: "object" });
     }
 }

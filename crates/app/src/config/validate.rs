@@ -1,0 +1,156 @@
+//! Whole-configuration validation: every subscription is built (FQL parsed, mapping
+//! checked) and every setting checked, with all problems reported at once.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use domain::actions::ActionKind;
+use segment_adapter::destination::ActionSubscription;
+use segment_adapter::integrations::IntegrationsFilter;
+use serde_json::Value;
+
+use super::{source_name, ConfigError, Settings, SubscriptionSettings};
+
+/// A configuration ready to run.
+#[derive(Debug)]
+pub struct ValidConfig {
+    pub settings: Settings,
+    pub subscriptions: Vec<ActionSubscription>,
+    pub integrations: IntegrationsFilter,
+    /// No subscription was configured: the reference's two presets are used.
+    pub using_presets: bool,
+}
+
+/// Checks everything; the error lists every problem found.
+pub fn validate(settings: Settings, file: Option<&Path>) -> Result<ValidConfig, Vec<ConfigError>> {
+    let name = source_name(file);
+    let mut problems = Vec::new();
+    let invalid = |field: &str, problem: String| ConfigError::Invalid {
+        source_name: name.clone(),
+        field: field.to_owned(),
+        problem,
+    };
+    if !matches!(settings.spool.synchronous.as_str(), "full" | "normal") {
+        problems.push(invalid("spool.synchronous", format!("must be \"full\" or \"normal\", not {:?}", settings.spool.synchronous)));
+    }
+    if !matches!(settings.log.format.as_str(), "human" | "json") {
+        problems.push(invalid("log.format", format!("must be \"human\" or \"json\", not {:?}", settings.log.format)));
+    }
+    let base = &settings.attio.base_url;
+    if !(base.starts_with("http://") || base.starts_with("https://")) || base.len() < 10 {
+        problems.push(invalid("attio.base_url", format!("must be an http:// or https:// URL, not {base:?}")));
+    }
+    if settings.attio.timeout_secs == 0 {
+        problems.push(invalid("attio.timeout_secs", "must be at least 1".to_owned()));
+    }
+    if settings.delivery.concurrency == 0 {
+        problems.push(invalid("delivery.concurrency", "must be at least 1".to_owned()));
+    }
+    if settings.delivery.window < 100 {
+        problems.push(invalid("delivery.window", "must be at least 100".to_owned()));
+    }
+    if settings.ingest.max_event_bytes == 0 || settings.ingest.max_request_bytes < settings.ingest.max_event_bytes {
+        problems.push(invalid(
+            "ingest.max_request_bytes",
+            "must be at least ingest.max_event_bytes, which must be positive".to_owned(),
+        ));
+    }
+    if settings.destination.integration_names.is_empty() {
+        problems.push(invalid("destination.integration_names", "must name at least one destination".to_owned()));
+    }
+    let (subscriptions, using_presets) = if settings.subscriptions.is_empty() {
+        (ActionSubscription::presets(), true)
+    } else {
+        match build_subscriptions(&settings.subscriptions, &name) {
+            Ok(s) => (s, false),
+            Err(mut e) => {
+                problems.append(&mut e);
+                (Vec::new(), false)
+            }
+        }
+    };
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let integrations = IntegrationsFilter::new(settings.destination.integration_names.clone());
+    Ok(ValidConfig { settings, subscriptions, integrations, using_presets })
+}
+
+/// Builds every subscription, collecting all problems.
+pub fn build_subscriptions(
+    list: &[SubscriptionSettings],
+    source_name: &str,
+) -> Result<Vec<ActionSubscription>, Vec<ConfigError>> {
+    let mut out = Vec::new();
+    let mut problems = Vec::new();
+    let mut names = HashSet::new();
+    for (index, s) in list.iter().enumerate() {
+        let fail = |problem: String| ConfigError::Subscription {
+            source_name: source_name.to_owned(),
+            index,
+            name: s.name.clone(),
+            problem,
+        };
+        if s.name.trim().is_empty() {
+            problems.push(fail("name is empty".to_owned()));
+            continue;
+        }
+        if !names.insert(s.name.clone()) {
+            problems.push(fail("name is used by an earlier subscription; names must be unique".to_owned()));
+            continue;
+        }
+        let Some(action) = ActionKind::parse(&s.action) else {
+            problems.push(fail(format!(
+                "action {:?} is not one of identifyUser, groupWorkspace, assertRecord",
+                s.action
+            )));
+            continue;
+        };
+        let mut mapping = match (&s.mapping, &s.mapping_json) {
+            (Some(_), Some(_)) => {
+                problems.push(fail("give either mapping or mapping_json, not both".to_owned()));
+                continue;
+            }
+            (Some(m), None) => m.clone(),
+            (None, Some(text)) => match serde_json::from_str::<Value>(text) {
+                Ok(v) => v,
+                Err(e) => {
+                    problems.push(fail(format!("mapping_json is not valid JSON: {e}")));
+                    continue;
+                }
+            },
+            (None, None) if s.use_default_mapping => Value::Object(Default::default()),
+            (None, None) => {
+                problems.push(fail(
+                    "has no mapping: give mapping (a table), mapping_json (Segment's mapping JSON) or use_default_mapping = true"
+                        .to_owned(),
+                ));
+                continue;
+            }
+        };
+        let Some(obj) = mapping.as_object_mut() else {
+            problems.push(fail("mapping must be an object of fields".to_owned()));
+            continue;
+        };
+        if let Some(b) = s.enable_batching {
+            obj.insert("enable_batching".into(), Value::Bool(b));
+        }
+        if let Some(n) = s.batch_size {
+            obj.insert("batch_size".into(), Value::from(n));
+        }
+        let built = if s.use_default_mapping {
+            ActionSubscription::with_default_mapping(s.name.clone(), action, s.subscribe.as_deref(), &mapping)
+        } else {
+            ActionSubscription::new(s.name.clone(), action, s.subscribe.as_deref(), &mapping)
+        };
+        match built {
+            Ok(sub) => out.push(sub),
+            Err(e) => problems.push(fail(e.to_string())),
+        }
+    }
+    if problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(problems)
+    }
+}

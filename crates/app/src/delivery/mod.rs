@@ -1,0 +1,74 @@
+//! Delivery: from the spool to Attio, in order per record, with batching, retries and
+//! dead letters.
+
+mod backoff;
+mod engine;
+mod send;
+mod status;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use domain::ports::{AttioGateway, Clock, EventSpool};
+use tokio::sync::{watch, Notify};
+use tokio::task::JoinHandle;
+
+pub use status::{CredentialState, DeliveryStatus};
+
+use crate::routing::Router;
+
+/// Tuning of the delivery loop.
+#[derive(Debug, Clone)]
+pub struct DeliveryConfig {
+    /// Retryable failures are retried until the event is this old; then dead-lettered.
+    pub max_age: Duration,
+    /// A partial batch is sent after waiting this long for more events.
+    pub flush_interval: Duration,
+    /// Requests (plans or batches) in flight at once.
+    pub concurrency: usize,
+    pub initial_backoff: Duration,
+    pub max_backoff: Duration,
+    /// Events held in memory at most.
+    pub window: usize,
+    /// Events read from the spool per read.
+    pub read_chunk: usize,
+    /// How often an idle loop looks for new events when not notified.
+    pub poll_interval: Duration,
+    /// How often credentials are re-checked while delivery is paused for them.
+    pub credential_recheck: Duration,
+    pub shutdown_grace: Duration,
+}
+
+impl Default for DeliveryConfig {
+    fn default() -> Self {
+        Self {
+            max_age: Duration::from_secs(4 * 3600),
+            flush_interval: Duration::from_secs(1),
+            concurrency: 16,
+            initial_backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(300),
+            window: 20_000,
+            read_chunk: 1_000,
+            poll_interval: Duration::from_millis(200),
+            credential_recheck: Duration::from_secs(30),
+            shutdown_grace: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Everything the delivery loop needs.
+pub struct DeliveryDeps {
+    pub spool: Arc<dyn EventSpool>,
+    pub gateway: Arc<dyn AttioGateway>,
+    pub clock: Arc<dyn Clock>,
+    pub router: Arc<Router>,
+    pub status: Arc<DeliveryStatus>,
+    /// Notified when new events were appended, so delivery starts without polling delay.
+    pub notify: Arc<Notify>,
+}
+
+/// Starts the delivery loop; it stops when `shutdown` turns true.
+pub fn spawn(config: DeliveryConfig, deps: DeliveryDeps, shutdown: watch::Receiver<bool>) -> JoinHandle<()> {
+    let engine = engine::Engine::new(config, deps.spool, deps.gateway, deps.clock, deps.router, deps.status, deps.notify);
+    tokio::spawn(engine.run(shutdown))
+}

@@ -1,0 +1,91 @@
+//! The requests of one delivery: a single-mode plan or one batch.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use domain::actions::{execute_plan, ExecError};
+use domain::ports::AttioGateway;
+use domain::{GatewayError, Retryability, Retryable};
+use segment_adapter::json::Val;
+use segment_adapter::pipeline::Mode;
+
+use crate::routing::Router;
+
+/// Why a delivery failed, with what the loop should do about it.
+#[derive(Debug, Clone)]
+pub struct SendError {
+    pub message: String,
+    pub retryability: Retryability,
+    /// Attio's answer, when there was one.
+    pub attio: Option<String>,
+}
+
+impl SendError {
+    fn permanent(message: String) -> Self {
+        Self { message, retryability: Retryability::Permanent, attio: None }
+    }
+}
+
+impl From<ExecError> for SendError {
+    fn from(e: ExecError) -> Self {
+        let attio = match &e {
+            ExecError::Gateway { error: GatewayError::Status { status, raw_body, .. }, .. } => {
+                Some(format!("{status} {}", raw_body.as_deref().unwrap_or("")).trim().to_owned())
+            }
+            _ => None,
+        };
+        Self { message: e.to_string(), retryability: e.retryability(), attio }
+    }
+}
+
+impl From<GatewayError> for SendError {
+    fn from(e: GatewayError) -> Self {
+        let attio = match &e {
+            GatewayError::Status { status, raw_body, .. } => {
+                Some(format!("{status} {}", raw_body.as_deref().unwrap_or("")).trim().to_owned())
+            }
+            _ => None,
+        };
+        Self { message: e.to_string(), retryability: e.retryability(), attio }
+    }
+}
+
+/// Sends one event in single mode: its plan, request after request.
+pub async fn send_single(
+    router: Arc<Router>,
+    gateway: Arc<dyn AttioGateway>,
+    subscription: usize,
+    text: Arc<str>,
+) -> Result<(), SendError> {
+    let sub = router
+        .subscriptions
+        .get(subscription)
+        .ok_or_else(|| SendError::permanent("subscription no longer configured".into()))?;
+    let event = Val::parse(&text).map_err(|e| SendError::permanent(format!("stored event is not JSON: {e}")))?;
+    let payload = sub.payload(&event, Mode::Single).map_err(|e| SendError::permanent(e.to_string()))?;
+    let plan = payload.single_plan();
+    execute_plan(&plan, gateway.as_ref()).await?;
+    Ok(())
+}
+
+/// Sends events as one batch request, in order.
+pub async fn send_batch(
+    router: Arc<Router>,
+    gateway: Arc<dyn AttioGateway>,
+    subscription: usize,
+    texts: Vec<Arc<str>>,
+    now: DateTime<Utc>,
+) -> Result<(), SendError> {
+    let sub = router
+        .subscriptions
+        .get(subscription)
+        .ok_or_else(|| SendError::permanent("subscription no longer configured".into()))?;
+    let mut assertions = Vec::with_capacity(texts.len());
+    for text in &texts {
+        let event = Val::parse(text).map_err(|e| SendError::permanent(format!("stored event is not JSON: {e}")))?;
+        let payload = sub.payload(&event, Mode::Batch).map_err(|e| SendError::permanent(e.to_string()))?;
+        assertions.push(payload.batch_assertion(now).map_err(|e| SendError::permanent(e.to_string()))?);
+    }
+    gateway.batch_assert(&assertions).await?;
+    Ok(())
+}

@@ -1,0 +1,85 @@
+//! Operational endpoints: `/healthz` (liveness), `/readyz` (spool readable and writable,
+//! Attio credentials valid) and `/metrics` (Prometheus).
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use domain::ports::{Clock, EventSpool};
+use metrics_exporter_prometheus::PrometheusHandle;
+use serde_json::json;
+
+use crate::delivery::{CredentialState, DeliveryStatus};
+
+/// What the operational endpoints read.
+#[derive(Clone)]
+pub struct OpsState {
+    pub spool: Arc<dyn EventSpool>,
+    pub status: Arc<DeliveryStatus>,
+    pub clock: Arc<dyn Clock>,
+    pub metrics: Option<PrometheusHandle>,
+    /// `attio` or `simulator`.
+    pub attio_target: &'static str,
+}
+
+pub fn router(state: OpsState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics_text))
+        .with_state(state)
+}
+
+async fn healthz() -> impl IntoResponse {
+    Json(json!({"status": "ok"}))
+}
+
+async fn readyz(State(s): State<OpsState>) -> Response {
+    let mut reasons = Vec::new();
+    let stats = match s.spool.stats().await {
+        Ok(st) => Some(st),
+        Err(e) => {
+            reasons.push(format!("spool: {e}"));
+            None
+        }
+    };
+    let credentials = match s.status.credentials() {
+        CredentialState::Invalid(why) => {
+            reasons.push(format!("attio credentials: {why}"));
+            "invalid"
+        }
+        CredentialState::Valid => "valid",
+        CredentialState::Unknown => "unknown",
+    };
+    let body = json!({
+        "ready": reasons.is_empty(),
+        "reasons": reasons,
+        "attio": s.attio_target,
+        "credentials": credentials,
+        "delivery_paused": s.status.paused.load(std::sync::atomic::Ordering::Relaxed),
+        "spool": stats.map(|st| json!({"pending": st.pending, "dead_letters": st.dead_letters})),
+    });
+    let code = if reasons.is_empty() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (code, Json(body)).into_response()
+}
+
+async fn metrics_text(State(s): State<OpsState>) -> Response {
+    if let Ok(st) = s.spool.stats().await {
+        metrics::gauge!("segment_attio_spool_pending_events").set(st.pending as f64);
+        metrics::gauge!("segment_attio_dead_letters").set(st.dead_letters as f64);
+        let age = st
+            .oldest_received_at
+            .map(|t| (s.clock.now() - t).to_std().unwrap_or_default().as_secs_f64())
+            .unwrap_or(0.0);
+        metrics::gauge!("segment_attio_spool_oldest_event_age_seconds").set(age);
+    }
+    let delivered = DeliveryStatus::get(&s.status.delivered);
+    metrics::gauge!("segment_attio_delivered_events").set(delivered as f64);
+    match &s.metrics {
+        Some(h) => ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], h.render()).into_response(),
+        None => (StatusCode::NOT_FOUND, "metrics are disabled").into_response(),
+    }
+}

@@ -1,0 +1,47 @@
+//! Runs every line of every `.jsonl` file in `tests/conformance/` (cases produced by the
+//! reference implementation) and fails listing each case that differs.
+
+use std::path::PathBuf;
+
+use segment_attio_acceptance::conformance::{compare, run_case};
+use serde_json::Value;
+
+fn conformance_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("conformance")
+}
+
+#[tokio::test]
+async fn every_conformance_case_matches_the_reference() {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(conformance_dir())
+        .expect("tests/conformance exists")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no .jsonl files in {}", conformance_dir().display());
+    let mut total = 0;
+    let mut failures = Vec::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).expect("readable case file");
+        for (n, line) in text.lines().enumerate() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            total += 1;
+            let entry: Value = match serde_json::from_str(line) {
+                Ok(v) => v,
+                Err(e) => {
+                    failures.push(format!("{}:{}: not JSON: {e}", file.display(), n + 1));
+                    continue;
+                }
+            };
+            let (case, expected) = (&entry["case"], &entry["expected"]);
+            let ours = run_case(case).await;
+            if let Err(diff) = compare(case, expected, &ours) {
+                failures.push(format!("{}:{}:\n  {diff}", file.file_name().unwrap_or_default().to_string_lossy(), n + 1));
+            }
+        }
+    }
+    println!("conformance: {} cases, {} differ", total, failures.len());
+    assert!(failures.is_empty(), "{} of {total} conformance cases differ:\n{}", failures.len(), failures.join("\n"));
+}
