@@ -114,9 +114,21 @@ mod tests {
             status_from_json(&json!("In Progress")),
             Ok(StatusRef::Title("In Progress".into()))
         );
-        assert_eq!(status_from_json(&json!({ "status": ID })).unwrap().id().map(|u| u.to_string()), Some(ID.into()));
-        assert_eq!(option_from_json(&json!({"option": "Won 🎉"})).unwrap().title(), Some("Won 🎉"));
-        assert_eq!(option_from_json(&json!(ID)).unwrap().to_write_json(), json!({ "option": ID }));
+        assert_eq!(
+            status_from_json(&json!({ "status": ID }))
+                .unwrap()
+                .id()
+                .map(|u| u.to_string()),
+            Some(ID.into())
+        );
+        assert_eq!(
+            option_from_json(&json!({"option": "Won 🎉"})).unwrap().title(),
+            Some("Won 🎉")
+        );
+        assert_eq!(
+            option_from_json(&json!(ID)).unwrap().to_write_json(),
+            json!({ "option": ID })
+        );
     }
 
     #[test]

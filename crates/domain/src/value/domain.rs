@@ -195,15 +195,33 @@ mod tests {
     fn non_domains_are_refused_with_the_reason() {
         assert_eq!(host(""), "error: it is empty");
         assert_eq!(host("https://"), "error: it is empty");
-        assert_eq!(host("localhost"), "error: it needs at least two labels, e.g. example.com");
-        assert_eq!(host("a..com"), "error: it has an empty label (two dots in a row, or a leading dot)");
+        assert_eq!(
+            host("localhost"),
+            "error: it needs at least two labels, e.g. example.com"
+        );
+        assert_eq!(
+            host("a..com"),
+            "error: it has an empty label (two dots in a row, or a leading dot)"
+        );
         assert_eq!(host("-a.com"), "error: the label \"-a\" starts or ends with a hyphen");
         assert_eq!(host("a b.com"), "error: it contains ' ', which a host name cannot");
-        assert_eq!(host("joe@example.com"), "error: it contains '@', which a host name cannot");
-        assert_eq!(host("192.168.0.1"), "error: it is an IP address or ends in a numeric label");
-        assert_eq!(host("example.com:abc"), "error: it contains ':', which a host name cannot");
+        assert_eq!(
+            host("joe@example.com"),
+            "error: it contains '@', which a host name cannot"
+        );
+        assert_eq!(
+            host("192.168.0.1"),
+            "error: it is an IP address or ends in a numeric label"
+        );
+        assert_eq!(
+            host("example.com:abc"),
+            "error: it contains ':', which a host name cannot"
+        );
         assert!(host(&format!("{}.com", "a".repeat(64))).starts_with("error: the label"));
-        assert_eq!(host(&format!("{}com", "abcdefghi.".repeat(26))), "error: it is longer than 253 characters");
+        assert_eq!(
+            host(&format!("{}com", "abcdefghi.".repeat(26))),
+            "error: it is longer than 253 characters"
+        );
     }
 
     #[test]
@@ -220,7 +238,10 @@ mod tests {
 
     #[test]
     fn json_forms() {
-        assert_eq!(domain_from_json(&json!({"domain": "Acme.com"})).unwrap().as_str(), "acme.com");
+        assert_eq!(
+            domain_from_json(&json!({"domain": "Acme.com"})).unwrap().as_str(),
+            "acme.com"
+        );
         assert_eq!(
             domain_from_json(&json!({"domain": 1})).unwrap_err().to_string(),
             "has \"domain\" set to a number, expected a string"

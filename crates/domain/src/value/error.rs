@@ -27,7 +27,10 @@ pub enum ValueProblem {
     #[error("cannot be written: interaction values are recorded by Attio itself")]
     NotWritable,
     #[error("is {found}, expected {expected}")]
-    WrongType { found: &'static str, expected: &'static str },
+    WrongType {
+        found: &'static str,
+        expected: &'static str,
+    },
     #[error("holds {count} values, but the attribute takes a single value")]
     TooManyValues { count: usize },
     #[error("is null inside an array; send null or [] alone to clear the attribute")]
@@ -88,7 +91,7 @@ pub struct ValueError {
     attribute_type: AttributeType,
     item: Option<usize>,
     value: String,
-    problem: ValueProblem,
+    problem: Box<ValueProblem>,
 }
 
 impl ValueError {
@@ -104,7 +107,7 @@ impl ValueError {
             attribute_type,
             item,
             value: shown_value(value),
-            problem,
+            problem: Box::new(problem),
         }
     }
 
@@ -144,7 +147,7 @@ impl fmt::Display for ValueError {
 
 impl std::error::Error for ValueError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.problem)
+        Some(self.problem.as_ref())
     }
 }
 
@@ -197,7 +200,9 @@ mod tests {
             &json!(null),
             ValueProblem::NullInArray,
         );
-        assert!(err.to_string().starts_with("attribute \"domains\" (domain), item 2: null is null"));
+        assert!(err
+            .to_string()
+            .starts_with("attribute \"domains\" (domain), item 2: null is null"));
     }
 
     #[test]

@@ -194,7 +194,10 @@ pub(super) fn location_from_json(v: &Value) -> Result<Location, ValueProblem> {
             };
             Ok(Location::new(parts)?)
         }
-        other => Err(wrong_type(other, "an address string or an object with the ten location keys")),
+        other => Err(wrong_type(
+            other,
+            "an address string or an object with the ten location keys",
+        )),
     }
 }
 
@@ -257,15 +260,21 @@ mod tests {
     #[test]
     fn bad_parts_are_named() {
         assert_eq!(
-            location_from_json(&full(json!({"latitude": "91"}))).unwrap_err().to_string(),
+            location_from_json(&full(json!({"latitude": "91"})))
+                .unwrap_err()
+                .to_string(),
             "is not a valid location: latitude \"91\" is not a decimal number from -90 to 90 (written as a string)"
         );
         assert_eq!(
-            location_from_json(&full(json!({"latitude": 37.3}))).unwrap_err().to_string(),
+            location_from_json(&full(json!({"latitude": 37.3})))
+                .unwrap_err()
+                .to_string(),
             "has \"latitude\" set to a number, expected a string or null"
         );
         assert_eq!(
-            location_from_json(&full(json!({"country_code": "USA"}))).unwrap_err().to_string(),
+            location_from_json(&full(json!({"country_code": "USA"})))
+                .unwrap_err()
+                .to_string(),
             "is not a valid location: country_code \"USA\" is not an ISO 3166-1 alpha-2 country code"
         );
     }

@@ -177,7 +177,14 @@ mod tests {
         let p = parts("350 Fifth Avenue, Floor 3, New York, NY 10118, USA");
         assert_eq!(
             (p.line_1, p.line_2, p.locality, p.region, p.postcode, p.country_code),
-            (s("350 Fifth Avenue"), s("Floor 3"), s("New York"), s("NY"), s("10118"), s("US"))
+            (
+                s("350 Fifth Avenue"),
+                s("Floor 3"),
+                s("New York"),
+                s("NY"),
+                s("10118"),
+                s("US")
+            )
         );
     }
 
@@ -217,7 +224,10 @@ mod tests {
     #[test]
     fn coordinates_alone() {
         let p = parts("37.331741, -122.030333");
-        assert_eq!((p.latitude, p.longitude, p.locality), (s("37.331741"), s("-122.030333"), None));
+        assert_eq!(
+            (p.latitude, p.longitude, p.locality),
+            (s("37.331741"), s("-122.030333"), None)
+        );
     }
 
     #[test]

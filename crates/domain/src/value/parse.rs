@@ -27,7 +27,8 @@ use super::AttributeType;
 /// Clearing is accepted for every type, including checkbox and currency, which Attio documents
 /// as not supporting null: what Attio then does is not relied upon.
 pub fn parse_write(spec: &AttributeSpec<'_>, value: &Value) -> Result<WriteValue, ValueError> {
-    let fail = |item: Option<usize>, v: &Value, problem| ValueError::new(spec.slug, spec.attribute_type, item, v, problem);
+    let fail =
+        |item: Option<usize>, v: &Value, problem| ValueError::new(spec.slug, spec.attribute_type, item, v, problem);
     if spec.attribute_type == AttributeType::Interaction {
         return Err(fail(None, value, ValueProblem::NotWritable));
     }
@@ -99,7 +100,12 @@ fn email_from_json(v: &Value) -> Result<EmailAddress<'static>, ValueProblem> {
             only_keys(map, &["email_address"])?;
             required_str(map, "email_address")?
         }
-        other => return Err(wrong_type(other, "an email address string or {\"email_address\": string}")),
+        other => {
+            return Err(wrong_type(
+                other,
+                "an email address string or {\"email_address\": string}",
+            ))
+        }
     };
     Ok(EmailAddress::parse(text.trim().to_owned())?)
 }

@@ -91,7 +91,11 @@ pub(super) fn personal_name_from_json(v: &Value) -> Result<PersonalName, ValuePr
         Value::String(s) => Ok(PersonalName::parse(s)?),
         Value::Object(map) => {
             only_keys(map, &["first_name", "last_name", "full_name"])?;
-            let (first, last, full) = (part(map, "first_name")?, part(map, "last_name")?, part(map, "full_name")?);
+            let (first, last, full) = (
+                part(map, "first_name")?,
+                part(map, "last_name")?,
+                part(map, "full_name")?,
+            );
             Ok(PersonalName::new(first, last, full)?)
         }
         other => Err(wrong_type(
@@ -118,7 +122,10 @@ mod tests {
     fn shorthand_is_last_comma_first() {
         assert_eq!(parts(json!("Bloggs, Joe")), t("Joe", "Bloggs", "Joe Bloggs"));
         assert_eq!(parts(json!("Joe Bloggs")), t("Joe Bloggs", "", "Joe Bloggs"));
-        assert_eq!(parts(json!("Bloggs, Joe, Jr.")), t("Joe, Jr.", "Bloggs", "Joe, Jr. Bloggs"));
+        assert_eq!(
+            parts(json!("Bloggs, Joe, Jr.")),
+            t("Joe, Jr.", "Bloggs", "Joe, Jr. Bloggs")
+        );
         assert_eq!(parts(json!("Bloggs,")), t("", "Bloggs", "Bloggs"));
         assert_eq!(parts(json!("  , Joe ")), t("Joe", "", "Joe"));
     }
@@ -134,12 +141,19 @@ mod tests {
                 .to_string(),
             "lacks the required key \"full_name\""
         );
-        assert_eq!(parts(json!({"first_name": "Ada", "last_name": null, "full_name": "Ada"})), t("Ada", "", "Ada"));
+        assert_eq!(
+            parts(json!({"first_name": "Ada", "last_name": null, "full_name": "Ada"})),
+            t("Ada", "", "Ada")
+        );
     }
 
     #[test]
     fn empty_names_are_refused() {
-        for bad in [json!(""), json!(" , "), json!({"first_name": "", "last_name": " ", "full_name": null})] {
+        for bad in [
+            json!(""),
+            json!(" , "),
+            json!({"first_name": "", "last_name": " ", "full_name": null}),
+        ] {
             assert_eq!(
                 personal_name_from_json(&bad).unwrap_err().to_string(),
                 "is not a valid personal name: it is empty; send null to clear the name",

@@ -44,7 +44,9 @@ pub enum PhoneError {
     Country(#[from] CountryCodeError),
     #[error("country_code {country} does not use the calling code +{calling_code}")]
     CountryMismatch { country: CountryCode, calling_code: u16 },
-    #[error("numbers without + are understood only for common countries, not {0}; write it with + and the calling code")]
+    #[error(
+        "numbers without + are understood only for common countries, not {0}; write it with + and the calling code"
+    )]
     NationalFormUnsupported(CountryCode),
 }
 
@@ -253,7 +255,10 @@ mod tests {
         assert_eq!(e164("(202) 555-0123", Some("US")), "+12025550123");
         assert_eq!(e164("1-202-555-0123", Some("CA")), "+12025550123");
         assert_eq!(e164("612345678", Some("ES")), "+34612345678");
-        assert_eq!(e164("07234172834", None), "error: it needs a leading + and the country calling code, or a country_code");
+        assert_eq!(
+            e164("07234172834", None),
+            "error: it needs a leading + and the country calling code, or a country_code"
+        );
         assert_eq!(
             e164("0801234567", Some("NG")),
             "error: numbers without + are understood only for common countries, not NG; write it with + and the calling code"
@@ -267,20 +272,47 @@ mod tests {
             e164("+11234567890", None),
             "error: 123 is not a North American area code (those start with 2-9 and do not end in 11)"
         );
-        assert_eq!(e164("+12115550123", None), "error: 211 is not a North American area code (those start with 2-9 and do not end in 11)");
-        assert_eq!(e164("+12021550123", None), "error: 155 is not a North American exchange code (those start with 2-9)");
-        assert_eq!(e164("+1202555012", None), "error: a +1 number has 10 digits after the calling code, not 9");
-        assert_eq!(e164("+4407777777777", None), "error: a +44 number cannot start with 0 after the calling code");
-        assert_eq!(e164("+34512345678", None), "error: a +34 number cannot start with 5 after the calling code");
-        assert_eq!(e164("+2812345678", None), "error: no country calling code starts its digits");
-        assert_eq!(e164("+1234567890123456", None), "error: too many digits (E.164 allows at most 15)");
-        assert_eq!(e164("+44 7777 CALLME", None), "error: it contains 'C'; only digits, a leading + and the separators space . - ( ) / are allowed");
+        assert_eq!(
+            e164("+12115550123", None),
+            "error: 211 is not a North American area code (those start with 2-9 and do not end in 11)"
+        );
+        assert_eq!(
+            e164("+12021550123", None),
+            "error: 155 is not a North American exchange code (those start with 2-9)"
+        );
+        assert_eq!(
+            e164("+1202555012", None),
+            "error: a +1 number has 10 digits after the calling code, not 9"
+        );
+        assert_eq!(
+            e164("+44 0777777777", None),
+            "error: a +44 number cannot start with 0 after the calling code"
+        );
+        assert_eq!(
+            e164("+34512345678", None),
+            "error: a +34 number cannot start with 5 after the calling code"
+        );
+        assert_eq!(
+            e164("+2812345678", None),
+            "error: no country calling code starts its digits"
+        );
+        assert_eq!(
+            e164("+1234567890123456", None),
+            "error: too many digits (E.164 allows at most 15)"
+        );
+        assert_eq!(
+            e164("+44 7777 CALLME", None),
+            "error: it contains 'C'; only digits, a leading + and the separators space . - ( ) / are allowed"
+        );
         assert_eq!(e164("  ", None), "error: it is empty");
     }
 
     #[test]
     fn the_country_code_must_agree_with_the_calling_code() {
-        assert_eq!(e164("+33612345678", Some("GB")), "error: country_code GB does not use the calling code +33");
+        assert_eq!(
+            e164("+33612345678", Some("GB")),
+            "error: country_code GB does not use the calling code +33"
+        );
         // Countries outside the table are not checked.
         assert_eq!(e164("+33612345678", Some("MC")), "+33612345678");
     }

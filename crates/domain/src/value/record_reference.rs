@@ -172,7 +172,9 @@ fn match_value(key: &str, v: &Value) -> Result<MatchValue, ValueProblem> {
     let unknown = || RecordReferenceError::MatchValue(key.to_owned());
     let keys: Vec<&str> = map.keys().map(String::as_str).collect();
     let value = match (keys.as_slice(), map.values().next()) {
-        (["domain"], Some(Value::String(d))) => MatchValue::Domain(Domain::parse(d).map_err(RecordReferenceError::from)?),
+        (["domain"], Some(Value::String(d))) => {
+            MatchValue::Domain(Domain::parse(d).map_err(RecordReferenceError::from)?)
+        }
         (["email_address"], Some(Value::String(e))) => MatchValue::EmailAddress(
             EmailAddress::parse(e.trim())
                 .map_err(RecordReferenceError::from)?
@@ -180,7 +182,11 @@ fn match_value(key: &str, v: &Value) -> Result<MatchValue, ValueProblem> {
         ),
         (["value"], Some(Value::String(t))) => non_empty_text(t)?,
         (["value"], Some(Value::Number(n))) => MatchValue::Number(n.as_f64().ok_or_else(unknown)?),
-        _ if map.contains_key("original_phone_number") && keys.iter().all(|k| matches!(*k, "original_phone_number" | "country_code")) => {
+        _ if map.contains_key("original_phone_number")
+            && keys
+                .iter()
+                .all(|k| matches!(*k, "original_phone_number" | "country_code")) =>
+        {
             let original = match &map["original_phone_number"] {
                 Value::String(s) => s,
                 _ => return Err(unknown().into()),
@@ -238,7 +244,8 @@ fn from_object(map: &Map<String, Value>, allowed: &[&str]) -> Result<RecordRefer
             })
         }
         [(key, value)] => {
-            let matching_attribute = AttributeSlug::parse(key.as_str()).map_err(RecordReferenceError::MatchingAttribute)?;
+            let matching_attribute =
+                AttributeSlug::parse(key.as_str()).map_err(RecordReferenceError::MatchingAttribute)?;
             let value = match_value(key, value)?;
             Ok(RecordReference::Match {
                 target_object,

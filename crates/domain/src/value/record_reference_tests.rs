@@ -81,7 +81,10 @@ fn object_form_by_record_id() {
         "is not a valid record reference: target_record_id \"42\" is not a hyphenated UUID"
     );
     assert_eq!(
-        message(json!({"target_object": "people", "target_record_id": ID}), &["companies"]),
+        message(
+            json!({"target_object": "people", "target_record_id": ID}),
+            &["companies"]
+        ),
         "is not a valid record reference: target object \"people\" is not one this attribute allows (companies)"
     );
     // An object id cannot be checked against the allowed slugs.
@@ -113,7 +116,10 @@ fn malformed_object_forms_say_what_is_wrong() {
         "is not a valid record reference: it names no record: add \"target_record_id\" or one matching attribute"
     );
     assert_eq!(
-        message(json!({"target_object": "companies", "domains": {"domain": "acme.com"}}), &[]),
+        message(
+            json!({"target_object": "companies", "domains": {"domain": "acme.com"}}),
+            &[]
+        ),
         "is not a valid record reference: \"domains\" must hold an array with exactly one value object"
     );
     assert_eq!(
