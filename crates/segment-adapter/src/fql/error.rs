@@ -118,6 +118,11 @@ pub enum Problem {
     MixedConjunctions { last: &'static str },
     #[error("nested parentheses are not supported by the reference; use at most one level, e.g. `a and (b or c)`")]
     NestedParentheses,
+    #[error(
+        "inside parentheses, `contains(...)` and `match(...)` must be the last condition: the reference ends \
+         the group at the call's `)`; reorder, e.g. `(type = \"track\" or contains(event, \"Order\"))`"
+    )]
+    CallNotLastInGroup,
     #[error("`(` is never closed: add `)`")]
     UnclosedParenthesis,
     #[error("`)` has no matching `(`")]

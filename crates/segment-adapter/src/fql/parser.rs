@@ -118,8 +118,15 @@ impl Parser {
         let mut children = Vec::new();
         let mut combinator: Option<Combinator> = None;
         loop {
+            let term_at = self.at();
+            let is_call = self.at_function_call();
             children.push(self.term(open.is_some())?);
             let at = self.at();
+            // The reference ends a parenthesised group at the first `)`, which is the
+            // call's own unless the call is the group's last condition.
+            if open.is_some() && is_call && self.peek() != Some(&Tok::RParen) {
+                return Err((term_at, Problem::CallNotLastInGroup));
+            }
             let conj = match self.peek() {
                 None => match open {
                     Some(open_at) => return Err((open_at, Problem::UnclosedParenthesis)),
@@ -170,6 +177,15 @@ impl Parser {
             combinator: combinator.unwrap_or(Combinator::And),
             children,
         })
+    }
+
+    /// Whether the next tokens start `contains(`, `match(`, `!contains(` or `!match(`.
+    fn at_function_call(&self) -> bool {
+        let skip = usize::from(self.peek() == Some(&Tok::Bang));
+        matches!(
+            (self.peek_at(skip), self.peek_at(skip + 1)),
+            (Some(Tok::Word { value, .. }), Some(Tok::LParen)) if value == "contains" || value == "match"
+        )
     }
 
     fn term(&mut self, nested: bool) -> PResult<Node> {
