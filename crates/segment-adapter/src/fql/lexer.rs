@@ -152,6 +152,15 @@ impl Lexer<'_> {
                 '<' | '>' => self.comparison(c)?,
                 '&' if self.peek2() == Some('&') => return self.err(at, Problem::DoubleAmpersand),
                 '|' if self.peek2() == Some('|') => return self.err(at, Problem::DoublePipe),
+                c if c.is_ascii_digit()
+                    && matches!(out.last(), Some(Spanned { tok: Tok::Dot, at: d }) if d + 1 == at) =>
+                {
+                    let key: String = self.text[at..]
+                        .chars()
+                        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
+                        .collect();
+                    return self.err(at, Problem::DigitKey(key));
+                }
                 c if c.is_ascii_digit() || c == '-' || c == '+' => self.number()?,
                 c if c.is_ascii_alphabetic() || c == '_' || c == '\\' => self.word()?,
                 c => return self.err(at, Problem::InvalidCharacter(c)),
@@ -271,6 +280,9 @@ impl Lexer<'_> {
                 _ => {}
             }
         } else if let Some(found) = next {
+            if found == '[' {
+                return self.err(self.pos, Problem::Brackets);
+            }
             if !matches!(found, '.' | '(' | '=' | '!') {
                 let hint = if found.is_alphanumeric() {
                     "; escape characters outside A-Z, a-z, 0-9, `_` and `-` in keys with `\\`, e.g. `caf\\é`"

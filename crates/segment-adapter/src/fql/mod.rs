@@ -33,6 +33,8 @@ mod eval;
 mod js;
 mod lexer;
 mod parser;
+#[cfg(test)]
+mod tests;
 
 pub use ast::{Combinator, Condition, Field, Group, Node, Test};
 pub use error::{FqlError, Location, Problem};
