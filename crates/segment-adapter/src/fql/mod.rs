@@ -7,7 +7,9 @@
 //! [`FqlError`] that says what is wrong and how to write it instead:
 //!
 //! * `and` and `or` mixed at one level (the reference has no precedence: the last one wins);
-//!   more than one level of parentheses; `!` before anything but `contains(` / `match(`;
+//!   more than one level of parentheses; `contains(`/`match(` before the last condition of a
+//!   parenthesised group (the reference closes the group at the call's `)`); `!` before
+//!   anything but `contains(` / `match(`;
 //! * fields other than `type`, `event`, `name`, `userId`, `properties.*`, `traits.*`,
 //!   `context.*` (the reference silently drops them), sub-fields of the first four, a
 //!   root without a key, `type` inside `contains`/`match`;
