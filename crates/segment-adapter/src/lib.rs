@@ -3,6 +3,7 @@
 //! payload into a validated action payload, and Segment-compatible HTTP ingestion.
 
 pub mod fql;
+pub mod integrations;
 pub mod json;
 pub mod mapping;
 pub mod pipeline;

@@ -1,0 +1,83 @@
+//! The parsed form of a subscription. It mirrors the reference's AST: one group of
+//! conditions (at most one level of child groups), each condition a field and a test.
+
+/// How the children of a group combine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Combinator {
+    /// Every child matches.
+    And,
+    /// Some child matches.
+    Or,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Group {
+    pub combinator: Combinator,
+    pub children: Vec<Node>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Node {
+    Condition(Condition),
+    Group(Group),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Condition {
+    pub field: Field,
+    pub test: Test,
+}
+
+/// Where the tested value is read from. Keys are the steps of the reference's
+/// property walk (`a.b` is `["a", "b"]`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Field {
+    /// `type` (the reference's `event-type`).
+    Type,
+    /// `event`.
+    Event,
+    /// `name`.
+    Name,
+    /// `userId`.
+    UserId,
+    /// `properties.<key>`: reads `event.properties`.
+    Property(Vec<String>),
+    /// `traits.<key>`: reads the top-level `event.traits` only.
+    Trait(Vec<String>),
+    /// `context.<key>`: reads `event.context`.
+    Context(Vec<String>),
+}
+
+/// The reference's operators, with their expected values already converted the way
+/// the reference converts them (`String(v)` or `Number(v)`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Test {
+    /// `=`: the actual value is a string equal to this one.
+    Equals(String),
+    /// `!=`: the actual value is not a string equal to this one (true when missing).
+    NotEquals(String),
+    /// `<`, `<=`, `>`, `>=`: the actual value is a number and compares so.
+    Less(f64),
+    LessOrEqual(f64),
+    Greater(f64),
+    GreaterOrEqual(f64),
+    /// `= <number>` on a property, trait or context key: the actual value is that number.
+    NumberEquals(f64),
+    /// `!= <number>` on a property, trait or context key: the actual value is a different number
+    /// (false when missing).
+    NumberNotEquals(f64),
+    Contains(String),
+    NotContains(String),
+    StartsWith(String),
+    NotStartsWith(String),
+    EndsWith(String),
+    NotEndsWith(String),
+    /// `!= null`.
+    Exists,
+    /// `= null`.
+    NotExists,
+    /// `= true`: the actual value is the boolean `true`.
+    IsTrue,
+    /// `= false`: the actual value is the boolean `false`.
+    IsFalse,
+}

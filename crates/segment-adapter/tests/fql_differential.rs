@@ -1,0 +1,53 @@
+//! Differential check against answers recorded from the reference implementation.
+//!
+//! `FQL_REFERENCE_CASES` names a JSON-lines file of
+//! `{"subscription", "event", "matches", "error"}` produced by running the reference's
+//! `parseFql` + `validate` (`matches` is `null` when it threw). For every subscription we
+//! accept, our answer must equal the reference's, and the reference must not have failed
+//! on it. Run with `cargo test -p segment-attio-segment --test fql_differential -- --ignored`.
+
+use segment_adapter::fql::Subscription;
+use segment_adapter::json::Val;
+
+#[test]
+#[ignore = "needs FQL_REFERENCE_CASES recorded from the reference implementation"]
+fn accepted_subscriptions_answer_like_the_reference() {
+    let path = std::env::var("FQL_REFERENCE_CASES").expect("set FQL_REFERENCE_CASES to a recorded cases file");
+    let text = std::fs::read_to_string(&path).expect("readable cases file");
+    let (mut accepted, mut refused) = (0usize, 0usize);
+    let mut failures = Vec::new();
+    for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let case: serde_json::Value = serde_json::from_str(line).expect("JSON line");
+        let sub = case["subscription"].as_str().expect("subscription");
+        let event_json = case["event"].to_string();
+        let event = Val::parse(&event_json).expect("event JSON");
+        let Ok(parsed) = Subscription::parse(sub) else {
+            refused += 1;
+            continue;
+        };
+        accepted += 1;
+        if !case["error"].is_null() {
+            failures.push(format!(
+                "line {}: {sub:?} accepted, but the reference failed: {}",
+                n + 1,
+                case["error"]
+            ));
+            continue;
+        }
+        let expected = case["matches"].as_bool();
+        let actual = parsed.matches(&event);
+        if expected != Some(actual) {
+            failures.push(format!(
+                "line {}: {sub:?} on {event_json}: reference {expected:?}, ours {actual}",
+                n + 1
+            ));
+        }
+    }
+    eprintln!("{accepted} accepted, {refused} refused");
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures[..failures.len().min(40)].join("\n")
+    );
+}
