@@ -26,7 +26,9 @@ fn reply_of(method: &str, path: &str, response: &super::send::RawResponse) -> Re
 
 fn record_id_of(reply: &AssertReply, object: &str) -> Result<String, GatewayError> {
     reply.record_id().map(str::to_owned).ok_or_else(|| {
-        GatewayError::InvalidReply(format!("the reply asserting a {object:?} record has no data.id.record_id"))
+        GatewayError::InvalidReply(format!(
+            "the reply asserting a {object:?} record has no data.id.record_id"
+        ))
     })
 }
 

@@ -46,9 +46,7 @@ pub fn endpoint_missing(err: &GatewayError, objects: &[&ObjectSlug]) -> bool {
     };
     let message = body.message.as_deref().unwrap_or("");
     let about_object = message.to_ascii_lowercase().contains("object with slug/id")
-        || objects
-            .iter()
-            .any(|o| message.contains(&format!("\"{}\"", o.as_str())));
+        || objects.iter().any(|o| message.contains(&format!("\"{}\"", o.as_str())));
     !about_object
 }
 
@@ -193,7 +191,10 @@ mod tests {
     #[test]
     fn an_unknown_object_does_not_fall_back() {
         let objs = [&ObjectSlug::USERS];
-        assert!(!endpoint_missing(&not_found("Object with slug/ID \"users\" not found."), &objs));
+        assert!(!endpoint_missing(
+            &not_found("Object with slug/ID \"users\" not found."),
+            &objs
+        ));
         assert!(!endpoint_missing(&not_found("No such thing: \"users\""), &objs));
     }
 

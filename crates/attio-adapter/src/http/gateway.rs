@@ -57,6 +57,9 @@ pub struct GatewayStats {
     pub documented_fallbacks: u64,
 }
 
+/// Object slugs by object id, and when they were fetched.
+type ObjectsById = (Instant, Arc<HashMap<String, String>>);
+
 pub(super) struct Inner {
     base_url: String,
     auth: HeaderValue,
@@ -68,7 +71,7 @@ pub(super) struct Inner {
     limiter: Arc<TokenLimiter>,
     schemas: SchemaCache,
     schema_ttl: Duration,
-    objects_by_id: Mutex<Option<(Instant, Arc<HashMap<String, String>>)>>,
+    objects_by_id: Mutex<Option<ObjectsById>>,
     simple_missing: AtomicBool,
     batch_missing: AtomicBool,
     pub(super) fallbacks: AtomicU64,
@@ -97,7 +100,10 @@ fn base_url(raw: &str) -> Result<String, HttpSetupError> {
     };
     let url = reqwest::Url::parse(raw).map_err(|e| invalid(e.to_string()))?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(invalid(format!("the scheme must be http or https, not {:?}", url.scheme())));
+        return Err(invalid(format!(
+            "the scheme must be http or https, not {:?}",
+            url.scheme()
+        )));
     }
     if url.query().is_some() || url.fragment().is_some() {
         return Err(invalid("it must not have a query or fragment".into()));
@@ -340,11 +346,12 @@ impl AttioGateway for HttpAttioGateway {
             let body = command.body(None);
             match self.execute(Method::PUT, &command.path_and_query(), Some(body)).await {
                 Ok(response) => return Ok(response.status),
-                Err(e) if self.inner.documented_fallback && {
-                    let mut objects = Vec::new();
-                    assertions.iter().for_each(|a| objects_in(a, &mut objects));
-                    endpoint_missing(&e, &objects)
-                } =>
+                Err(e)
+                    if self.inner.documented_fallback && {
+                        let mut objects = Vec::new();
+                        assertions.iter().for_each(|a| objects_in(a, &mut objects));
+                        endpoint_missing(&e, &objects)
+                    } =>
                 {
                     self.note_missing(&self.inner.batch_missing, "batch assert (/v2/batch/records)");
                 }

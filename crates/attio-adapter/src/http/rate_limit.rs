@@ -39,7 +39,7 @@ pub struct RateLimitStats {
 
 /// Added to the one-second window so that jitter between our clock and the server's
 /// cannot put `rate + 1` requests into one of its seconds.
-pub const WINDOW_MARGIN: Duration = Duration::from_millis(10);
+pub const WINDOW_MARGIN: Duration = Duration::from_millis(20);
 const WINDOW: Duration = Duration::from_secs(1);
 
 #[derive(Debug)]
@@ -243,7 +243,11 @@ mod tests {
         l.acquire(RequestClass::Write).await;
         assert_eq!(t0.elapsed(), Duration::from_millis(1500));
         l.acquire(RequestClass::Read).await;
-        assert_eq!(t0.elapsed(), Duration::from_millis(1500), "reads are not paused by a write 429");
+        assert_eq!(
+            t0.elapsed(),
+            Duration::from_millis(1500),
+            "reads are not paused by a write 429"
+        );
         let s = l.stats();
         assert_eq!(s.rate_limited, 1);
         assert_eq!(s.paused, Duration::from_millis(1500));

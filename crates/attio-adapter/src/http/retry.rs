@@ -110,14 +110,20 @@ mod tests {
         assert_eq!(p.delay_with(3, None, 1.0), Duration::from_millis(200));
         for _ in 0..100 {
             let d = p.delay(3, None);
-            assert!(d >= Duration::from_millis(200) && d <= Duration::from_millis(400), "{d:?}");
+            assert!(
+                d >= Duration::from_millis(200) && d <= Duration::from_millis(400),
+                "{d:?}"
+            );
         }
     }
 
     #[test]
     fn a_suggested_delay_is_never_cut_short() {
         let p = policy();
-        assert_eq!(p.delay_with(1, Some(Duration::from_secs(5)), 0.0), Duration::from_secs(5));
+        assert_eq!(
+            p.delay_with(1, Some(Duration::from_secs(5)), 0.0),
+            Duration::from_secs(5)
+        );
         assert_eq!(
             p.delay_with(4, Some(Duration::from_millis(10)), 0.0),
             Duration::from_millis(800)

@@ -87,8 +87,7 @@ impl SchemaCache {
             }
         }
         let schema = Arc::new(fetch().await?);
-        self.lock()
-            .insert(object.to_owned(), (Instant::now(), schema.clone()));
+        self.lock().insert(object.to_owned(), (Instant::now(), schema.clone()));
         Ok(schema)
     }
 

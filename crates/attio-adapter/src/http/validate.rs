@@ -70,7 +70,10 @@ pub fn validate_assertion(a: &Assertion<'_>, schemas: &HashMap<String, Arc<Objec
             continue;
         }
         let Some(def) = schema.get(key) else {
-            return Err(rejected(object, format!("attribute {key:?} does not exist on this object")));
+            return Err(rejected(
+                object,
+                format!("attribute {key:?} does not exist on this object"),
+            ));
         };
         if !def.is_writable {
             return Err(rejected(
@@ -179,7 +182,10 @@ mod tests {
         let mut a = people();
         a.set_json("shoe_size", JsonText::trusted("42"));
         let m = message(validate_assertion(&a, &schemas()));
-        assert!(m.contains("\"people\"") && m.contains("\"shoe_size\" does not exist"), "{m}");
+        assert!(
+            m.contains("\"people\"") && m.contains("\"shoe_size\" does not exist"),
+            "{m}"
+        );
     }
 
     #[test]

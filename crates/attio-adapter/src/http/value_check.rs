@@ -128,7 +128,10 @@ mod tests {
             (T::Date, json!("2023-11-24")),
             (T::Rating, json!(5)),
             (T::Select, json!({"option": "A"})),
-            (T::RecordReference, json!({"target_object": "companies", "target_record_id": "x"})),
+            (
+                T::RecordReference,
+                json!({"target_object": "companies", "target_record_id": "x"}),
+            ),
             (T::Domain, json!("acme.com")),
             (T::EmailAddress, json!("a@b.co")),
             (T::PhoneNumber, json!("+447777777777")),
@@ -161,6 +164,9 @@ mod tests {
     fn several_values_for_a_single_value_attribute_are_refused() {
         let err = check_write(&def(AttributeType::Text, false), &json!(["a", "b"])).unwrap_err();
         assert!(err.contains("2 values"), "{err}");
-        assert_eq!(check_write(&def(AttributeType::Domain, true), &json!(["a.co", "b.co"])), Ok(()));
+        assert_eq!(
+            check_write(&def(AttributeType::Domain, true), &json!(["a.co", "b.co"])),
+            Ok(())
+        );
     }
 }
