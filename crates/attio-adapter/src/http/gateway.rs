@@ -24,7 +24,7 @@ use super::fallback::endpoint_missing;
 use super::rate_limit::{shared_limiter, RateLimitStats, RequestClass, TokenLimiter};
 use super::schema::{ObjectSchema, SchemaCache};
 use super::send::{HttpSend, RawRequest, RawResponse, ReqwestSend};
-use super::validate::{objects_in, validate_assertion};
+use super::validate::{needs_object_slugs, objects_in, validate_assertion};
 
 /// `user-agent` of every request.
 pub const USER_AGENT_VALUE: &str = concat!("segment-attio/", env!("CARGO_PKG_VERSION"));
@@ -286,7 +286,14 @@ impl HttpAttioGateway {
         for object in objects {
             schemas.insert(object.as_str().to_owned(), self.schema(object).await?);
         }
-        assertions.iter().try_for_each(|a| validate_assertion(a, &schemas))
+        let object_slugs = if assertions.iter().any(|a| needs_object_slugs(a, &schemas)) {
+            Some(self.object_slugs_by_id().await?)
+        } else {
+            None
+        };
+        assertions
+            .iter()
+            .try_for_each(|a| validate_assertion(a, &schemas, object_slugs.as_deref()))
     }
 
     fn note_missing(&self, flag: &AtomicBool, endpoint: &str) {

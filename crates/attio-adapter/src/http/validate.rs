@@ -8,9 +8,8 @@ use std::sync::Arc;
 use domain::value::AttributeType;
 use domain::{AssertValue, Assertion, GatewayError, ObjectSlug};
 
-use super::classify::truncate;
 use super::schema::ObjectSchema;
-use super::value_check::check_write;
+use super::value_check::{allowed_object_ids, check_write, Targets};
 
 /// Every object an assertion writes to (itself and its nested assertions), without repeats.
 pub fn objects_in<'x>(a: &'x Assertion<'_>, out: &mut Vec<&'x ObjectSlug>) {
@@ -37,8 +36,30 @@ fn rejected(object: &str, msg: String) -> GatewayError {
     GatewayError::Rejected(format!("refused before sending to Attio: object {object:?}: {msg}"))
 }
 
-/// Checks `a` and its nested assertions; `schemas` holds every object of [`objects_in`].
-pub fn validate_assertion(a: &Assertion<'_>, schemas: &HashMap<String, Arc<ObjectSchema>>) -> Result<(), GatewayError> {
+/// Schemas by object slug, for every object of [`objects_in`].
+pub type Schemas = HashMap<String, Arc<ObjectSchema>>;
+
+/// Whether checking `a` needs object slugs by id (it writes a value to a record-reference
+/// attribute, whose allowed targets the schema names by object id).
+pub fn needs_object_slugs(a: &Assertion<'_>, schemas: &Schemas) -> bool {
+    let schema = schemas.get(a.object.as_str());
+    a.values.iter().any(|(key, value)| match value {
+        AssertValue::Json(_) => schema
+            .and_then(|s| s.get(key))
+            .is_some_and(|d| d.attribute_type == AttributeType::RecordReference),
+        AssertValue::Nested(n) => needs_object_slugs(n, schemas),
+        AssertValue::RecordIdOfPreviousReply => false,
+    })
+}
+
+/// Checks `a` and its nested assertions. `object_slugs` maps object ids to slugs (from
+/// `GET /v2/objects`) so that record-reference shorthand can be checked; without it such
+/// shorthand is left to Attio.
+pub fn validate_assertion(
+    a: &Assertion<'_>,
+    schemas: &Schemas,
+    object_slugs: Option<&HashMap<String, String>>,
+) -> Result<(), GatewayError> {
     let object = a.object.as_str();
     let Some(schema) = schemas.get(object) else {
         return Err(rejected(object, "its attributes could not be read".into()));
@@ -65,7 +86,7 @@ pub fn validate_assertion(a: &Assertion<'_>, schemas: &HashMap<String, Arc<Objec
         let key = key.as_ref();
         if is_uuid(key) || schema.is_unreadable(key) {
             if let AssertValue::Nested(n) = value {
-                validate_assertion(n, schemas)?;
+                validate_assertion(n, schemas, object_slugs)?;
             }
             continue;
         }
@@ -83,16 +104,13 @@ pub fn validate_assertion(a: &Assertion<'_>, schemas: &HashMap<String, Arc<Objec
         }
         match value {
             AssertValue::Json(json) => {
-                if let Err(reason) = check_write(def, &json.to_value()) {
-                    return Err(rejected(
-                        object,
-                        format!(
-                            "attribute {key:?} ({}) cannot take the value {}: {reason}",
-                            def.attribute_type,
-                            truncate(json.as_str(), 120)
-                        ),
-                    ));
-                }
+                let ids = allowed_object_ids(def);
+                let slugs: Option<Vec<&str>> = match object_slugs {
+                    Some(map) if !ids.is_empty() => ids.iter().map(|id| map.get(*id).map(String::as_str)).collect(),
+                    _ => None,
+                };
+                let targets = slugs.as_deref().map_or(Targets::Unknown, Targets::Known);
+                check_write(def, targets, &json.to_value()).map_err(|reason| rejected(object, reason))?;
             }
             AssertValue::Nested(n) => {
                 if def.attribute_type != AttributeType::RecordReference {
@@ -105,7 +123,7 @@ pub fn validate_assertion(a: &Assertion<'_>, schemas: &HashMap<String, Arc<Objec
                         ),
                     ));
                 }
-                validate_assertion(n, schemas)?;
+                validate_assertion(n, schemas, object_slugs)?;
             }
             AssertValue::RecordIdOfPreviousReply => {
                 if def.attribute_type != AttributeType::RecordReference {
@@ -134,7 +152,7 @@ mod tests {
         (object.to_owned(), Arc::new(s))
     }
 
-    fn schemas() -> HashMap<String, Arc<ObjectSchema>> {
+    fn schemas() -> Schemas {
         HashMap::from([
             schema(
                 "people",
@@ -149,7 +167,8 @@ mod tests {
                 "users",
                 json!([
                     {"api_slug":"user_id","type":"text","is_unique":true},
-                    {"api_slug":"person","type":"record-reference"},
+                    {"api_slug":"person","type":"record-reference",
+                     "config":{"record_reference":{"allowed_object_ids":["oid-people"]}}},
                     {"api_slug":"nickname","type":"text"}
                 ]),
             ),
@@ -174,14 +193,14 @@ mod tests {
         let mut a = people();
         a.set_json("age", JsonText::trusted("42"));
         a.set_json("3fa85f64-5717-4562-b3fc-2c963f66afa6", JsonText::trusted("1"));
-        assert_eq!(validate_assertion(&a, &schemas()), Ok(()));
+        assert_eq!(validate_assertion(&a, &schemas(), None), Ok(()));
     }
 
     #[test]
     fn unknown_attribute_is_named_with_its_object() {
         let mut a = people();
         a.set_json("shoe_size", JsonText::trusted("42"));
-        let m = message(validate_assertion(&a, &schemas()));
+        let m = message(validate_assertion(&a, &schemas(), None));
         assert!(
             m.contains("\"people\"") && m.contains("\"shoe_size\" does not exist"),
             "{m}"
@@ -192,21 +211,21 @@ mod tests {
     fn non_unique_matching_attribute_is_refused() {
         let mut a = Assertion::new(ObjectSlug::PEOPLE, AttributeSlug::parse("job_title").unwrap());
         a.set_json("job_title", JsonText::string("x"));
-        assert!(message(validate_assertion(&a, &schemas())).contains("not unique"));
+        assert!(message(validate_assertion(&a, &schemas(), None)).contains("not unique"));
     }
 
     #[test]
     fn write_to_read_only_attribute_is_refused() {
         let mut a = people();
         a.set_json("avatar_url", JsonText::string("x"));
-        assert!(message(validate_assertion(&a, &schemas())).contains("cannot be written"));
+        assert!(message(validate_assertion(&a, &schemas(), None)).contains("cannot be written"));
     }
 
     #[test]
     fn wrong_type_names_attribute_type_and_value() {
         let mut a = people();
         a.set_json("age", JsonText::string("forty"));
-        let m = message(validate_assertion(&a, &schemas()));
+        let m = message(validate_assertion(&a, &schemas(), None));
         assert!(m.contains("\"age\" (number)") && m.contains("\"forty\""), "{m}");
     }
 
@@ -217,7 +236,7 @@ mod tests {
         let mut outer = Assertion::new(ObjectSlug::USERS, AttributeSlug::USER_ID);
         outer.set_json("user_id", JsonText::string("u1"));
         outer.set("person", AssertValue::Nested(Box::new(inner)));
-        let m = message(validate_assertion(&outer, &schemas()));
+        let m = message(validate_assertion(&outer, &schemas(), None));
         assert!(m.contains("\"people\"") && m.contains("\"nickname\""), "{m}");
         let mut objects = Vec::new();
         objects_in(&outer, &mut objects);
@@ -228,7 +247,25 @@ mod tests {
     fn nested_assertion_into_a_non_reference_attribute_is_refused() {
         let mut outer = Assertion::new(ObjectSlug::USERS, AttributeSlug::USER_ID);
         outer.set("nickname", AssertValue::Nested(Box::new(people())));
-        assert!(message(validate_assertion(&outer, &schemas())).contains("only record-reference"));
+        assert!(message(validate_assertion(&outer, &schemas(), None)).contains("only record-reference"));
+    }
+
+    #[test]
+    fn reference_shorthand_is_checked_against_the_resolved_target_object() {
+        let mut a = Assertion::new(ObjectSlug::USERS, AttributeSlug::USER_ID);
+        a.set_json("user_id", JsonText::string("u1"));
+        a.set_json("person", JsonText::string("not-an-email"));
+        assert_eq!(
+            validate_assertion(&a, &schemas(), None),
+            Ok(()),
+            "unknown targets are left to Attio"
+        );
+        let slugs = HashMap::from([("oid-people".to_owned(), "people".to_owned())]);
+        assert!(needs_object_slugs(&a, &schemas()));
+        let m = message(validate_assertion(&a, &schemas(), Some(&slugs)));
+        assert!(m.contains("\"person\"") && m.contains("not-an-email"), "{m}");
+        a.set_json("person", JsonText::string("a@b.co"));
+        assert_eq!(validate_assertion(&a, &schemas(), Some(&slugs)), Ok(()));
     }
 
     #[test]
