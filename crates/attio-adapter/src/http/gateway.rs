@@ -32,6 +32,11 @@ pub const USER_AGENT_VALUE: &str = concat!("segment-attio/", env!("CARGO_PKG_VER
 /// The pause assumed after a 429 without a readable `Retry-After`.
 pub const DEFAULT_RATE_LIMIT_PAUSE: Duration = Duration::from_secs(1);
 
+/// The shortest pause after a 429. An HTTP-date `Retry-After` has whole seconds and the
+/// server's clock may be behind ours, so the date can already be past when it arrives;
+/// sending again at once would only be refused again.
+pub const MIN_RATE_LIMIT_PAUSE: Duration = Duration::from_millis(100);
+
 /// What `GET /v2/self` says about the token.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct Identity {
@@ -221,7 +226,9 @@ impl HttpAttioGateway {
             let GatewayError::Status { retry_after, .. } = &err else {
                 return Err(err);
             };
-            let pause = retry_after.unwrap_or(DEFAULT_RATE_LIMIT_PAUSE);
+            let pause = retry_after
+                .unwrap_or(DEFAULT_RATE_LIMIT_PAUSE)
+                .max(MIN_RATE_LIMIT_PAUSE);
             self.inner.limiter.rate_limited(class, pause);
             if retries >= self.inner.max_rate_limit_retries {
                 return Err(err);

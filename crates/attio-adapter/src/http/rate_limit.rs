@@ -1,11 +1,11 @@
 //! Per-token request pacing: at most `rate` requests in any window of one second, shared by
 //! every task and every gateway using the same token, and a shared pause after a 429.
 //!
-//! The scheduler is exact rather than a token bucket: each request reserves a send slot no
-//! earlier than one second (plus a small margin for network jitter) after the slot reserved
-//! `rate` requests before it. A burst of `rate` requests may go at once; the next ones wait
-//! for the following second. No one-second window can hold more than `rate` slots, and in
-//! steady state the achieved rate is `rate` per (1 s + margin).
+//! The scheduler is exact rather than a token bucket: a request goes no earlier than one
+//! second (plus a small margin for jitter) after the request `rate` grants before it
+//! actually went. A burst of `rate` requests may go at once; the next ones wait for the
+//! following second. No one-second window can hold more than `rate` grants, and in steady
+//! state the achieved rate is `rate` per (1 s + margin).
 
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashMap, VecDeque};
@@ -42,18 +42,17 @@ pub struct RateLimitStats {
 pub const WINDOW_MARGIN: Duration = Duration::from_millis(20);
 const WINDOW: Duration = Duration::from_secs(1);
 
-#[derive(Debug)]
-struct Schedule {
-    /// The last `rate` reserved slots, oldest first.
-    slots: VecDeque<Instant>,
-    paused_until: Option<Instant>,
-}
-
+/// Pacing of one request class. Requests are granted one at a time, in arrival order (the
+/// async mutex is fair); each grant records the instant its holder actually went on, so a
+/// holder that was scheduled late pushes the following ones back rather than letting them
+/// crowd its window.
 #[derive(Debug)]
 struct ClassLimiter {
     rate: usize,
     period: Duration,
-    state: Mutex<Schedule>,
+    /// When the last `rate` grants happened, oldest first.
+    granted: tokio::sync::Mutex<VecDeque<Instant>>,
+    paused_until: Mutex<Option<Instant>>,
 }
 
 impl ClassLimiter {
@@ -62,49 +61,47 @@ impl ClassLimiter {
         Self {
             rate,
             period: WINDOW + WINDOW_MARGIN,
-            state: Mutex::new(Schedule {
-                slots: VecDeque::with_capacity(rate + 1),
-                paused_until: None,
-            }),
+            granted: tokio::sync::Mutex::new(VecDeque::with_capacity(rate + 1)),
+            paused_until: Mutex::new(None),
         }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Schedule> {
-        // A panic while holding this lock cannot leave the schedule inconsistent (every
-        // update is a single push/pop), so a poisoned lock is still usable.
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Reserves the earliest slot at or after `now` that keeps the window rule.
-    fn reserve(&self, now: Instant) -> Instant {
-        let mut s = self.lock();
-        let mut slot = now;
-        if let Some(last) = s.slots.back() {
-            slot = slot.max(*last);
-        }
-        if s.slots.len() >= self.rate {
-            slot = slot.max(s.slots[s.slots.len() - self.rate] + self.period);
-        }
-        if let Some(p) = s.paused_until {
-            slot = slot.max(p);
-        }
-        s.slots.push_back(slot);
-        while s.slots.len() > self.rate {
-            s.slots.pop_front();
-        }
-        slot
     }
 
     fn paused_until(&self) -> Option<Instant> {
-        self.lock().paused_until
+        // Every update is a single assignment; a poisoned lock still holds a valid value.
+        *self.paused_until.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Waits for the earliest instant that keeps at most `rate` grants in any `period` and
+    /// is past any pause. Dropping the future gives the turn to the next caller.
+    async fn acquire(&self) {
+        let mut granted = self.granted.lock().await;
+        loop {
+            let now = Instant::now();
+            let mut slot = now;
+            if granted.len() >= self.rate {
+                slot = slot.max(granted[granted.len() - self.rate] + self.period);
+            }
+            if let Some(p) = self.paused_until() {
+                slot = slot.max(p);
+            }
+            if slot <= now {
+                break;
+            }
+            // A 429 seen while we sleep may extend the pause: check again after waking.
+            tokio::time::sleep_until(slot).await;
+        }
+        granted.push_back(Instant::now());
+        while granted.len() > self.rate {
+            granted.pop_front();
+        }
     }
 
     /// Extends the pause to `until`; returns by how much it grew.
     fn pause_until(&self, until: Instant, now: Instant) -> Duration {
-        let mut s = self.lock();
-        let from = s.paused_until.map_or(now, |p| p.max(now));
+        let mut paused = self.paused_until.lock().unwrap_or_else(|p| p.into_inner());
+        let from = paused.map_or(now, |p| p.max(now));
         if until > from {
-            s.paused_until = Some(until);
+            *paused = Some(until);
             until - from
         } else {
             Duration::ZERO
@@ -148,17 +145,8 @@ impl TokenLimiter {
 
     /// Waits until a request of `class` may be sent, then counts it as sent.
     pub async fn acquire(&self, class: RequestClass) {
-        let limiter = self.class(class);
         let start = Instant::now();
-        loop {
-            let slot = limiter.reserve(Instant::now());
-            tokio::time::sleep_until(slot).await;
-            // A 429 seen while we slept moves the pause past our slot: take a new one.
-            match limiter.paused_until() {
-                Some(p) if p > Instant::now() => continue,
-                _ => break,
-            }
-        }
+        self.class(class).acquire().await;
         self.waited_nanos.fetch_add(nanos(start.elapsed()), Ordering::Relaxed);
         self.sent.fetch_add(1, Ordering::Relaxed);
     }

@@ -214,6 +214,31 @@ async fn a_429_is_returned_after_the_configured_retries() {
     assert_eq!(err.status(), Some(429));
 }
 
+#[tokio::test(start_paused = true)]
+async fn a_429_with_a_past_date_still_pauses_briefly() {
+    let mut c = config();
+    c.max_rate_limit_retries = 1;
+    let calls = Arc::new(AtomicU32::new(0));
+    let seen = calls.clone();
+    let mut mock = MockHttpSend::new();
+    mock.expect_send().times(2).returning(move |_| {
+        if seen.fetch_add(1, Ordering::SeqCst) == 0 {
+            Ok(reply(
+                429,
+                "Too Many Requests",
+                &[("retry-after", "Tue, 23 May 2023 14:42:01 GMT")],
+                "{}",
+            ))
+        } else {
+            Ok(reply(200, "OK", &[], "{}"))
+        }
+    });
+    let g = HttpAttioGateway::with_sender(c, Arc::new(mock)).unwrap();
+    let t0 = tokio::time::Instant::now();
+    g.check_credentials().await.unwrap();
+    assert_eq!(t0.elapsed(), crate::http::gateway::MIN_RATE_LIMIT_PAUSE);
+}
+
 #[tokio::test]
 async fn the_token_is_sent_but_never_printed() {
     let mut c = config();
