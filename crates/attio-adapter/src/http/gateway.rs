@@ -173,7 +173,7 @@ impl HttpAttioGateway {
         }
     }
 
-    fn request(&self, method: Method, path_and_query: &str, body: Option<String>) -> RawRequest {
+    fn request(&self, method: Method, path_and_query: &str, body: Option<Bytes>) -> RawRequest {
         let mut headers = HeaderMap::with_capacity(4);
         headers.insert(AUTHORIZATION, self.inner.auth.clone());
         headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
@@ -185,7 +185,7 @@ impl HttpAttioGateway {
             method,
             url: format!("{}{}", self.inner.base_url, path_and_query),
             headers,
-            body: body.map(Bytes::from),
+            body,
             timeout: self.inner.timeout,
         }
     }
@@ -204,6 +204,7 @@ impl HttpAttioGateway {
         } else {
             RequestClass::Write
         };
+        let body = body.map(Bytes::from); // cheap to clone for a resend
         let mut retries = 0;
         loop {
             let request = self.request(method.clone(), path_and_query, body.clone());
