@@ -2,4 +2,5 @@
 //! [`AttioGateway`](domain::ports::AttioGateway) over reqwest), rate limiting, error
 //! classification, schema-aware validation, and a faithful Attio simulator.
 
+pub mod http;
 pub mod simulator;

@@ -1,0 +1,397 @@
+//! [`HttpAttioGateway`]: the production [`AttioGateway`]. Each request goes through the same
+//! stack: build (URL, headers, body) → pace (per-token limiter, shared pause after a 429) →
+//! send with a timeout → classify (2xx, or a [`GatewayError`] the delivery loop can act on).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use domain::ports::{AssertReply, AttioGateway, AttioObject, AttributeDefinition};
+use domain::record::encode_path_segment;
+use domain::{Assertion, AttioCommand, GatewayError, ObjectSlug};
+use http::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
+use http::{HeaderMap, Method};
+use secrecy::ExposeSecret;
+use serde::Deserialize;
+use tokio::time::Instant;
+
+use super::classify::{check_status, status_error, transport_error};
+use super::config::{AttioHttpConfig, HttpSetupError};
+use super::fallback::endpoint_missing;
+use super::rate_limit::{shared_limiter, RateLimitStats, RequestClass, TokenLimiter};
+use super::schema::{ObjectSchema, SchemaCache};
+use super::send::{HttpSend, RawRequest, RawResponse, ReqwestSend};
+use super::validate::{needs_object_slugs, objects_in, validate_assertion};
+
+/// `user-agent` of every request.
+pub const USER_AGENT_VALUE: &str = concat!("segment-attio/", env!("CARGO_PKG_VERSION"));
+
+/// The pause assumed after a 429 without a readable `Retry-After`.
+pub const DEFAULT_RATE_LIMIT_PAUSE: Duration = Duration::from_secs(1);
+
+/// The shortest pause after a 429. An HTTP-date `Retry-After` has whole seconds and the
+/// server's clock may be behind ours, so the date can already be past when it arrives;
+/// sending again at once would only be refused again.
+pub const MIN_RATE_LIMIT_PAUSE: Duration = Duration::from_millis(100);
+
+/// What `GET /v2/self` says about the token.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct Identity {
+    /// `false` for a revoked token (Attio may answer 200 with `{"active": false}`).
+    #[serde(default)]
+    pub active: bool,
+    #[serde(default)]
+    pub workspace_id: Option<String>,
+    #[serde(default)]
+    pub workspace_name: Option<String>,
+    #[serde(default)]
+    pub workspace_slug: Option<String>,
+    /// Space-separated scopes.
+    #[serde(default)]
+    pub scope: Option<String>,
+}
+
+/// Counters of one gateway (the rate part is shared by every gateway using the token).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct GatewayStats {
+    pub rate: RateLimitStats,
+    /// Assertions sent through the documented endpoint because the undocumented one is missing.
+    pub documented_fallbacks: u64,
+}
+
+/// Object slugs by object id, and when they were fetched.
+type ObjectsById = (Instant, Arc<HashMap<String, String>>);
+
+pub(super) struct Inner {
+    base_url: String,
+    auth: HeaderValue,
+    timeout: Duration,
+    validate_schema: bool,
+    max_rate_limit_retries: u32,
+    documented_fallback: bool,
+    sender: Arc<dyn HttpSend>,
+    limiter: Arc<TokenLimiter>,
+    schemas: SchemaCache,
+    schema_ttl: Duration,
+    objects_by_id: Mutex<Option<ObjectsById>>,
+    simple_missing: AtomicBool,
+    batch_missing: AtomicBool,
+    pub(super) fallbacks: AtomicU64,
+}
+
+/// The Attio gateway over HTTP. Cheap to clone; clones share the client, the schema cache
+/// and (with every other gateway using the same token) the rate limiter.
+#[derive(Clone)]
+pub struct HttpAttioGateway {
+    pub(super) inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for HttpAttioGateway {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpAttioGateway")
+            .field("base_url", &self.inner.base_url)
+            .field("token", &"[REDACTED]")
+            .finish_non_exhaustive()
+    }
+}
+
+fn base_url(raw: &str) -> Result<String, HttpSetupError> {
+    let invalid = |reason: String| HttpSetupError::InvalidBaseUrl {
+        url: raw.to_owned(),
+        reason,
+    };
+    let url = reqwest::Url::parse(raw).map_err(|e| invalid(e.to_string()))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(invalid(format!(
+            "the scheme must be http or https, not {:?}",
+            url.scheme()
+        )));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(invalid("it must not have a query or fragment".into()));
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+impl HttpAttioGateway {
+    /// A gateway over the process-wide reqwest client.
+    pub fn new(config: AttioHttpConfig) -> Result<Self, HttpSetupError> {
+        let sender = ReqwestSend::shared().map_err(|e| HttpSetupError::Client(e.to_string()))?;
+        Self::with_sender(config, Arc::new(sender))
+    }
+
+    /// A gateway over any [`HttpSend`].
+    pub fn with_sender(config: AttioHttpConfig, sender: Arc<dyn HttpSend>) -> Result<Self, HttpSetupError> {
+        let base_url = base_url(&config.base_url)?;
+        let token = config.token.expose_secret();
+        if token.is_empty() {
+            return Err(HttpSetupError::EmptyToken);
+        }
+        let mut auth = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| HttpSetupError::InvalidToken)?;
+        auth.set_sensitive(true);
+        if config.write_rate == 0 {
+            return Err(HttpSetupError::ZeroRate { field: "write_rate" });
+        }
+        if config.read_rate == 0 {
+            return Err(HttpSetupError::ZeroRate { field: "read_rate" });
+        }
+        if config.timeout.is_zero() {
+            return Err(HttpSetupError::ZeroTimeout);
+        }
+        let limiter = shared_limiter(&base_url, &config.token, config.read_rate, config.write_rate);
+        Ok(Self {
+            inner: Arc::new(Inner {
+                base_url,
+                auth,
+                timeout: config.timeout,
+                validate_schema: config.validate_schema,
+                max_rate_limit_retries: config.max_rate_limit_retries,
+                documented_fallback: config.documented_fallback,
+                sender,
+                limiter,
+                schemas: SchemaCache::new(config.schema_ttl),
+                schema_ttl: config.schema_ttl,
+                objects_by_id: Mutex::new(None),
+                simple_missing: AtomicBool::new(false),
+                batch_missing: AtomicBool::new(false),
+                fallbacks: AtomicU64::new(0),
+            }),
+        })
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.inner.base_url
+    }
+
+    pub fn stats(&self) -> GatewayStats {
+        GatewayStats {
+            rate: self.inner.limiter.stats(),
+            documented_fallbacks: self.inner.fallbacks.load(Ordering::Relaxed),
+        }
+    }
+
+    fn request(&self, method: Method, path_and_query: &str, body: Option<Bytes>) -> RawRequest {
+        let mut headers = HeaderMap::with_capacity(4);
+        headers.insert(AUTHORIZATION, self.inner.auth.clone());
+        headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
+        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        if body.is_some() {
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        }
+        RawRequest {
+            method,
+            url: format!("{}{}", self.inner.base_url, path_and_query),
+            headers,
+            body,
+            timeout: self.inner.timeout,
+        }
+    }
+
+    /// Build → pace → send → classify. A 429 pauses every request of its class for this
+    /// token until `Retry-After`, then the same request is sent again, up to
+    /// `max_rate_limit_retries` times (a rate-limited request was not processed).
+    pub(super) async fn execute(
+        &self,
+        method: Method,
+        path_and_query: &str,
+        body: Option<String>,
+    ) -> Result<RawResponse, GatewayError> {
+        let class = if method == Method::GET {
+            RequestClass::Read
+        } else {
+            RequestClass::Write
+        };
+        let body = body.map(Bytes::from); // cheap to clone for a resend
+        let mut retries = 0;
+        loop {
+            let request = self.request(method.clone(), path_and_query, body.clone());
+            self.inner.limiter.acquire(class).await;
+            let started = Instant::now();
+            let reply = self.inner.sender.send(request).await;
+            let elapsed_ms = started.elapsed().as_millis() as u64;
+            let response = match reply {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::debug!(%method, path = path_and_query, elapsed_ms, error = %e, "Attio request failed");
+                    return Err(transport_error(e));
+                }
+            };
+            tracing::debug!(%method, path = path_and_query, status = response.status, elapsed_ms, "Attio replied");
+            if response.status != 429 {
+                return check_status(response);
+            }
+            let err = status_error(&response, SystemTime::now());
+            let GatewayError::Status { retry_after, .. } = &err else {
+                return Err(err);
+            };
+            let pause = retry_after
+                .unwrap_or(DEFAULT_RATE_LIMIT_PAUSE)
+                .max(MIN_RATE_LIMIT_PAUSE);
+            self.inner.limiter.rate_limited(class, pause);
+            if retries >= self.inner.max_rate_limit_retries {
+                return Err(err);
+            }
+            retries += 1;
+            tracing::info!(%method, path = path_and_query, pause_ms = pause.as_millis() as u64, retries, "Attio rate limit reached; pausing this token");
+        }
+    }
+
+    /// A 2xx reply body as JSON (reads need it).
+    pub(super) async fn get_json(&self, path_and_query: &str) -> Result<serde_json::Value, GatewayError> {
+        let response = self.execute(Method::GET, path_and_query, None).await?;
+        serde_json::from_slice(&response.body)
+            .map_err(|e| GatewayError::InvalidReply(format!("GET {path_and_query}: the reply is not JSON: {e}")))
+    }
+
+    /// `GET /v2/self`: the workspace the token belongs to and whether it is active.
+    pub async fn whoami(&self) -> Result<Identity, GatewayError> {
+        let value = self.get_json("/v2/self").await?;
+        serde_json::from_value(value)
+            .map_err(|e| GatewayError::InvalidReply(format!("GET /v2/self: unexpected reply: {e}")))
+    }
+
+    /// The attributes of `object`, from the cache while fresh.
+    pub async fn schema(&self, object: &ObjectSlug) -> Result<Arc<ObjectSchema>, GatewayError> {
+        let path = format!("/v2/objects/{}/attributes", encode_path_segment(object.as_str()));
+        self.inner
+            .schemas
+            .get_or_fetch(object.as_str(), || async {
+                let reply = self.get_json(&path).await?;
+                ObjectSchema::from_reply(object.as_str(), &reply)
+            })
+            .await
+    }
+
+    /// Object slugs by object id (`GET /v2/objects`), cached like schemas.
+    pub(super) async fn object_slugs_by_id(&self) -> Result<Arc<HashMap<String, String>>, GatewayError> {
+        let cached = self
+            .inner
+            .objects_by_id
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        if let Some((at, map)) = cached {
+            if at.elapsed() < self.inner.schema_ttl {
+                return Ok(map);
+            }
+        }
+        let reply = self.get_json("/v2/objects").await?;
+        let map = Arc::new(super::fallback::object_slugs_by_id(&reply));
+        *self.inner.objects_by_id.lock().unwrap_or_else(|p| p.into_inner()) = Some((Instant::now(), map.clone()));
+        Ok(map)
+    }
+
+    /// Checks assertions against their objects' attributes (see [`super::validate`]).
+    pub async fn validate(&self, assertions: &[Assertion<'_>]) -> Result<(), GatewayError> {
+        let mut objects = Vec::new();
+        for a in assertions {
+            objects_in(a, &mut objects);
+        }
+        let mut schemas = HashMap::with_capacity(objects.len());
+        for object in objects {
+            schemas.insert(object.as_str().to_owned(), self.schema(object).await?);
+        }
+        let object_slugs = if assertions.iter().any(|a| needs_object_slugs(a, &schemas)) {
+            Some(self.object_slugs_by_id().await?)
+        } else {
+            None
+        };
+        assertions
+            .iter()
+            .try_for_each(|a| validate_assertion(a, &schemas, object_slugs.as_deref()))
+    }
+
+    fn note_missing(&self, flag: &AtomicBool, endpoint: &str) {
+        if !flag.swap(true, Ordering::Relaxed) {
+            tracing::warn!(
+                endpoint,
+                "this Attio workspace does not have the {endpoint} endpoint; using the documented assert endpoint instead"
+            );
+        }
+    }
+}
+
+fn reply_body(response: &RawResponse) -> serde_json::Value {
+    serde_json::from_slice(&response.body).unwrap_or(serde_json::Value::Null)
+}
+
+#[derive(Deserialize)]
+struct DataList<T> {
+    data: Vec<T>,
+}
+
+#[async_trait]
+impl AttioGateway for HttpAttioGateway {
+    async fn simple_assert<'a>(
+        &self,
+        assertion: &Assertion<'a>,
+        previous_record_id: Option<&'a str>,
+    ) -> Result<AssertReply, GatewayError> {
+        if self.inner.validate_schema {
+            self.validate(std::slice::from_ref(assertion)).await?;
+        }
+        if !self.inner.simple_missing.load(Ordering::Relaxed) {
+            let command = AttioCommand::SimpleAssert(assertion.clone());
+            let body = command.body(previous_record_id);
+            match self.execute(Method::PUT, &command.path_and_query(), Some(body)).await {
+                Ok(response) => {
+                    return Ok(AssertReply {
+                        status: response.status,
+                        body: reply_body(&response),
+                    })
+                }
+                Err(e) if self.inner.documented_fallback && endpoint_missing(&e, &[&assertion.object]) => {
+                    self.note_missing(&self.inner.simple_missing, "simple assert (/records/simple)");
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        self.assert_documented(assertion, previous_record_id).await
+    }
+
+    async fn batch_assert<'a>(&self, assertions: &[Assertion<'a>]) -> Result<u16, GatewayError> {
+        if self.inner.validate_schema {
+            self.validate(assertions).await?;
+        }
+        if !self.inner.batch_missing.load(Ordering::Relaxed) {
+            let command = AttioCommand::BatchAssert(assertions.to_vec());
+            let body = command.body(None);
+            match self.execute(Method::PUT, &command.path_and_query(), Some(body)).await {
+                Ok(response) => return Ok(response.status),
+                Err(e)
+                    if self.inner.documented_fallback && {
+                        let mut objects = Vec::new();
+                        assertions.iter().for_each(|a| objects_in(a, &mut objects));
+                        endpoint_missing(&e, &objects)
+                    } =>
+                {
+                    self.note_missing(&self.inner.batch_missing, "batch assert (/v2/batch/records)");
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        let mut status = 200;
+        for a in assertions {
+            status = self.assert_documented(a, None).await?.status;
+        }
+        Ok(status)
+    }
+
+    async fn list_objects(&self) -> Result<Vec<AttioObject>, GatewayError> {
+        let value = self.get_json("/v2/objects").await?;
+        serde_json::from_value::<DataList<AttioObject>>(value)
+            .map(|l| l.data)
+            .map_err(|e| GatewayError::InvalidReply(format!("GET /v2/objects: unexpected reply: {e}")))
+    }
+
+    async fn list_attributes(&self, object: &ObjectSlug) -> Result<Vec<AttributeDefinition>, GatewayError> {
+        Ok(self.schema(object).await?.attributes.clone())
+    }
+
+    async fn check_credentials(&self) -> Result<(), GatewayError> {
+        self.execute(Method::GET, "/v1/token", None).await.map(|_| ())
+    }
+}

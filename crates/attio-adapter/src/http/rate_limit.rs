@@ -1,0 +1,253 @@
+//! Per-token request pacing: at most `rate` requests in any window of one second, shared by
+//! every task and every gateway using the same token, and a shared pause after a 429.
+//!
+//! The scheduler is exact rather than a token bucket: a request goes no earlier than one
+//! second (plus a small margin for jitter) after the request `rate` grants before it
+//! actually went. A burst of `rate` requests may go at once; the next ones wait for the
+//! following second. No one-second window can hold more than `rate` grants, and in steady
+//! state the achieved rate is `rate` per (1 s + margin).
+
+use std::collections::hash_map::DefaultHasher;
+use std::collections::{HashMap, VecDeque};
+use std::hash::{Hash, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+use tokio::time::Instant;
+
+/// Attio limits reads and writes separately.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestClass {
+    Read,
+    Write,
+}
+
+/// Counters of one token's limiter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RateLimitStats {
+    /// Requests that were let through.
+    pub requests_sent: u64,
+    /// 429 replies seen.
+    pub rate_limited: u64,
+    /// Total length of the pauses that 429 replies imposed (overlaps counted once).
+    pub paused: Duration,
+    /// Total time callers waited for a slot (pacing and pauses).
+    pub waited: Duration,
+}
+
+/// Added to the one-second window so that jitter between our clock and the server's
+/// cannot put `rate + 1` requests into one of its seconds.
+pub const WINDOW_MARGIN: Duration = Duration::from_millis(20);
+const WINDOW: Duration = Duration::from_secs(1);
+
+/// Pacing of one request class. Requests are granted one at a time, in arrival order (the
+/// async mutex is fair); each grant records the instant its holder actually went on, so a
+/// holder that was scheduled late pushes the following ones back rather than letting them
+/// crowd its window.
+#[derive(Debug)]
+struct ClassLimiter {
+    rate: usize,
+    period: Duration,
+    /// When the last `rate` grants happened, oldest first.
+    granted: tokio::sync::Mutex<VecDeque<Instant>>,
+    paused_until: Mutex<Option<Instant>>,
+}
+
+impl ClassLimiter {
+    fn new(rate: u32) -> Self {
+        let rate = rate.max(1) as usize;
+        Self {
+            rate,
+            period: WINDOW + WINDOW_MARGIN,
+            granted: tokio::sync::Mutex::new(VecDeque::with_capacity(rate + 1)),
+            paused_until: Mutex::new(None),
+        }
+    }
+
+    fn paused_until(&self) -> Option<Instant> {
+        // Every update is a single assignment; a poisoned lock still holds a valid value.
+        *self.paused_until.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Waits for the earliest instant that keeps at most `rate` grants in any `period` and
+    /// is past any pause. Dropping the future gives the turn to the next caller.
+    async fn acquire(&self) {
+        let mut granted = self.granted.lock().await;
+        loop {
+            let now = Instant::now();
+            let mut slot = now;
+            if granted.len() >= self.rate {
+                slot = slot.max(granted[granted.len() - self.rate] + self.period);
+            }
+            if let Some(p) = self.paused_until() {
+                slot = slot.max(p);
+            }
+            if slot <= now {
+                break;
+            }
+            // A 429 seen while we sleep may extend the pause: check again after waking.
+            tokio::time::sleep_until(slot).await;
+        }
+        granted.push_back(Instant::now());
+        while granted.len() > self.rate {
+            granted.pop_front();
+        }
+    }
+
+    /// Extends the pause to `until`; returns by how much it grew.
+    fn pause_until(&self, until: Instant, now: Instant) -> Duration {
+        let mut paused = self.paused_until.lock().unwrap_or_else(|p| p.into_inner());
+        let from = paused.map_or(now, |p| p.max(now));
+        if until > from {
+            *paused = Some(until);
+            until - from
+        } else {
+            Duration::ZERO
+        }
+    }
+}
+
+/// The pacing state of one token (and base URL).
+#[derive(Debug)]
+pub struct TokenLimiter {
+    read: ClassLimiter,
+    write: ClassLimiter,
+    sent: AtomicU64,
+    limited: AtomicU64,
+    paused_nanos: AtomicU64,
+    waited_nanos: AtomicU64,
+}
+
+fn nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
+impl TokenLimiter {
+    pub fn new(read_rate: u32, write_rate: u32) -> Self {
+        Self {
+            read: ClassLimiter::new(read_rate),
+            write: ClassLimiter::new(write_rate),
+            sent: AtomicU64::new(0),
+            limited: AtomicU64::new(0),
+            paused_nanos: AtomicU64::new(0),
+            waited_nanos: AtomicU64::new(0),
+        }
+    }
+
+    fn class(&self, class: RequestClass) -> &ClassLimiter {
+        match class {
+            RequestClass::Read => &self.read,
+            RequestClass::Write => &self.write,
+        }
+    }
+
+    /// Waits until a request of `class` may be sent, then counts it as sent.
+    pub async fn acquire(&self, class: RequestClass) {
+        let start = Instant::now();
+        self.class(class).acquire().await;
+        self.waited_nanos.fetch_add(nanos(start.elapsed()), Ordering::Relaxed);
+        self.sent.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Records a 429 and holds every request of `class` until `now + after`.
+    pub fn rate_limited(&self, class: RequestClass, after: Duration) {
+        self.limited.fetch_add(1, Ordering::Relaxed);
+        let now = Instant::now();
+        let grown = self.class(class).pause_until(now + after, now);
+        self.paused_nanos.fetch_add(nanos(grown), Ordering::Relaxed);
+    }
+
+    /// The instant requests of `class` are held until, if a pause is still running.
+    pub fn paused_until(&self, class: RequestClass) -> Option<Instant> {
+        self.class(class).paused_until().filter(|p| *p > Instant::now())
+    }
+
+    pub fn stats(&self) -> RateLimitStats {
+        RateLimitStats {
+            requests_sent: self.sent.load(Ordering::Relaxed),
+            rate_limited: self.limited.load(Ordering::Relaxed),
+            paused: Duration::from_nanos(self.paused_nanos.load(Ordering::Relaxed)),
+            waited: Duration::from_nanos(self.waited_nanos.load(Ordering::Relaxed)),
+        }
+    }
+}
+
+type Registry = Mutex<HashMap<u64, Weak<TokenLimiter>>>;
+static REGISTRY: OnceLock<Registry> = OnceLock::new();
+
+/// The process-wide limiter for this base URL and token. Every gateway built with the same
+/// pair shares it; the rates of the first one built apply. The registry keeps only a hash
+/// of the token.
+pub fn shared_limiter(base_url: &str, token: &SecretString, read_rate: u32, write_rate: u32) -> Arc<TokenLimiter> {
+    let mut h = DefaultHasher::new();
+    base_url.hash(&mut h);
+    token.expose_secret().hash(&mut h);
+    let key = h.finish();
+    let registry = REGISTRY.get_or_init(|| Mutex::new(HashMap::new()));
+    let mut map = registry.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(existing) = map.get(&key).and_then(Weak::upgrade) {
+        return existing;
+    }
+    map.retain(|_, w| w.strong_count() > 0);
+    let limiter = Arc::new(TokenLimiter::new(read_rate, write_rate));
+    map.insert(key, Arc::downgrade(&limiter));
+    limiter
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_burst_of_rate_goes_at_once_and_the_next_waits_a_second() {
+        let l = TokenLimiter::new(100, 3);
+        let t0 = Instant::now();
+        for _ in 0..3 {
+            l.acquire(RequestClass::Write).await;
+        }
+        assert_eq!(t0.elapsed(), Duration::ZERO);
+        l.acquire(RequestClass::Write).await;
+        assert_eq!(t0.elapsed(), WINDOW + WINDOW_MARGIN);
+        assert_eq!(l.stats().requests_sent, 4);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn reads_and_writes_are_paced_separately() {
+        let l = TokenLimiter::new(2, 1);
+        let t0 = Instant::now();
+        l.acquire(RequestClass::Write).await;
+        l.acquire(RequestClass::Read).await;
+        l.acquire(RequestClass::Read).await;
+        assert_eq!(t0.elapsed(), Duration::ZERO);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_429_holds_requests_until_the_pause_ends() {
+        let l = TokenLimiter::new(100, 100);
+        let t0 = Instant::now();
+        l.rate_limited(RequestClass::Write, Duration::from_millis(1500));
+        l.acquire(RequestClass::Write).await;
+        assert_eq!(t0.elapsed(), Duration::from_millis(1500));
+        l.acquire(RequestClass::Read).await;
+        assert_eq!(
+            t0.elapsed(),
+            Duration::from_millis(1500),
+            "reads are not paused by a write 429"
+        );
+        let s = l.stats();
+        assert_eq!(s.rate_limited, 1);
+        assert_eq!(s.paused, Duration::from_millis(1500));
+    }
+
+    #[test]
+    fn same_token_and_url_share_one_limiter() {
+        let t = SecretString::from("tok-share");
+        let a = shared_limiter("http://x", &t, 1, 1);
+        let b = shared_limiter("http://x", &t, 5, 5);
+        let c = shared_limiter("http://y", &t, 1, 1);
+        assert!(Arc::ptr_eq(&a, &b));
+        assert!(!Arc::ptr_eq(&a, &c));
+    }
+}
