@@ -34,14 +34,21 @@ impl Outcome {
 
 /// The script of replies of a case.
 pub fn script(case: &Value) -> Vec<Reply> {
-    case.get("responses").and_then(Value::as_array).map(|a| a.iter().map(Reply::from_case).collect()).unwrap_or_default()
+    case.get("responses")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().map(Reply::from_case).collect())
+        .unwrap_or_default()
 }
 
 /// Runs a case against the in-process scripted Attio.
 pub async fn run_case(case: &Value) -> Outcome {
     let gateway = ScriptedGateway::new(ATTIO_BASE_URL, script(case));
     let (error, result) = run_with(case, &gateway).await;
-    Outcome { requests: gateway.requests(), error, result }
+    Outcome {
+        requests: gateway.requests(),
+        error,
+        result,
+    }
 }
 
 /// Runs a case against any gateway; returns the error message and the `result`.
@@ -92,7 +99,11 @@ async fn run_action(case: &Value, gateway: &dyn AttioGateway) -> Result<(), Stri
         execute_plan(&plan, gateway).await.map_err(|e| e.to_string())?;
         return Ok(());
     }
-    let events = case.get("events").and_then(Value::as_array).cloned().unwrap_or_default();
+    let events = case
+        .get("events")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     let texts: Vec<String> = events.iter().map(Value::to_string).collect();
     let now = now_of(case);
     let mut assertions = Vec::new();
@@ -111,7 +122,11 @@ async fn run_action(case: &Value, gateway: &dyn AttioGateway) -> Result<(), Stri
     if assertions.is_empty() {
         return Ok(());
     }
-    gateway.batch_assert(&assertions).await.map(|_| ()).map_err(|e| e.to_string())
+    gateway
+        .batch_assert(&assertions)
+        .await
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 /// Numbers compared by value: every number becomes an f64.
@@ -134,9 +149,17 @@ fn json_eq(a: &Value, b: &Value) -> bool {
 /// Compares our outcome with the reference's `expected`; `Err` holds a readable diff.
 pub fn compare(case: &Value, expected: &Value, ours: &Outcome) -> Result<(), String> {
     let mut problems = Vec::new();
-    let exp_requests = expected.get("requests").and_then(Value::as_array).cloned().unwrap_or_default();
+    let exp_requests = expected
+        .get("requests")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     if exp_requests.len() != ours.requests.len() {
-        problems.push(format!("expected {} request(s), sent {}", exp_requests.len(), ours.requests.len()));
+        problems.push(format!(
+            "expected {} request(s), sent {}",
+            exp_requests.len(),
+            ours.requests.len()
+        ));
     }
     for (i, (exp, got)) in exp_requests.iter().zip(&ours.requests).enumerate() {
         let method = exp.get("method").and_then(Value::as_str).unwrap_or("");
@@ -146,10 +169,16 @@ pub fn compare(case: &Value, expected: &Value, ours: &Outcome) -> Result<(), Str
             problems.push(format!("request {i}: method {method} expected, {} sent", got.method));
         }
         if url != got.url {
-            problems.push(format!("request {i}: url\n    expected {url}\n    sent     {}", got.url));
+            problems.push(format!(
+                "request {i}: url\n    expected {url}\n    sent     {}",
+                got.url
+            ));
         }
         if !json_eq(&body, &got.body) {
-            problems.push(format!("request {i}: body\n    expected {body}\n    sent     {}", got.body));
+            problems.push(format!(
+                "request {i}: body\n    expected {body}\n    sent     {}",
+                got.body
+            ));
         }
     }
     let exp_error = expected.get("error").filter(|e| !e.is_null());
@@ -159,7 +188,10 @@ pub fn compare(case: &Value, expected: &Value, ours: &Outcome) -> Result<(), Str
     let is_auth = case.get("op").and_then(Value::as_str) == Some("testAuthentication");
     if let Some(exp_result) = expected.get("result") {
         if !is_auth && !json_eq(exp_result, ours.result.as_ref().unwrap_or(&Value::Null)) {
-            problems.push(format!("result\n    expected {exp_result}\n    ours     {:?}", ours.result));
+            problems.push(format!(
+                "result\n    expected {exp_result}\n    ours     {:?}",
+                ours.result
+            ));
         }
     }
     if problems.is_empty() {

@@ -28,7 +28,11 @@ pub struct ScriptedGateway {
 
 impl ScriptedGateway {
     pub fn new(base_url: &str, script: Vec<Reply>) -> Self {
-        Self { base_url: base_url.to_owned(), script, log: Mutex::new(Vec::new()) }
+        Self {
+            base_url: base_url.to_owned(),
+            script,
+            log: Mutex::new(Vec::new()),
+        }
     }
 
     pub fn requests(&self) -> Vec<RecordedRequest> {
@@ -36,15 +40,25 @@ impl ScriptedGateway {
     }
 
     fn exchange(&self, method: &str, path_and_query: &str, body: Option<String>) -> Result<Reply, GatewayError> {
-        let mut log = self.log.lock().map_err(|_| GatewayError::Connection("poisoned".into()))?;
+        let mut log = self
+            .log
+            .lock()
+            .map_err(|_| GatewayError::Connection("poisoned".into()))?;
         let i = log.len();
         log.push(RecordedRequest {
             method: method.to_owned(),
             url: format!("{}{}", self.base_url, path_and_query),
-            body: body.as_deref().map(|b| serde_json::from_str(b).unwrap_or(Value::Null)).unwrap_or(Value::Null),
+            body: body
+                .as_deref()
+                .map(|b| serde_json::from_str(b).unwrap_or(Value::Null))
+                .unwrap_or(Value::Null),
         });
         let path = path_and_query.split(['?', '#']).next().unwrap_or("");
-        let reply = self.script.get(i).cloned().unwrap_or_else(|| default_reply(method, path));
+        let reply = self
+            .script
+            .get(i)
+            .cloned()
+            .unwrap_or_else(|| default_reply(method, path));
         if (200..300).contains(&reply.status) {
             Ok(reply)
         } else {
@@ -68,12 +82,17 @@ impl AttioGateway for ScriptedGateway {
     ) -> Result<AssertReply, GatewayError> {
         let cmd = AttioCommand::SimpleAssert(assertion.clone());
         let reply = self.exchange("PUT", &cmd.path_and_query(), Some(cmd.body(previous_record_id)))?;
-        Ok(AssertReply { status: reply.status, body: reply.body })
+        Ok(AssertReply {
+            status: reply.status,
+            body: reply.body,
+        })
     }
 
     async fn batch_assert<'a>(&self, assertions: &[Assertion<'a>]) -> Result<u16, GatewayError> {
         let cmd = AttioCommand::BatchAssert(assertions.to_vec());
-        Ok(self.exchange("PUT", &cmd.path_and_query(), Some(cmd.body(None)))?.status)
+        Ok(self
+            .exchange("PUT", &cmd.path_and_query(), Some(cmd.body(None)))?
+            .status)
     }
 
     async fn list_objects(&self) -> Result<Vec<AttioObject>, GatewayError> {
@@ -82,18 +101,29 @@ impl AttioGateway for ScriptedGateway {
             .body
             .get("data")
             .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(|o| serde_json::from_value(o.clone()).ok()).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|o| serde_json::from_value(o.clone()).ok())
+                    .collect()
+            })
             .unwrap_or_default())
     }
 
     async fn list_attributes(&self, object: &ObjectSlug) -> Result<Vec<AttributeDefinition>, GatewayError> {
-        let path = format!("/v2/objects/{}/attributes", domain::record::encode_path_segment(object.as_str()));
+        let path = format!(
+            "/v2/objects/{}/attributes",
+            domain::record::encode_path_segment(object.as_str())
+        );
         let reply = self.exchange("GET", &path, None)?;
         Ok(reply
             .body
             .get("data")
             .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(|o| serde_json::from_value(o.clone()).ok()).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|o| serde_json::from_value(o.clone()).ok())
+                    .collect()
+            })
             .unwrap_or_default())
     }
 

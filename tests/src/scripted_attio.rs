@@ -21,7 +21,12 @@ impl Reply {
                 .and_then(Value::as_object)
                 .map(|h| {
                     h.iter()
-                        .map(|(k, v)| (k.clone(), v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string())))
+                        .map(|(k, v)| {
+                            (
+                                k.clone(),
+                                v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string()),
+                            )
+                        })
                         .collect()
                 })
                 .unwrap_or_default(),
@@ -31,7 +36,11 @@ impl Reply {
 
 /// The oracle's default reply to `method path` (path without the query string).
 pub fn default_reply(method: &str, path: &str) -> Reply {
-    let ok = |status: u16, body: Value| Reply { status, body, headers: Vec::new() };
+    let ok = |status: u16, body: Value| Reply {
+        status,
+        body,
+        headers: Vec::new(),
+    };
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     match (method, segments.as_slice()) {
         ("PUT", ["v2", "objects", object, "records", "simple"]) => {

@@ -38,10 +38,19 @@ async fn every_conformance_case_matches_the_reference() {
             let (case, expected) = (&entry["case"], &entry["expected"]);
             let ours = run_case(case).await;
             if let Err(diff) = compare(case, expected, &ours) {
-                failures.push(format!("{}:{}:\n  {diff}", file.file_name().unwrap_or_default().to_string_lossy(), n + 1));
+                failures.push(format!(
+                    "{}:{}:\n  {diff}",
+                    file.file_name().unwrap_or_default().to_string_lossy(),
+                    n + 1
+                ));
             }
         }
     }
     println!("conformance: {} cases, {} differ", total, failures.len());
-    assert!(failures.is_empty(), "{} of {total} conformance cases differ:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {total} conformance cases differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

@@ -12,9 +12,8 @@ use segment_adapter::json::Val;
 
 #[test]
 fn accepted_subscriptions_answer_like_the_reference() {
-    let path = std::env::var("FQL_REFERENCE_CASES").unwrap_or_else(|_| {
-        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/fql-reference-sample.jsonl").to_owned()
-    });
+    let path = std::env::var("FQL_REFERENCE_CASES")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/fql-reference-sample.jsonl").to_owned());
     let text = std::fs::read_to_string(&path).expect("readable cases file");
     let (mut accepted, mut refused) = (0usize, 0usize);
     let mut failures = Vec::new();
