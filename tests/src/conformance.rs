@@ -5,14 +5,18 @@
 use chrono::{DateTime, Utc};
 use domain::actions::{choice_error, execute_plan, object_choices, ActionKind};
 use domain::ports::AttioGateway;
-use domain::ATTIO_BASE_URL;
 use segment_adapter::destination::ActionSubscription;
 use segment_adapter::json::Val;
 use segment_adapter::pipeline::Mode;
 use serde_json::{json, Value};
 
-use crate::in_process::{RecordedRequest, ScriptedGateway};
-use crate::scripted_attio::Reply;
+use std::time::Duration;
+
+use attio_adapter::http::{AttioHttpConfig, HttpAttioGateway};
+use secrecy::SecretString;
+
+use crate::scripted_attio::{RecordedRequest, Reply};
+use crate::scripted_server::ScriptedServer;
 
 /// What our implementation did for a case.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,15 +44,43 @@ pub fn script(case: &Value) -> Vec<Reply> {
         .unwrap_or_default()
 }
 
-/// Runs a case against the in-process scripted Attio.
-pub async fn run_case(case: &Value) -> Outcome {
-    let gateway = ScriptedGateway::new(ATTIO_BASE_URL, script(case));
+/// The bearer token of a case: `auth.accessToken`, else `settings.oauth.access_token`;
+/// the reference sends the literal `undefined` when there is none.
+pub fn token_of(case: &Value) -> String {
+    case.pointer("/auth/accessToken")
+        .or_else(|| case.pointer("/settings/oauth/access_token"))
+        .and_then(Value::as_str)
+        .filter(|t| !t.is_empty())
+        .unwrap_or("undefined")
+        .to_owned()
+}
+
+/// Runs a case over real HTTP: the production transport against the scripted server.
+/// Also checks that every request carried `authorization: Bearer <token>`.
+pub async fn run_case(case: &Value, server: &ScriptedServer) -> Result<Outcome, String> {
+    server.reset(script(case));
+    let token = token_of(case);
+    let mut config = AttioHttpConfig::new(SecretString::from(token.clone())).with_base_url(server.base_url());
+    // The reference neither rate-limits nor retries nor falls back: one request per step.
+    config.write_rate = 1_000_000;
+    config.read_rate = 1_000_000;
+    config.max_rate_limit_retries = 0;
+    config.documented_fallback = false;
+    config.timeout = Duration::from_secs(10);
+    let gateway = HttpAttioGateway::new(config).map_err(|e| e.to_string())?;
     let (error, result) = run_with(case, &gateway).await;
-    Outcome {
-        requests: gateway.requests(),
-        error,
-        result,
+    let mut requests = Vec::new();
+    let want = format!("Bearer {token}");
+    for (req, auth) in server.requests() {
+        if auth.as_deref() != Some(want.as_str()) {
+            return Err(format!(
+                "request {} {} did not carry the case's bearer token",
+                req.method, req.url
+            ));
+        }
+        requests.push(req);
     }
+    Ok(Outcome { requests, error, result })
 }
 
 /// Runs a case against any gateway; returns the error message and the `result`.

@@ -1,5 +1,5 @@
 //! Shared helpers of the acceptance suites.
 
 pub mod conformance;
-pub mod in_process;
 pub mod scripted_attio;
+pub mod scripted_server;

@@ -3,6 +3,14 @@
 
 use serde_json::{json, Value};
 
+/// A request as it went on the wire.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordedRequest {
+    pub method: String,
+    pub url: String,
+    pub body: Value,
+}
+
 /// One scripted reply.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reply {

@@ -3,7 +3,9 @@
 
 use std::path::PathBuf;
 
+use domain::ATTIO_BASE_URL;
 use segment_attio_acceptance::conformance::{compare, run_case};
+use segment_attio_acceptance::scripted_server::ScriptedServer;
 use serde_json::Value;
 
 fn conformance_dir() -> PathBuf {
@@ -19,6 +21,7 @@ async fn every_conformance_case_matches_the_reference() {
         .collect();
     files.sort();
     assert!(!files.is_empty(), "no .jsonl files in {}", conformance_dir().display());
+    let server = ScriptedServer::start(ATTIO_BASE_URL).await.expect("scripted Attio listens on loopback");
     let mut total = 0;
     let mut failures = Vec::new();
     for file in &files {
@@ -36,7 +39,13 @@ async fn every_conformance_case_matches_the_reference() {
                 }
             };
             let (case, expected) = (&entry["case"], &entry["expected"]);
-            let ours = run_case(case).await;
+            let ours = match run_case(case, &server).await {
+                Ok(o) => o,
+                Err(e) => {
+                    failures.push(format!("{}:{}: {e}", file.display(), n + 1));
+                    continue;
+                }
+            };
             if let Err(diff) = compare(case, expected, &ours) {
                 failures.push(format!(
                     "{}:{}:\n  {diff}",
