@@ -94,7 +94,12 @@ fn every_mapping_kit_case_matches_the_reference() {
         }
     }
     assert_eq!(count, 34, "the conformance file should hold 34 cases");
-    assert!(failures.is_empty(), "{} of {count} cases failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {count} cases failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]

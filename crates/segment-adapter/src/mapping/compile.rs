@@ -100,7 +100,10 @@ impl Compiler {
                 None
             }
             Some(a) if type_name(a) != "object" => {
-                self.problem(&child(at, "apply"), format!("should be an object but it is {}", a_type(a)));
+                self.problem(
+                    &child(at, "apply"),
+                    format!("should be an object but it is {}", a_type(a)),
+                );
                 None
             }
             Some(a) => Some(self.root(a, &child(at, "apply"), on_event)),

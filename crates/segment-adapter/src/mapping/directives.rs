@@ -3,9 +3,7 @@
 use serde_json::{Map, Value};
 
 use super::compile::{a_type, child, js_len, raw_truthy, show, type_name, Compiler};
-use super::node::{
-    Arg, ArrayPath, ArrayRoot, Case, CaseOp, Flatten, If, Json, JsonMode, Merge, Node, Replace, StrArg,
-};
+use super::node::{Arg, ArrayPath, ArrayRoot, Case, CaseOp, Flatten, If, Json, JsonMode, Merge, Node, Replace, StrArg};
 use super::path::PathSpec;
 use super::template::Template;
 
@@ -222,7 +220,9 @@ impl Compiler {
                 Some(_) => Some(CaseOp::Other),
             },
         };
-        let value = o.get("value").map(|v| self.directive_or_string(v, &child(at, "value"), on_event));
+        let value = o
+            .get("value")
+            .map(|v| self.directive_or_string(v, &child(at, "value"), on_event));
         self.other_fields(o, at, &["operator", "value"], on_event);
         Node::Case(Box::new(Case {
             at: show(at).into(),
@@ -309,7 +309,9 @@ impl Compiler {
         let Some(o) = self.expect_object(v, at) else {
             return Node::Raw(crate::json::Val::Undefined);
         };
-        let value = self.required(o, "value", at).map(|v| self.arg(v, &child(at, "value"), on_event));
+        let value = self
+            .required(o, "value", at)
+            .map(|v| self.arg(v, &child(at, "value"), on_event));
         let mode = self.required(o, "mode", at).and_then(|m| {
             let m_at = child(at, "mode");
             let s = self.string_field(m, &m_at)?;
@@ -340,7 +342,9 @@ impl Compiler {
         let Some(o) = self.expect_object(v, at) else {
             return Node::Raw(crate::json::Val::Undefined);
         };
-        let value = self.required(o, "value", at).map(|v| self.node(v, &child(at, "value"), on_event));
+        let value = self
+            .required(o, "value", at)
+            .map(|v| self.node(v, &child(at, "value"), on_event));
         let separator = self
             .required(o, "separator", at)
             .and_then(|s| self.string_field(s, &child(at, "separator")))

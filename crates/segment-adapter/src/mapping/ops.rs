@@ -156,7 +156,13 @@ mod tests {
 
     #[test]
     fn assign_copies_own_properties_like_object_assign() {
-        let m = assign(vec![v(r#"{"a":1,"b":2}"#), Val::Undefined, v(r#"{"a":3}"#), v("null"), v("7")]);
+        let m = assign(vec![
+            v(r#"{"a":1,"b":2}"#),
+            Val::Undefined,
+            v(r#"{"a":3}"#),
+            v("null"),
+            v("7"),
+        ]);
         assert_eq!(json(&m), r#"{"a":3,"b":2}"#);
         assert_eq!(json(&assign(vec![v(r#""hi""#), v("[true]")])), r#"{"0":true,"1":"i"}"#);
     }

@@ -61,9 +61,8 @@ fn split_path(path: &str) -> Vec<&str> {
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
-        let sep_end = if b == b'[' && bytes.get(i + 1).is_some_and(|&n| is_quote_or_digit(n)) {
-            Some(i + 1)
-        } else if b == b'.' {
+        let opens_index = b == b'[' && bytes.get(i + 1).is_some_and(|&n| is_quote_or_digit(n));
+        let sep_end = if opens_index || b == b'.' {
             Some(i + 1)
         } else if b == b']' && i > 0 && is_quote_or_digit(bytes[i - 1]) {
             let mut e = i;
@@ -196,8 +195,14 @@ mod tests {
 
     #[test]
     fn splits_dots_indexes_and_quoted_keys() {
-        assert_eq!(keys("$.properties.products[0].id"), ["properties", "products", "0", "id"]);
-        assert_eq!(keys("properties.products.1.price"), ["properties", "products", "1", "price"]);
+        assert_eq!(
+            keys("$.properties.products[0].id"),
+            ["properties", "products", "0", "id"]
+        );
+        assert_eq!(
+            keys("properties.products.1.price"),
+            ["properties", "products", "1", "price"]
+        );
         assert_eq!(keys("$.shipping['method']"), ["shipping", "method"]);
         assert_eq!(keys("a[\"b c\"]"), ["a", "b c"]);
         assert_eq!(keys("traits.First Name"), ["traits", "First Name"]);

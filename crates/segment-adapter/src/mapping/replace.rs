@@ -4,7 +4,13 @@
 //! upper-case canonicalisation of UTF-16 code units.
 
 /// Replaces `pattern` (non-empty) in `value`: every occurrence when `global`, else the first.
-pub(crate) fn replace_literal(value: &str, pattern: &str, replacement: &str, global: bool, ignore_case: bool) -> String {
+pub(crate) fn replace_literal(
+    value: &str,
+    pattern: &str,
+    replacement: &str,
+    global: bool,
+    ignore_case: bool,
+) -> String {
     let mut out = String::with_capacity(value.len());
     let mut pos = 0;
     while let Some((start, end)) = find(value, pattern, pos, ignore_case) {

@@ -5,8 +5,7 @@ use std::borrow::Cow;
 
 use super::error::MappingError;
 use super::node::{
-    Arg, ArrayPath, ArrayRoot, Case, CaseOp, Flatten, If, Json, JsonMode, Merge, Node, Replace, Root, StrArg,
-    Transform,
+    Arg, ArrayPath, ArrayRoot, Case, CaseOp, Flatten, If, Json, JsonMode, Merge, Node, Replace, Root, StrArg, Transform,
 };
 use super::ops::{assign, exclude_nulls, flatten, loosely_non_empty, remove_undefined};
 use super::path::get_dynamic;

@@ -162,7 +162,11 @@ mod tests {
     fn both(t: &str) -> String {
         let data = ev();
         let compiled = Template::compile(t).render(&data);
-        assert_eq!(compiled, render(t, &data), "compiled and run-time rendering differ for {t}");
+        assert_eq!(
+            compiled,
+            render(t, &data),
+            "compiled and run-time rendering differ for {t}"
+        );
         compiled
     }
 
