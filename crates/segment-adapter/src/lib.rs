@@ -2,6 +2,7 @@
 //! subscriptions, the integrations object, the action pipeline that turns a mapped
 //! payload into a validated action payload, and Segment-compatible HTTP ingestion.
 
+pub mod destination;
 pub mod fql;
 pub mod integrations;
 pub mod json;
