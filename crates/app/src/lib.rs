@@ -1,3 +1,8 @@
 //! The segment-attio service: configuration, the durable spool, delivery and the CLI.
 
+pub mod cli;
+pub mod config;
+pub mod delivery;
+pub mod routing;
+pub mod server;
 pub mod spool;

@@ -112,7 +112,7 @@ fn textual_date(s: &str) -> bool {
             return false;
         }
     }
-    month && year || (month && day)
+    month && (year || day)
 }
 
 fn is_time(w: &str) -> bool {

@@ -1,0 +1,3 @@
+//! The service's HTTP server: Segment ingestion plus the operational endpoints.
+
+pub mod ops;
