@@ -5,3 +5,5 @@
 pub mod fql;
 pub mod json;
 pub mod mapping;
+pub mod event;
+pub mod ingest;
