@@ -2,8 +2,8 @@
 //! subscriptions, the integrations object, the action pipeline that turns a mapped
 //! payload into a validated action payload, and Segment-compatible HTTP ingestion.
 
+pub mod event;
 pub mod fql;
+pub mod ingest;
 pub mod json;
 pub mod mapping;
-pub mod event;
-pub mod ingest;

@@ -263,7 +263,9 @@ mod tests {
             "integrations": {"Attio (Actions)": true}
         }));
         e.merge_envelope(&EnvelopeDefaults {
-            context: Some(object(json!({"ip": "9.9.9.9", "locale": "fr", "library": {"name": "env", "version": "1"}}))),
+            context: Some(object(
+                json!({"ip": "9.9.9.9", "locale": "fr", "library": {"name": "env", "version": "1"}}),
+            )),
             integrations: Some(object(json!({"All": false, "Attio (Actions)": false}))),
             sent_at: None,
         });
@@ -271,7 +273,10 @@ mod tests {
             e.get("context"),
             Some(&json!({"ip": "1.1.1.1", "library": {"name": "own", "version": "1"}, "locale": "fr"}))
         );
-        assert_eq!(e.get("integrations"), Some(&json!({"Attio (Actions)": true, "All": false})));
+        assert_eq!(
+            e.get("integrations"),
+            Some(&json!({"Attio (Actions)": true, "All": false}))
+        );
     }
 
     #[test]

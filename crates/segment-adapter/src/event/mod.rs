@@ -9,7 +9,7 @@ mod model;
 pub mod time;
 mod validate;
 
-pub use enrich::{EnvelopeDefaults, Enrichment, StampMode};
+pub use enrich::{Enrichment, EnvelopeDefaults, StampMode};
 pub use error::EventError;
 pub use kind::EventType;
 pub use model::Event;

@@ -59,7 +59,8 @@ impl Event {
     /// Sets `type` (a single-call path implies it and wins over the body), keeping the
     /// key's position when the body already had one.
     pub fn set_type(&mut self, kind: EventType) {
-        self.body.insert("type".to_owned(), Value::String(kind.as_str().to_owned()));
+        self.body
+            .insert("type".to_owned(), Value::String(kind.as_str().to_owned()));
     }
 
     /// Removes and returns the top-level `writeKey`: a credential, not event data, so it
@@ -201,7 +202,10 @@ mod tests {
         assert_eq!(e.integrations().and_then(|c| c.get("All")), Some(&json!(true)));
         assert_eq!(e.traits().and_then(|c| c.get("name")), Some(&json!("A")));
         assert_eq!(e.properties().and_then(|c| c.get("p")), Some(&json!(1)));
-        assert_eq!((e.event_name(), e.name(), e.category()), (Some("E"), Some("N"), Some("C")));
+        assert_eq!(
+            (e.event_name(), e.name(), e.category()),
+            (Some("E"), Some("N"), Some("C"))
+        );
     }
 
     #[test]

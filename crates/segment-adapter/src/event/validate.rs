@@ -157,11 +157,17 @@ mod tests {
     fn minimal_events_of_every_type_are_valid() {
         let cases = [
             (json!({"type": "identify", "userId": "u"}), EventType::Identify),
-            (json!({"type": "track", "anonymousId": "a", "event": "Signed Up"}), EventType::Track),
+            (
+                json!({"type": "track", "anonymousId": "a", "event": "Signed Up"}),
+                EventType::Track,
+            ),
             (json!({"type": "page", "userId": 1}), EventType::Page),
             (json!({"type": "screen", "anonymousId": "a"}), EventType::Screen),
             (json!({"type": "group", "userId": "u", "groupId": 9}), EventType::Group),
-            (json!({"type": "alias", "userId": "u", "previousId": "a"}), EventType::Alias),
+            (
+                json!({"type": "alias", "userId": "u", "previousId": "a"}),
+                EventType::Alias,
+            ),
         ];
         for (value, expected) in cases {
             assert_eq!(check(value.clone()), Ok(expected), "{value}");
@@ -170,15 +176,27 @@ mod tests {
 
     #[test]
     fn missing_type_is_named() {
-        assert_eq!(check(json!({"userId": "u"})), Err(EventError::Missing { field: "type" }));
-        assert_eq!(check(json!({"type": null, "userId": "u"})), Err(EventError::Missing { field: "type" }));
+        assert_eq!(
+            check(json!({"userId": "u"})),
+            Err(EventError::Missing { field: "type" })
+        );
+        assert_eq!(
+            check(json!({"type": null, "userId": "u"})),
+            Err(EventError::Missing { field: "type" })
+        );
     }
 
     #[test]
     fn unknown_type_quotes_the_value() {
         let err = check(json!({"type": "purchase", "userId": "u"})).expect_err("invalid");
-        assert_eq!(err.to_string(), "type \"purchase\" is not one of identify, track, page, screen, group, alias");
-        assert!(matches!(check(json!({"type": 3, "userId": "u"})), Err(EventError::UnknownType { .. })));
+        assert_eq!(
+            err.to_string(),
+            "type \"purchase\" is not one of identify, track, page, screen, group, alias"
+        );
+        assert!(matches!(
+            check(json!({"type": 3, "userId": "u"})),
+            Err(EventError::UnknownType { .. })
+        ));
     }
 
     #[test]
@@ -223,7 +241,10 @@ mod tests {
 
     #[test]
     fn track_needs_a_non_empty_event_name() {
-        assert_eq!(check(json!({"type": "track", "userId": "u"})), Err(EventError::Missing { field: "event" }));
+        assert_eq!(
+            check(json!({"type": "track", "userId": "u"})),
+            Err(EventError::Missing { field: "event" })
+        );
         assert_eq!(
             check(json!({"type": "track", "userId": "u", "event": " "})),
             Err(EventError::Empty { field: "event" })
@@ -236,7 +257,10 @@ mod tests {
 
     #[test]
     fn group_needs_a_group_id() {
-        assert_eq!(check(json!({"type": "group", "userId": "u"})), Err(EventError::Missing { field: "groupId" }));
+        assert_eq!(
+            check(json!({"type": "group", "userId": "u"})),
+            Err(EventError::Missing { field: "groupId" })
+        );
         assert_eq!(
             check(json!({"type": "group", "userId": "u", "groupId": ""})),
             Err(EventError::Empty { field: "groupId" })
@@ -263,10 +287,7 @@ mod tests {
         assert_eq!(check(long), Err(EventError::MessageIdTooLong { length: 100 }));
         assert!(matches!(
             check(json!({"type": "identify", "userId": "u", "messageId": 12})),
-            Err(EventError::WrongType {
-                field: "messageId",
-                ..
-            })
+            Err(EventError::WrongType { field: "messageId", .. })
         ));
     }
 

@@ -117,13 +117,17 @@ pub(crate) fn verify_signature(secret: &SecretString, headers: &HeaderMap, body:
 }
 
 fn decode_hex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| text.get(i..i + 2).and_then(|pair| u8::from_str_radix(pair, 16).ok()))
+    text.as_bytes()
+        .chunks(2)
+        .map(|pair| match pair {
+            [high, low] => Some(hex_digit(*high)? << 4 | hex_digit(*low)?),
+            _ => None,
+        })
         .collect()
+}
+
+fn hex_digit(byte: u8) -> Option<u8> {
+    (byte as char).to_digit(16).map(|d| d as u8)
 }
 
 #[cfg(test)]
@@ -157,7 +161,10 @@ mod tests {
     fn basic_username_is_the_key_with_or_without_colon() {
         assert_eq!(header_key(&basic("WK123:")).expect("valid").as_deref(), Some("WK123"));
         assert_eq!(header_key(&basic("WK123")).expect("valid").as_deref(), Some("WK123"));
-        assert_eq!(header_key(&basic("WK123:ignored")).expect("valid").as_deref(), Some("WK123"));
+        assert_eq!(
+            header_key(&basic("WK123:ignored")).expect("valid").as_deref(),
+            Some("WK123")
+        );
     }
 
     #[test]
@@ -196,8 +203,14 @@ mod tests {
         let remote: SocketAddr = "10.0.0.1:9".parse().expect("addr");
         assert!(authorize(&keys, true, None, Some(local)).is_ok());
         assert!(authorize(&keys, true, None, Some(mapped)).is_ok());
-        assert!(matches!(authorize(&keys, true, None, Some(remote)), Err(IngestError::NotLoopback)));
-        assert!(matches!(authorize(&keys, true, None, None), Err(IngestError::NotLoopback)));
+        assert!(matches!(
+            authorize(&keys, true, None, Some(remote)),
+            Err(IngestError::NotLoopback)
+        ));
+        assert!(matches!(
+            authorize(&keys, true, None, None),
+            Err(IngestError::NotLoopback)
+        ));
         assert!(authorize(&keys, false, None, Some(remote)).is_ok());
     }
 
@@ -205,18 +218,30 @@ mod tests {
     fn configured_keys_are_required() {
         let keys = ring(&["k"]);
         assert!(authorize(&keys, true, Some("k"), None).is_ok());
-        assert!(matches!(authorize(&keys, true, None, None), Err(IngestError::MissingWriteKey)));
-        assert!(matches!(authorize(&keys, true, Some("x"), None), Err(IngestError::WrongWriteKey)));
+        assert!(matches!(
+            authorize(&keys, true, None, None),
+            Err(IngestError::MissingWriteKey)
+        ));
+        assert!(matches!(
+            authorize(&keys, true, Some("x"), None),
+            Err(IngestError::WrongWriteKey)
+        ));
     }
 
     #[test]
     fn webhook_signature_is_hex_hmac_sha1_of_the_body() {
         // RFC 2202 test case 2.
-        assert_eq!(sign("Jefe", b"what do ya want for nothing?"), "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79");
+        assert_eq!(
+            sign("Jefe", b"what do ya want for nothing?"),
+            "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79"
+        );
         let secret = SecretString::from("s3cret");
         let body = br#"{"type":"track"}"#;
         let mut headers = HeaderMap::new();
-        headers.insert(SIGNATURE_HEADER, HeaderValue::from_str(&sign("s3cret", body)).expect("hex"));
+        headers.insert(
+            SIGNATURE_HEADER,
+            HeaderValue::from_str(&sign("s3cret", body)).expect("hex"),
+        );
         assert!(verify_signature(&secret, &headers, body).is_ok());
         assert!(matches!(
             verify_signature(&secret, &headers, b"{}"),

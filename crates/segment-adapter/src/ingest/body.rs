@@ -120,7 +120,11 @@ mod tests {
 
     #[test]
     fn json_and_text_plain_are_accepted_with_parameters() {
-        for value in ["application/json", "text/plain;charset=UTF-8", "Application/JSON; charset=utf-8"] {
+        for value in [
+            "application/json",
+            "text/plain;charset=UTF-8",
+            "Application/JSON; charset=utf-8",
+        ] {
             let h = headers(header::CONTENT_TYPE, value);
             assert!(check_content_type(&h).is_ok(), "{value}");
         }
@@ -130,12 +134,18 @@ mod tests {
     #[test]
     fn other_content_types_are_refused() {
         let h = headers(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-        assert!(matches!(check_content_type(&h), Err(IngestError::UnsupportedMediaType(_))));
+        assert!(matches!(
+            check_content_type(&h),
+            Err(IngestError::UnsupportedMediaType(_))
+        ));
     }
 
     #[test]
     fn gzip_encoding_is_recognised_and_others_refused() {
-        assert_eq!(content_encoding(&headers(header::CONTENT_ENCODING, "gzip")).ok(), Some(Encoding::Gzip));
+        assert_eq!(
+            content_encoding(&headers(header::CONTENT_ENCODING, "gzip")).ok(),
+            Some(Encoding::Gzip)
+        );
         assert_eq!(content_encoding(&HeaderMap::new()).ok(), Some(Encoding::Identity));
         assert!(matches!(
             content_encoding(&headers(header::CONTENT_ENCODING, "br")),
@@ -161,7 +171,10 @@ mod tests {
 
     #[test]
     fn corrupt_gzip_is_a_bad_request() {
-        assert!(matches!(gunzip_limited(b"not gzip", 100), Err(IngestError::InvalidGzip(_))));
+        assert!(matches!(
+            gunzip_limited(b"not gzip", 100),
+            Err(IngestError::InvalidGzip(_))
+        ));
     }
 
     #[tokio::test]
@@ -174,7 +187,9 @@ mod tests {
     #[tokio::test]
     async fn bodies_within_the_limit_are_read_whole() {
         let data = vec![7u8; 100];
-        let read = read_limited(Body::from(data.clone()), &HeaderMap::new(), 100).await.expect("fits");
+        let read = read_limited(Body::from(data.clone()), &HeaderMap::new(), 100)
+            .await
+            .expect("fits");
         assert_eq!(read.as_ref(), &data[..]);
     }
 }

@@ -76,7 +76,11 @@ impl IngestError {
             | InvalidEvent { .. }
             | InvalidGzip(_)
             | BodyRead(_) => StatusCode::BAD_REQUEST,
-            MissingWriteKey | WrongWriteKey | MalformedAuthorization | NotLoopback | MissingSignature
+            MissingWriteKey
+            | WrongWriteKey
+            | MalformedAuthorization
+            | NotLoopback
+            | MissingSignature
             | WrongSignature => StatusCode::UNAUTHORIZED,
             PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             UnsupportedMediaType(_) | UnsupportedEncoding(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -147,7 +151,9 @@ impl IntoResponse for IngestError {
         }
         let mut response = (self.status(), axum::Json(json!({ "error": error }))).into_response();
         if let Some(seconds) = self.retry_after() {
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }
@@ -182,13 +188,28 @@ mod tests {
     #[test]
     fn back_pressure_answers_carry_retry_after() {
         for (err, status) in [
-            (IngestError::SpoolFull { retry_after_seconds: 7 }, StatusCode::TOO_MANY_REQUESTS),
-            (IngestError::Draining { retry_after_seconds: 7 }, StatusCode::SERVICE_UNAVAILABLE),
-            (IngestError::SpoolFailed { retry_after_seconds: 7 }, StatusCode::SERVICE_UNAVAILABLE),
+            (
+                IngestError::SpoolFull { retry_after_seconds: 7 },
+                StatusCode::TOO_MANY_REQUESTS,
+            ),
+            (
+                IngestError::Draining { retry_after_seconds: 7 },
+                StatusCode::SERVICE_UNAVAILABLE,
+            ),
+            (
+                IngestError::SpoolFailed { retry_after_seconds: 7 },
+                StatusCode::SERVICE_UNAVAILABLE,
+            ),
         ] {
             let response = err.into_response();
             assert_eq!(response.status(), status);
-            assert_eq!(response.headers().get(header::RETRY_AFTER).and_then(|v| v.to_str().ok()), Some("7"));
+            assert_eq!(
+                response
+                    .headers()
+                    .get(header::RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok()),
+                Some("7")
+            );
         }
     }
 }

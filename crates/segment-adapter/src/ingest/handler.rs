@@ -42,9 +42,17 @@ pub(crate) async fn handle(state: IngestState, endpoint: Endpoint, request: Requ
         Err(err) => {
             metrics::counter!(names::REQUESTS_REJECTED, "reason" => err.code()).increment(1);
             if err.status().is_server_error() {
-                tracing::warn!(endpoint = endpoint.label(), code = err.code(), "ingestion unavailable: {err}");
+                tracing::warn!(
+                    endpoint = endpoint.label(),
+                    code = err.code(),
+                    "ingestion unavailable: {err}"
+                );
             } else {
-                tracing::debug!(endpoint = endpoint.label(), code = err.code(), "request rejected: {err}");
+                tracing::debug!(
+                    endpoint = endpoint.label(),
+                    code = err.code(),
+                    "request rejected: {err}"
+                );
             }
             err.into_response()
         }

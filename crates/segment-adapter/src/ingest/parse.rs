@@ -99,14 +99,12 @@ pub(crate) fn parse_batch(bytes: &[u8], limits: Limits) -> Result<ParsedBody, In
     if first_byte(bytes) != Some(b'{') {
         return Err(not_an_object(bytes));
     }
-    let envelope: Envelope<'_> =
-        serde_json::from_slice(bytes).map_err(|e| IngestError::InvalidJson(e.to_string()))?;
+    let envelope: Envelope<'_> = serde_json::from_slice(bytes).map_err(|e| IngestError::InvalidJson(e.to_string()))?;
     let raw_batch = envelope.batch.ok_or(IngestError::BatchMissing)?;
     if first_byte(raw_batch.get().as_bytes()) != Some(b'[') {
         return Err(IngestError::BatchNotArray);
     }
-    let raw_events: Vec<&RawValue> =
-        serde_json::from_str(raw_batch.get()).map_err(|_| IngestError::BatchNotArray)?;
+    let raw_events: Vec<&RawValue> = serde_json::from_str(raw_batch.get()).map_err(|_| IngestError::BatchNotArray)?;
     if raw_events.len() > limits.max_batch_events {
         return Err(IngestError::TooManyEvents {
             count: raw_events.len(),
@@ -187,8 +185,14 @@ mod tests {
 
     #[test]
     fn batch_must_be_present_and_an_array() {
-        assert!(matches!(batch(json!({"writeKey": "k"})), Err(IngestError::BatchMissing)));
-        assert!(matches!(batch(json!({"batch": {"type": "track"}})), Err(IngestError::BatchNotArray)));
+        assert!(matches!(
+            batch(json!({"writeKey": "k"})),
+            Err(IngestError::BatchMissing)
+        ));
+        assert!(matches!(
+            batch(json!({"batch": {"type": "track"}})),
+            Err(IngestError::BatchNotArray)
+        ));
         assert!(matches!(batch(json!({"batch": null})), Err(IngestError::BatchMissing)));
         assert!(matches!(batch(json!({"batch": "[]"})), Err(IngestError::BatchNotArray)));
     }
@@ -228,9 +232,18 @@ mod tests {
     #[test]
     fn non_object_bodies_and_broken_json_are_told_apart() {
         assert!(matches!(parse_batch(b"[1,2]", LIMITS), Err(IngestError::BodyNotObject)));
-        assert!(matches!(parse_single(b" \"x\" ", LIMITS), Err(IngestError::BodyNotObject)));
-        assert!(matches!(parse_batch(b"{\"batch\":", LIMITS), Err(IngestError::InvalidJson(_))));
-        assert!(matches!(parse_single(b"nope", LIMITS), Err(IngestError::InvalidJson(_))));
+        assert!(matches!(
+            parse_single(b" \"x\" ", LIMITS),
+            Err(IngestError::BodyNotObject)
+        ));
+        assert!(matches!(
+            parse_batch(b"{\"batch\":", LIMITS),
+            Err(IngestError::InvalidJson(_))
+        ));
+        assert!(matches!(
+            parse_single(b"nope", LIMITS),
+            Err(IngestError::InvalidJson(_))
+        ));
         assert!(matches!(parse_single(b"", LIMITS), Err(IngestError::InvalidJson(_))));
     }
 
@@ -245,7 +258,10 @@ mod tests {
     #[test]
     fn oversized_single_event_is_refused() {
         let body = json!({"type": "track", "event": "x".repeat(300)}).to_string();
-        assert!(matches!(parse_single(body.as_bytes(), LIMITS), Err(IngestError::EventTooLarge { .. })));
+        assert!(matches!(
+            parse_single(body.as_bytes(), LIMITS),
+            Err(IngestError::EventTooLarge { .. })
+        ));
     }
 
     #[test]
@@ -253,11 +269,26 @@ mod tests {
         let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
         let single = format!(r#"{{"type":"track","x":{deep}}}"#);
         assert!(matches!(
-            parse_single(single.as_bytes(), Limits { max_event_bytes: 1 << 20, ..LIMITS }),
+            parse_single(
+                single.as_bytes(),
+                Limits {
+                    max_event_bytes: 1 << 20,
+                    ..LIMITS
+                }
+            ),
             Err(IngestError::InvalidJson(_))
         ));
         let batched = format!(r#"{{"batch":[{{"x":{deep}}}]}}"#);
-        let err = parse_batch(batched.as_bytes(), Limits { max_event_bytes: 1 << 20, ..LIMITS });
-        assert!(matches!(err, Err(IngestError::InvalidJson(_) | IngestError::InvalidEventJson { .. })));
+        let err = parse_batch(
+            batched.as_bytes(),
+            Limits {
+                max_event_bytes: 1 << 20,
+                ..LIMITS
+            },
+        );
+        assert!(matches!(
+            err,
+            Err(IngestError::InvalidJson(_) | IngestError::InvalidEventJson { .. })
+        ));
     }
 }
