@@ -8,4 +8,5 @@ mod errors;
 mod limits;
 mod props;
 mod support;
+mod throughput;
 mod webhook;
