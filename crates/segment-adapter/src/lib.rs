@@ -3,7 +3,9 @@
 //! payload into a validated action payload, and Segment-compatible HTTP ingestion.
 
 pub mod destination;
+pub mod event;
 pub mod fql;
+pub mod ingest;
 pub mod integrations;
 pub mod json;
 pub mod mapping;

@@ -1,0 +1,260 @@
+//! Write keys (HTTP Basic, `X-Write-Key`, or `writeKey` in the body), compared in
+//! constant time, and the webhook signature.
+
+use std::net::SocketAddr;
+
+use axum::http::{header, HeaderMap};
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use secrecy::{ExposeSecret, SecretString};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use super::IngestError;
+
+/// The header Segment's Webhooks destination signs its requests with.
+pub const SIGNATURE_HEADER: &str = "x-signature";
+/// The write-key header some clients (Jitsu's) send.
+pub const WRITE_KEY_HEADER: &str = "x-write-key";
+
+/// The configured write keys, kept as SHA-256 digests so that comparing a presented
+/// key takes the same time whatever its length or content.
+pub(crate) struct KeyRing {
+    digests: Vec<[u8; 32]>,
+}
+
+fn digest(key: &str) -> [u8; 32] {
+    Sha256::digest(key.as_bytes()).into()
+}
+
+impl KeyRing {
+    pub(crate) fn new(keys: &[SecretString]) -> Self {
+        KeyRing {
+            digests: keys.iter().map(|k| digest(k.expose_secret())).collect(),
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.digests.is_empty()
+    }
+
+    /// Compares against every key, without stopping at a match.
+    pub(crate) fn contains(&self, key: &str) -> bool {
+        let presented = digest(key);
+        let mut found = subtle::Choice::from(0);
+        for known in &self.digests {
+            found |= known.ct_eq(&presented);
+        }
+        found.into()
+    }
+}
+
+/// The key from the request headers: HTTP Basic's username (everything before the
+/// first `:`, so with or without the trailing colon), else `X-Write-Key`. Other
+/// `Authorization` schemes are ignored (the key is then looked for in the body).
+pub(crate) fn header_key(headers: &HeaderMap) -> Result<Option<String>, IngestError> {
+    if let Some(value) = headers.get(header::AUTHORIZATION) {
+        let text = value.to_str().map_err(|_| IngestError::MalformedAuthorization)?.trim();
+        let (scheme, credentials) = text.split_once(' ').unwrap_or((text, ""));
+        if scheme.eq_ignore_ascii_case("basic") {
+            let decoded = base64::engine::general_purpose::STANDARD
+                .decode(credentials.trim())
+                .map_err(|_| IngestError::MalformedAuthorization)?;
+            let decoded = String::from_utf8(decoded).map_err(|_| IngestError::MalformedAuthorization)?;
+            let key = decoded.split(':').next().unwrap_or_default();
+            if !key.is_empty() {
+                return Ok(Some(key.to_owned()));
+            }
+        }
+    }
+    if let Some(value) = headers.get(WRITE_KEY_HEADER) {
+        let key = value.to_str().map_err(|_| IngestError::WrongWriteKey)?.trim();
+        if !key.is_empty() {
+            return Ok(Some(key.to_owned()));
+        }
+    }
+    Ok(None)
+}
+
+fn is_loopback(peer: Option<SocketAddr>) -> bool {
+    peer.is_some_and(|p| p.ip().to_canonical().is_loopback())
+}
+
+/// Whether a request with `key` from `peer` may send events.
+pub(crate) fn authorize(
+    keys: &KeyRing,
+    loopback_only_without_keys: bool,
+    key: Option<&str>,
+    peer: Option<SocketAddr>,
+) -> Result<(), IngestError> {
+    if keys.is_empty() {
+        return if !loopback_only_without_keys || is_loopback(peer) {
+            Ok(())
+        } else {
+            Err(IngestError::NotLoopback)
+        };
+    }
+    match key {
+        None => Err(IngestError::MissingWriteKey),
+        Some(key) if keys.contains(key) => Ok(()),
+        Some(_) => Err(IngestError::WrongWriteKey),
+    }
+}
+
+/// Checks `X-Signature`: the lowercase or uppercase hex HMAC-SHA1 of `body` with the
+/// shared secret (what Segment's Webhooks destination sends), compared in constant time.
+pub(crate) fn verify_signature(secret: &SecretString, headers: &HeaderMap, body: &[u8]) -> Result<(), IngestError> {
+    let header = headers.get(SIGNATURE_HEADER).ok_or(IngestError::MissingSignature)?;
+    let presented = header
+        .to_str()
+        .ok()
+        .and_then(|text| decode_hex(text.trim()))
+        .ok_or(IngestError::WrongSignature)?;
+    let mut mac = Hmac::<sha1::Sha1>::new_from_slice(secret.expose_secret().as_bytes())
+        .map_err(|_| IngestError::WrongSignature)?;
+    mac.update(body);
+    mac.verify_slice(&presented).map_err(|_| IngestError::WrongSignature)
+}
+
+fn decode_hex(text: &str) -> Option<Vec<u8>> {
+    text.as_bytes()
+        .chunks(2)
+        .map(|pair| match pair {
+            [high, low] => Some(hex_digit(*high)? << 4 | hex_digit(*low)?),
+            _ => None,
+        })
+        .collect()
+}
+
+fn hex_digit(byte: u8) -> Option<u8> {
+    (byte as char).to_digit(16).map(|d| d as u8)
+}
+
+#[cfg(test)]
+pub(crate) fn sign(secret: &str, body: &[u8]) -> String {
+    let mut mac = Hmac::<sha1::Sha1>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
+    mac.update(body);
+    mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn basic(credentials: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        let encoded = base64::engine::general_purpose::STANDARD.encode(credentials);
+        headers.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_str(&format!("Basic {encoded}")).expect("ascii"),
+        );
+        headers
+    }
+
+    fn ring(keys: &[&str]) -> KeyRing {
+        let keys: Vec<SecretString> = keys.iter().map(|k| SecretString::from(*k)).collect();
+        KeyRing::new(&keys)
+    }
+
+    #[test]
+    fn basic_username_is_the_key_with_or_without_colon() {
+        assert_eq!(header_key(&basic("WK123:")).expect("valid").as_deref(), Some("WK123"));
+        assert_eq!(header_key(&basic("WK123")).expect("valid").as_deref(), Some("WK123"));
+        assert_eq!(
+            header_key(&basic("WK123:ignored")).expect("valid").as_deref(),
+            Some("WK123")
+        );
+    }
+
+    #[test]
+    fn broken_basic_credentials_are_rejected() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic !!!"));
+        assert!(matches!(header_key(&headers), Err(IngestError::MalformedAuthorization)));
+    }
+
+    #[test]
+    fn bearer_tokens_leave_the_key_to_the_body() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer abc"));
+        assert_eq!(header_key(&headers).expect("valid"), None);
+    }
+
+    #[test]
+    fn x_write_key_header_is_read() {
+        let mut headers = HeaderMap::new();
+        headers.insert(WRITE_KEY_HEADER, HeaderValue::from_static("WK9"));
+        assert_eq!(header_key(&headers).expect("valid").as_deref(), Some("WK9"));
+    }
+
+    #[test]
+    fn key_ring_matches_only_configured_keys() {
+        let keys = ring(&["alpha", "beta"]);
+        assert!(keys.contains("alpha") && keys.contains("beta"));
+        assert!(!keys.contains("alph") && !keys.contains("alphaa") && !keys.contains(""));
+    }
+
+    #[test]
+    fn keyless_service_accepts_only_loopback_peers() {
+        let keys = ring(&[]);
+        let local: SocketAddr = "127.0.0.1:9".parse().expect("addr");
+        let mapped: SocketAddr = "[::ffff:127.0.0.1]:9".parse().expect("addr");
+        let remote: SocketAddr = "10.0.0.1:9".parse().expect("addr");
+        assert!(authorize(&keys, true, None, Some(local)).is_ok());
+        assert!(authorize(&keys, true, None, Some(mapped)).is_ok());
+        assert!(matches!(
+            authorize(&keys, true, None, Some(remote)),
+            Err(IngestError::NotLoopback)
+        ));
+        assert!(matches!(
+            authorize(&keys, true, None, None),
+            Err(IngestError::NotLoopback)
+        ));
+        assert!(authorize(&keys, false, None, Some(remote)).is_ok());
+    }
+
+    #[test]
+    fn configured_keys_are_required() {
+        let keys = ring(&["k"]);
+        assert!(authorize(&keys, true, Some("k"), None).is_ok());
+        assert!(matches!(
+            authorize(&keys, true, None, None),
+            Err(IngestError::MissingWriteKey)
+        ));
+        assert!(matches!(
+            authorize(&keys, true, Some("x"), None),
+            Err(IngestError::WrongWriteKey)
+        ));
+    }
+
+    #[test]
+    fn webhook_signature_is_hex_hmac_sha1_of_the_body() {
+        // RFC 2202 test case 2.
+        assert_eq!(
+            sign("Jefe", b"what do ya want for nothing?"),
+            "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79"
+        );
+        let secret = SecretString::from("s3cret");
+        let body = br#"{"type":"track"}"#;
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            SIGNATURE_HEADER,
+            HeaderValue::from_str(&sign("s3cret", body)).expect("hex"),
+        );
+        assert!(verify_signature(&secret, &headers, body).is_ok());
+        assert!(matches!(
+            verify_signature(&secret, &headers, b"{}"),
+            Err(IngestError::WrongSignature)
+        ));
+        headers.insert(SIGNATURE_HEADER, HeaderValue::from_static("zz"));
+        assert!(matches!(
+            verify_signature(&secret, &headers, body),
+            Err(IngestError::WrongSignature)
+        ));
+        assert!(matches!(
+            verify_signature(&secret, &HeaderMap::new(), body),
+            Err(IngestError::MissingSignature)
+        ));
+    }
+}

@@ -1,0 +1,75 @@
+use secrecy::SecretString;
+use serde::Deserialize;
+
+/// Settings of the ingestion endpoints. Every field has a default, so an empty
+/// configuration section is valid.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IngestConfig {
+    /// Accepted write keys. Empty: no key is checked, and (with
+    /// `loopback_only_without_keys`) only loopback clients are accepted.
+    pub write_keys: Vec<SecretString>,
+    /// Largest event, in bytes of JSON as received (Segment: 32 KB).
+    pub max_event_bytes: usize,
+    /// Largest request body, in bytes, before and after gzip decoding (Segment: 500 KB).
+    pub max_request_bytes: usize,
+    /// Most events in one batch (Segment: 2,500).
+    pub max_batch_events: usize,
+    /// Shared secret of Segment's Webhooks destination: when set, `POST /webhook`
+    /// requires `X-Signature` = hex HMAC-SHA1 of the body with this secret.
+    pub webhook_secret: Option<SecretString>,
+    /// Without write keys, accept only clients connecting from a loopback address.
+    pub loopback_only_without_keys: bool,
+    /// The `Retry-After` (seconds) sent with 429 and 503 answers.
+    pub retry_after_seconds: u64,
+    /// The public base URL of this service (e.g. `https://collect.example.com`), used by
+    /// the settings endpoint to tell analytics.js where to send events. Without it the
+    /// request's `Host` and `X-Forwarded-Proto` headers are used.
+    pub public_url: Option<String>,
+}
+
+impl Default for IngestConfig {
+    fn default() -> Self {
+        IngestConfig {
+            write_keys: Vec::new(),
+            max_event_bytes: 32 * 1024,
+            max_request_bytes: 500 * 1024,
+            max_batch_events: 2500,
+            webhook_secret: None,
+            loopback_only_without_keys: true,
+            retry_after_seconds: 5,
+            public_url: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+
+    #[test]
+    fn empty_section_takes_segment_limits() {
+        let config: IngestConfig = serde_json::from_str("{}").expect("valid");
+        assert_eq!(config.max_event_bytes, 32 * 1024);
+        assert_eq!(config.max_request_bytes, 500 * 1024);
+        assert_eq!(config.max_batch_events, 2500);
+        assert!(config.loopback_only_without_keys);
+        assert!(config.write_keys.is_empty());
+    }
+
+    #[test]
+    fn keys_are_read_and_not_printed() {
+        let config: IngestConfig =
+            serde_json::from_str(r#"{"write_keys": ["k-secret-1"], "webhook_secret": "w-secret"}"#).expect("valid");
+        assert_eq!(config.write_keys[0].expose_secret(), "k-secret-1");
+        let debug = format!("{config:?}");
+        assert!(!debug.contains("k-secret-1") && !debug.contains("w-secret"), "{debug}");
+    }
+
+    #[test]
+    fn unknown_settings_are_rejected() {
+        let err = serde_json::from_str::<IngestConfig>(r#"{"max_events": 3}"#).expect_err("unknown field");
+        assert!(err.to_string().contains("max_events"), "{err}");
+    }
+}

@@ -1,0 +1,41 @@
+//! Segment-compatible HTTP ingestion (the Tracking API of Segment's spec §3).
+//!
+//! Answers:
+//! * `200 {"success":true}` once every event of the request is stored in the spool;
+//! * `400` for what will never succeed: bad JSON, a body that is not an object, a
+//!   batch that is not an array, an event over the size limit, too many events, an
+//!   event that breaks the Spec. A batch is all or nothing: if one event is invalid,
+//!   none is stored and the answer names it (`batch[3].event is missing`);
+//! * `401` for a missing or wrong write key or webhook signature;
+//! * `413` for a body over `max_request_bytes`, before or after gzip decoding;
+//! * `415` for a content type other than JSON or text, or an encoding other than gzip;
+//! * `429` + `Retry-After` when the spool is full; `503` + `Retry-After` while draining
+//!   or when the spool fails.
+//!
+//! Errors are `{"error": {"code", "message", "field"?}}`.
+//!
+//! Authentication: the write key is HTTP Basic's username, the `X-Write-Key` header or
+//! the body's `writeKey` (in that order); the body's `writeKey` is removed before the
+//! event is stored. The webhook endpoint, when `webhook_secret` is set, checks
+//! `X-Signature` (hex HMAC-SHA1 of the decoded body with the secret, what Segment's
+//! Webhooks destination sends) instead of a write key.
+
+mod auth;
+mod body;
+mod config;
+mod error;
+mod handler;
+pub mod metrics;
+mod parse;
+mod routes;
+mod settings;
+mod state;
+
+#[cfg(test)]
+mod tests;
+
+pub use auth::{SIGNATURE_HEADER, WRITE_KEY_HEADER};
+pub use config::IngestConfig;
+pub use error::IngestError;
+pub use routes::{router, serve};
+pub use state::IngestState;

@@ -1,0 +1,11 @@
+//! The ingestion endpoints over real HTTP (and, where the peer address matters, through
+//! the router directly).
+
+mod auth;
+mod browser;
+mod endpoints;
+mod errors;
+mod limits;
+mod props;
+mod support;
+mod webhook;
