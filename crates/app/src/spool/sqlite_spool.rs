@@ -28,6 +28,7 @@ pub struct SqliteSpool {
 struct Inner {
     sender: mpsc::Sender<Command>,
     published: Arc<Published>,
+    max_pending: u64,
     reads: ReadPool,
     // Declared after `sender`: fields drop in order, so the channel closes before the join.
     writer: WriterThread,
@@ -101,6 +102,7 @@ impl SqliteSpool {
             inner: Arc::new(Inner {
                 sender,
                 published,
+                max_pending: config.max_pending,
                 reads,
                 writer: WriterThread(Mutex::new(Some(handle))),
             }),
@@ -159,6 +161,12 @@ impl EventSpool for SqliteSpool {
     async fn append(&self, events: Vec<NewEvent>) -> Result<Vec<i64>, SpoolError> {
         if events.is_empty() {
             return Ok(Vec::new());
+        }
+        // Refuse early when already full, without queueing behind the writer; the writer
+        // checks again against the exact count.
+        let pending = self.inner.published.pending.load(Ordering::Acquire);
+        if pending.saturating_add(events.len() as u64) > self.inner.max_pending {
+            return Err(SpoolError::Full { pending });
         }
         let (answer, receiver) = oneshot::channel();
         self.write(Request::Append { events, answer }, receiver).await
@@ -222,6 +230,7 @@ impl DeadLetters for SqliteSpool {
         self.read(move |conn| reader::get_dead_letter(conn, id)).await
     }
 
+    /// Replayed events are added even beyond `max_pending`: replay is an operator's decision.
     async fn replay(&self, selection: DeadLetterSelection) -> Result<u64, SpoolError> {
         let (answer, receiver) = oneshot::channel();
         self.write(Request::Replay { selection, answer }, receiver).await

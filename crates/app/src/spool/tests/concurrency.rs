@@ -68,3 +68,30 @@ async fn sequential_appends_commit_one_transaction_each() {
     assert_eq!(after.transactions - before.transactions, 3);
     assert_eq!(after.requests - before.requests, 3);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_appends_never_exceed_max_pending() {
+    let (_dir, _config, spool) = super::spool_with(|config| config.max_pending = 10);
+    let start = Arc::new(Barrier::new(8));
+    let tasks: Vec<_> = (0..8)
+        .map(|task| {
+            let spool = spool.clone();
+            let start = start.clone();
+            tokio::spawn(async move {
+                start.wait().await;
+                spool.append((0..3).map(|n| event(task * 10 + n)).collect()).await
+            })
+        })
+        .collect();
+    let mut accepted = 0;
+    for task in tasks {
+        match task.await.expect("task") {
+            Ok(_) => accepted += 1,
+            Err(domain::ports::SpoolError::Full { pending }) => assert!(pending + 3 > 10, "refused at {pending}"),
+            Err(other) => panic!("unexpected error {other}"),
+        }
+    }
+    assert_eq!(accepted, 3, "three batches of three fit under ten");
+    assert_eq!(spool.stats().await.expect("stats").pending, 9);
+    assert_eq!(spool.read_after(0, 100).await.expect("read").len(), 9);
+}
