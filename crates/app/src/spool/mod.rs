@@ -1,1 +1,21 @@
 //! The durable spool: SQLite (WAL) behind the EventSpool and DeadLetters ports.
+//!
+//! One writer thread owns the write connection and applies every queued request in one
+//! transaction (group commit: many concurrent appends share one sync of the log); reads use
+//! separate query-only connections. Nothing is held in memory beyond the request or the
+//! read window at hand, so a million waiting events cost disk, not memory.
+
+mod config;
+mod failure;
+mod reader;
+mod rows;
+mod schema;
+mod sqlite_spool;
+mod writer;
+
+#[cfg(test)]
+mod tests;
+
+pub use config::{SpoolConfig, SpoolConfigError, Synchronous};
+pub use sqlite_spool::SqliteSpool;
+pub use writer::WriterStats;

@@ -1,0 +1,148 @@
+//! Spool settings: where the file lives, how hard each commit syncs, and how deep the queue may grow.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// How far a commit is pushed to the disk before `append` answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Synchronous {
+    /// Every commit syncs the write-ahead log: accepted events survive a power loss.
+    #[default]
+    Full,
+    /// The log is synced at checkpoints only: accepted events survive a crash of the
+    /// process, and a power loss may lose the last commits.
+    Normal,
+}
+
+impl Synchronous {
+    pub(crate) fn pragma_value(self) -> &'static str {
+        match self {
+            Synchronous::Full => "FULL",
+            Synchronous::Normal => "NORMAL",
+        }
+    }
+}
+
+/// Settings of the SQLite spool (the `[spool]` section of the configuration).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SpoolConfig {
+    /// The database file; its parent directory is created when missing.
+    pub path: PathBuf,
+    pub synchronous: Synchronous,
+    /// Events waiting beyond which `append` answers `SpoolError::Full`.
+    pub max_pending: u64,
+    /// How long a connection waits for a lock held by another process before failing.
+    pub busy_timeout_ms: u64,
+    /// SQLite page cache of each connection, in KiB.
+    pub cache_size_kib: u32,
+    /// Read connections kept open for `read_after`, `stats` and the dead-letter queries.
+    pub read_connections: usize,
+    /// Write requests that may wait for the writer before callers of `append` wait in turn.
+    pub write_queue: usize,
+}
+
+impl Default for SpoolConfig {
+    fn default() -> Self {
+        SpoolConfig {
+            path: PathBuf::from("./data/spool.sqlite"),
+            synchronous: Synchronous::Full,
+            max_pending: 5_000_000,
+            busy_timeout_ms: 5_000,
+            cache_size_kib: 8 * 1024,
+            read_connections: 4,
+            write_queue: 256,
+        }
+    }
+}
+
+/// A spool setting that cannot work.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SpoolConfigError {
+    #[error("spool.path must name a file, got an empty path")]
+    EmptyPath,
+    #[error("spool.{field} must be at least 1, got 0")]
+    Zero { field: &'static str },
+}
+
+impl SpoolConfig {
+    /// A configuration with the defaults and the given file.
+    pub fn at(path: impl Into<PathBuf>) -> Self {
+        SpoolConfig {
+            path: path.into(),
+            ..SpoolConfig::default()
+        }
+    }
+
+    pub fn validate(&self) -> Result<(), SpoolConfigError> {
+        if self.path.as_os_str().is_empty() {
+            return Err(SpoolConfigError::EmptyPath);
+        }
+        let counts = [
+            ("max_pending", self.max_pending),
+            ("cache_size_kib", u64::from(self.cache_size_kib)),
+            ("read_connections", self.read_connections as u64),
+            ("write_queue", self.write_queue as u64),
+        ];
+        match counts.iter().find(|(_, value)| *value == 0) {
+            Some((field, _)) => Err(SpoolConfigError::Zero { field }),
+            None => Ok(()),
+        }
+    }
+
+    pub(crate) fn busy_timeout(&self) -> Duration {
+        Duration::from_millis(self.busy_timeout_ms)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_section_takes_the_documented_defaults() {
+        let config: SpoolConfig = toml::from_str("").expect("an empty section is valid");
+        assert_eq!(config.path, PathBuf::from("./data/spool.sqlite"));
+        assert_eq!(config.synchronous, Synchronous::Full);
+        assert_eq!(config.max_pending, 5_000_000);
+        assert_eq!(config.validate(), Ok(()));
+    }
+
+    #[test]
+    fn synchronous_reads_lowercase_names() {
+        let config: SpoolConfig = toml::from_str("synchronous = \"normal\"\nmax_pending = 10").expect("valid section");
+        assert_eq!(config.synchronous, Synchronous::Normal);
+        assert_eq!(config.max_pending, 10);
+    }
+
+    #[test]
+    fn unknown_synchronous_mode_is_rejected() {
+        let error = toml::from_str::<SpoolConfig>("synchronous = \"off\"").expect_err("off is not durable");
+        assert!(error.to_string().contains("off"), "{error}");
+    }
+
+    #[test]
+    fn unknown_field_is_rejected_by_name() {
+        let error = toml::from_str::<SpoolConfig>("max_pendings = 3").expect_err("typo");
+        assert!(error.to_string().contains("max_pendings"), "{error}");
+    }
+
+    #[test]
+    fn zero_max_pending_names_the_field() {
+        let config = SpoolConfig {
+            max_pending: 0,
+            ..SpoolConfig::default()
+        };
+        let error = config.validate().expect_err("zero capacity");
+        assert_eq!(error, SpoolConfigError::Zero { field: "max_pending" });
+        assert!(error.to_string().contains("spool.max_pending"));
+    }
+
+    #[test]
+    fn empty_path_is_rejected() {
+        assert_eq!(SpoolConfig::at("").validate(), Err(SpoolConfigError::EmptyPath));
+    }
+}

@@ -1,0 +1,209 @@
+//! Opening connections (pragmas) and bringing the schema up to date (`PRAGMA user_version`).
+
+use std::path::Path;
+
+use domain::ports::SpoolError;
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
+
+use super::config::SpoolConfig;
+use super::failure::Doing;
+
+/// Schema versions, in order: `MIGRATIONS[n]` brings version `n` to `n + 1`.
+const MIGRATIONS: &[&str] = &[
+    // 1: events, dead letters, and the persisted counts (so that opening a spool with a
+    // million events waiting does not scan them).
+    "CREATE TABLE events (
+         id INTEGER PRIMARY KEY AUTOINCREMENT,
+         received_at TEXT NOT NULL,
+         payload TEXT NOT NULL,
+         only_subscription TEXT
+     );
+     CREATE TABLE dead_letters (
+         id INTEGER PRIMARY KEY AUTOINCREMENT,
+         event_id INTEGER NOT NULL,
+         received_at TEXT NOT NULL,
+         payload TEXT NOT NULL,
+         subscription TEXT NOT NULL,
+         reason TEXT NOT NULL,
+         attempts INTEGER NOT NULL,
+         last_error TEXT,
+         failed_at TEXT NOT NULL
+     );
+     CREATE INDEX dead_letters_by_subscription ON dead_letters (subscription);
+     CREATE TABLE spool_counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+     INSERT INTO spool_counters (name, value) VALUES ('pending_events', 0), ('dead_letters', 0);",
+];
+
+/// The schema version this build writes.
+pub(crate) const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+pub(crate) const PENDING_COUNTER: &str = "pending_events";
+pub(crate) const DEAD_LETTER_COUNTER: &str = "dead_letters";
+
+/// Opens the writer's connection: WAL, the configured sync level, and the schema migrated.
+pub(crate) fn open_writer(config: &SpoolConfig) -> Result<Connection, SpoolError> {
+    let mut conn = open(&config.path, config).doing("opening the spool file for writing")?;
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
+        .doing("enabling WAL")?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(SpoolError::Storage(format!(
+            "the spool file {} cannot use write-ahead logging (journal mode stayed {mode:?})",
+            config.path.display()
+        )));
+    }
+    conn.pragma_update(None, "synchronous", config.synchronous.pragma_value())
+        .doing("setting synchronous")?;
+    // Keeps the log file from staying large after a burst once it has been checkpointed.
+    conn.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)
+        .doing("setting journal_size_limit")?;
+    migrate(&mut conn)?;
+    Ok(conn)
+}
+
+/// Opens a connection for queries only.
+pub(crate) fn open_reader(config: &SpoolConfig) -> Result<Connection, SpoolError> {
+    let conn = open(&config.path, config).doing("opening the spool file for reading")?;
+    conn.pragma_update(None, "query_only", true)
+        .doing("making a read connection query-only")?;
+    Ok(conn)
+}
+
+fn open(path: &Path, config: &SpoolConfig) -> Result<Connection, rusqlite::Error> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags)?;
+    conn.busy_timeout(config.busy_timeout())?;
+    // A negative cache_size is in KiB.
+    conn.pragma_update(None, "cache_size", -i64::from(config.cache_size_kib))?;
+    conn.set_prepared_statement_cache_capacity(32);
+    Ok(conn)
+}
+
+/// Applies the missing migrations, each in its own transaction with its version bump.
+pub(crate) fn migrate(conn: &mut Connection) -> Result<(), SpoolError> {
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |row| row.get(0))
+        .doing("reading the schema version")?;
+    if version > SCHEMA_VERSION {
+        return Err(SpoolError::Storage(format!(
+            "the spool file has schema version {version}, newer than the {SCHEMA_VERSION} this build knows; \
+             use a newer segment-attio or another spool.path"
+        )));
+    }
+    if version < 0 {
+        return Err(SpoolError::Storage(format!(
+            "the spool file has an invalid schema version {version}"
+        )));
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+        let tx = conn.transaction().doing("starting a schema migration")?;
+        tx.execute_batch(sql).doing("migrating the spool schema")?;
+        tx.pragma_update(None, "user_version", index as i64 + 1)
+            .doing("recording the schema version")?;
+        tx.commit().doing("committing a schema migration")?;
+    }
+    Ok(())
+}
+
+/// Reads a persisted count.
+pub(crate) fn read_counter(conn: &Connection, name: &'static str) -> Result<u64, SpoolError> {
+    let value: Option<i64> = conn
+        .query_row("SELECT value FROM spool_counters WHERE name = ?1", [name], |row| {
+            row.get(0)
+        })
+        .optional()
+        .doing("reading the spool counters")?;
+    let value = value.ok_or_else(|| SpoolError::Storage(format!("the spool counter {name} is missing")))?;
+    u64::try_from(value).map_err(|_| SpoolError::Storage(format!("the spool counter {name} is negative ({value})")))
+}
+
+/// Stores a count (inside the caller's transaction).
+pub(crate) fn write_counter(conn: &Connection, name: &'static str, value: u64) -> Result<(), SpoolError> {
+    let value = i64::try_from(value)
+        .map_err(|_| SpoolError::Storage(format!("the spool counter {name} overflowed ({value})")))?;
+    conn.prepare_cached("UPDATE spool_counters SET value = ?1 WHERE name = ?2")
+        .and_then(|mut statement| statement.execute(rusqlite::params![value, name]))
+        .doing("updating the spool counters")?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table_names(conn: &Connection) -> Vec<String> {
+        let mut statement = conn
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            .expect("query");
+        let names = statement.query_map([], |row| row.get(0)).expect("rows");
+        names.collect::<Result<_, _>>().expect("names")
+    }
+
+    #[test]
+    fn fresh_file_is_migrated_to_the_current_version() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let conn = open_writer(&SpoolConfig::at(dir.path().join("spool.sqlite"))).expect("open");
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |row| row.get(0))
+            .expect("version");
+        assert_eq!(version, SCHEMA_VERSION);
+        let tables = table_names(&conn);
+        for table in ["dead_letters", "events", "spool_counters"] {
+            assert!(
+                tables.iter().any(|name| name == table),
+                "{table} missing from {tables:?}"
+            );
+        }
+        assert_eq!(read_counter(&conn, PENDING_COUNTER), Ok(0));
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode", [], |row| row.get(0))
+            .expect("mode");
+        assert_eq!(mode, "wal");
+    }
+
+    #[test]
+    fn migrating_twice_changes_nothing() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = SpoolConfig::at(dir.path().join("spool.sqlite"));
+        let mut conn = open_writer(&config).expect("open");
+        write_counter(&conn, PENDING_COUNTER, 42).expect("write");
+        migrate(&mut conn).expect("second migration");
+        assert_eq!(read_counter(&conn, PENDING_COUNTER), Ok(42));
+    }
+
+    #[test]
+    fn newer_schema_is_refused_with_its_version() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("spool.sqlite");
+        let conn = Connection::open(&path).expect("open");
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION + 5)
+            .expect("bump");
+        drop(conn);
+        let Err(SpoolError::Storage(message)) = open_writer(&SpoolConfig::at(&path)) else {
+            panic!("a newer schema must be refused");
+        };
+        assert!(
+            message.contains(&format!("schema version {}", SCHEMA_VERSION + 5)),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn synchronous_setting_is_applied() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = SpoolConfig {
+            synchronous: super::super::config::Synchronous::Normal,
+            ..SpoolConfig::at(dir.path().join("spool.sqlite"))
+        };
+        let conn = open_writer(&config).expect("open");
+        let level: i64 = conn
+            .query_row("PRAGMA synchronous", [], |row| row.get(0))
+            .expect("level");
+        assert_eq!(level, 1, "NORMAL is 1");
+        let full = open_writer(&SpoolConfig::at(dir.path().join("full.sqlite"))).expect("open");
+        let level: i64 = full
+            .query_row("PRAGMA synchronous", [], |row| row.get(0))
+            .expect("level");
+        assert_eq!(level, 2, "FULL is 2");
+    }
+}

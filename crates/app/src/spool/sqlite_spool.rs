@@ -1,0 +1,243 @@
+//! `SqliteSpool`: the handle callers share. Writes go to the writer thread over a channel;
+//! reads run on the blocking pool with a read connection.
+
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use async_trait::async_trait;
+use domain::ports::{
+    DeadLetter, DeadLetterSelection, DeadLetters, EventSpool, NewEvent, SpoolError, SpoolStats, SpooledEvent,
+    StoredDeadLetter,
+};
+use tokio::sync::{mpsc, oneshot};
+
+use super::config::SpoolConfig;
+use super::reader::{self, ReadPool};
+use super::schema::{self, DEAD_LETTER_COUNTER, PENDING_COUNTER};
+use super::writer::{Command, Counts, Published, Request, Writer, WriterStats};
+
+/// The durable spool in one SQLite file. Cheap to clone: clones share the writer thread and
+/// the read connections. The writer stops (after applying what is queued) on `close()` or
+/// when the last clone is dropped.
+#[derive(Clone)]
+pub struct SqliteSpool {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    sender: mpsc::Sender<Command>,
+    published: Arc<Published>,
+    max_pending: u64,
+    reads: ReadPool,
+    // Declared after `sender`: fields drop in order, so the channel closes before the join.
+    writer: WriterThread,
+}
+
+/// Joins the writer thread when the spool goes away, so that the file is closed on return.
+struct WriterThread(Mutex<Option<JoinHandle<()>>>);
+
+impl WriterThread {
+    /// Waits for the thread to end (once; later calls return at once).
+    fn join(&self) {
+        let handle = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
+        if let Some(handle) = handle {
+            if handle.join().is_err() {
+                tracing::error!("the spool writer thread panicked");
+            }
+        }
+    }
+}
+
+impl Drop for WriterThread {
+    fn drop(&mut self) {
+        self.join();
+    }
+}
+
+impl std::fmt::Debug for SqliteSpool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteSpool")
+            .field("writer", &self.writer_stats())
+            .finish_non_exhaustive()
+    }
+}
+
+impl SqliteSpool {
+    /// Opens (creating when missing) the spool file and its parent directory, migrates the
+    /// schema, and starts the writer thread. Blocking: call it at startup.
+    pub fn open(config: SpoolConfig) -> Result<SqliteSpool, SpoolError> {
+        config
+            .validate()
+            .map_err(|error| SpoolError::Storage(format!("invalid spool configuration: {error}")))?;
+        if let Some(parent) = config.path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|error| {
+                SpoolError::Storage(format!("creating the spool directory {}: {error}", parent.display()))
+            })?;
+        }
+        let conn = schema::open_writer(&config)?;
+        let counts = Counts {
+            pending: schema::read_counter(&conn, PENDING_COUNTER)?,
+            dead_letters: schema::read_counter(&conn, DEAD_LETTER_COUNTER)?,
+        };
+        let reads = ReadPool::open(&config)?;
+        let published = Arc::new(Published::new(counts));
+        let (sender, receiver) = mpsc::channel(config.write_queue);
+        let handle = Writer::new(
+            conn,
+            receiver,
+            published.clone(),
+            counts,
+            config.max_pending,
+            config.write_queue,
+        )
+        .spawn()?;
+        tracing::info!(
+            path = %config.path.display(),
+            pending = counts.pending,
+            dead_letters = counts.dead_letters,
+            "spool opened"
+        );
+        Ok(SqliteSpool {
+            inner: Arc::new(Inner {
+                sender,
+                published,
+                max_pending: config.max_pending,
+                reads,
+                writer: WriterThread(Mutex::new(Some(handle))),
+            }),
+        })
+    }
+
+    /// Applies every queued write, checkpoints the log, stops the writer and closes its
+    /// connection. Later writes answer `SpoolError::Closed`; reads keep working. Closing
+    /// twice is harmless.
+    pub async fn close(&self) {
+        let (closer, closed) = oneshot::channel();
+        if self.inner.sender.send(Command::Close(closer)).await.is_ok() {
+            // An error here means the writer already stopped, which is what was asked.
+            let _ = closed.await;
+        }
+        let inner = self.inner.clone();
+        // The writer has answered and is returning: the join is short, but it blocks.
+        if tokio::task::spawn_blocking(move || inner.writer.join()).await.is_err() {
+            tracing::error!("waiting for the spool writer thread failed");
+        }
+    }
+
+    /// Transactions and requests the writer has committed since open.
+    pub fn writer_stats(&self) -> WriterStats {
+        self.inner.published.writer_stats()
+    }
+
+    async fn write<T>(
+        &self,
+        request: Request,
+        answer: oneshot::Receiver<Result<T, SpoolError>>,
+    ) -> Result<T, SpoolError> {
+        self.inner
+            .sender
+            .send(Command::Write(request))
+            .await
+            .map_err(|_| SpoolError::Closed)?;
+        answer
+            .await
+            .map_err(|_| SpoolError::Storage("the spool writer stopped before answering".to_owned()))?
+    }
+
+    async fn read<T: Send + 'static>(
+        &self,
+        query: impl FnOnce(&rusqlite::Connection) -> Result<T, SpoolError> + Send + 'static,
+    ) -> Result<T, SpoolError> {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || inner.reads.with(query))
+            .await
+            .map_err(|error| SpoolError::Storage(format!("the spool read task failed: {error}")))?
+    }
+}
+
+#[async_trait]
+impl EventSpool for SqliteSpool {
+    async fn append(&self, events: Vec<NewEvent>) -> Result<Vec<i64>, SpoolError> {
+        if events.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Refuse early when already full, without queueing behind the writer; the writer
+        // checks again against the exact count.
+        let pending = self.inner.published.pending.load(Ordering::Acquire);
+        if pending.saturating_add(events.len() as u64) > self.inner.max_pending {
+            return Err(SpoolError::Full { pending });
+        }
+        let (answer, receiver) = oneshot::channel();
+        self.write(Request::Append { events, answer }, receiver).await
+    }
+
+    async fn read_after(&self, after_id: i64, limit: usize) -> Result<Vec<SpooledEvent>, SpoolError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        self.read(move |conn| reader::read_after(conn, after_id, limit)).await
+    }
+
+    async fn ack(&self, ids: Vec<i64>) -> Result<(), SpoolError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let (answer, receiver) = oneshot::channel();
+        self.write(Request::Ack { ids, answer }, receiver).await
+    }
+
+    async fn dead_letter(&self, letters: Vec<DeadLetter>, remove_events: Vec<i64>) -> Result<(), SpoolError> {
+        if letters.is_empty() && remove_events.is_empty() {
+            return Ok(());
+        }
+        let (answer, receiver) = oneshot::channel();
+        self.write(
+            Request::DeadLetter {
+                letters,
+                remove_events,
+                answer,
+            },
+            receiver,
+        )
+        .await
+    }
+
+    async fn stats(&self) -> Result<SpoolStats, SpoolError> {
+        let published = self.inner.published.clone();
+        let pending = published.pending.load(Ordering::Acquire);
+        let oldest_received_at = if pending == 0 {
+            None
+        } else {
+            self.read(reader::oldest_received_at).await?
+        };
+        Ok(SpoolStats {
+            pending,
+            oldest_received_at,
+            dead_letters: published.dead_letters.load(Ordering::Acquire),
+        })
+    }
+}
+
+#[async_trait]
+impl DeadLetters for SqliteSpool {
+    async fn list(&self, limit: usize, offset: usize) -> Result<Vec<StoredDeadLetter>, SpoolError> {
+        self.read(move |conn| reader::list_dead_letters(conn, limit, offset))
+            .await
+    }
+
+    async fn get(&self, id: i64) -> Result<Option<StoredDeadLetter>, SpoolError> {
+        self.read(move |conn| reader::get_dead_letter(conn, id)).await
+    }
+
+    /// Replayed events are added even beyond `max_pending`: replay is an operator's decision.
+    async fn replay(&self, selection: DeadLetterSelection) -> Result<u64, SpoolError> {
+        let (answer, receiver) = oneshot::channel();
+        self.write(Request::Replay { selection, answer }, receiver).await
+    }
+
+    async fn purge(&self, selection: DeadLetterSelection) -> Result<u64, SpoolError> {
+        let (answer, receiver) = oneshot::channel();
+        self.write(Request::Purge { selection, answer }, receiver).await
+    }
+}

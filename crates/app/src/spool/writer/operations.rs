@@ -1,0 +1,153 @@
+//! The SQL of each write operation, run inside the writer's transaction.
+
+use domain::ports::{DeadLetter, DeadLetterSelection, NewEvent, SpoolError};
+use rusqlite::{params, Connection};
+
+use crate::spool::failure::Doing;
+use crate::spool::rows::encode_time;
+
+/// The counts the writer keeps while it applies a group of operations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Counts {
+    pub(crate) pending: u64,
+    pub(crate) dead_letters: u64,
+}
+
+pub(crate) fn append(
+    conn: &Connection,
+    counts: &mut Counts,
+    max_pending: u64,
+    events: &[NewEvent],
+) -> Result<Vec<i64>, SpoolError> {
+    let adding = events.len() as u64;
+    if counts.pending.saturating_add(adding) > max_pending {
+        return Err(SpoolError::Full {
+            pending: counts.pending,
+        });
+    }
+    let mut insert = conn
+        .prepare_cached("INSERT INTO events (received_at, payload, only_subscription) VALUES (?1, ?2, ?3)")
+        .doing("preparing the event insert")?;
+    let mut ids = Vec::with_capacity(events.len());
+    for event in events {
+        insert
+            .execute(params![
+                encode_time(&event.received_at),
+                event.payload,
+                event.only_subscription
+            ])
+            .doing("storing an event")?;
+        ids.push(conn.last_insert_rowid());
+    }
+    counts.pending += adding;
+    Ok(ids)
+}
+
+pub(crate) fn ack(conn: &Connection, counts: &mut Counts, ids: &[i64]) -> Result<(), SpoolError> {
+    let removed = delete_events(conn, ids)?;
+    counts.pending = counts.pending.saturating_sub(removed);
+    Ok(())
+}
+
+fn delete_events(conn: &Connection, ids: &[i64]) -> Result<u64, SpoolError> {
+    let mut delete = conn
+        .prepare_cached("DELETE FROM events WHERE id = ?1")
+        .doing("preparing the event delete")?;
+    let mut removed = 0u64;
+    for id in ids {
+        removed += delete.execute([id]).doing("removing an event")? as u64;
+    }
+    Ok(removed)
+}
+
+pub(crate) fn dead_letter(
+    conn: &Connection,
+    counts: &mut Counts,
+    letters: &[DeadLetter],
+    remove_events: &[i64],
+) -> Result<(), SpoolError> {
+    let mut insert = conn
+        .prepare_cached(
+            "INSERT INTO dead_letters
+                 (event_id, received_at, payload, subscription, reason, attempts, last_error, failed_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )
+        .doing("preparing the dead letter insert")?;
+    for letter in letters {
+        insert
+            .execute(params![
+                letter.event_id,
+                encode_time(&letter.received_at),
+                letter.payload,
+                letter.subscription,
+                letter.reason,
+                letter.attempts,
+                letter.last_error,
+                encode_time(&letter.failed_at),
+            ])
+            .doing("storing a dead letter")?;
+    }
+    let removed = delete_events(conn, remove_events)?;
+    counts.dead_letters += letters.len() as u64;
+    counts.pending = counts.pending.saturating_sub(removed);
+    Ok(())
+}
+
+/// A `WHERE` clause over `dead_letters` and its one parameter, if any.
+fn selection_filter(selection: &DeadLetterSelection) -> Result<(&'static str, Option<String>), SpoolError> {
+    Ok(match selection {
+        DeadLetterSelection::All => ("", None),
+        DeadLetterSelection::Ids(ids) => {
+            let ids = serde_json::to_string(ids)
+                .map_err(|error| SpoolError::Storage(format!("encoding dead letter ids: {error}")))?;
+            ("WHERE id IN (SELECT value FROM json_each(?1))", Some(ids))
+        }
+        DeadLetterSelection::Subscription(name) => ("WHERE subscription = ?1", Some(name.clone())),
+    })
+}
+
+/// Moves the selected letters back into `events`, each for its own subscription, in the
+/// order the events were first accepted.
+pub(crate) fn replay(
+    conn: &Connection,
+    counts: &mut Counts,
+    selection: &DeadLetterSelection,
+) -> Result<u64, SpoolError> {
+    let (filter, parameter) = selection_filter(selection)?;
+    let parameters = rusqlite::params_from_iter(parameter.iter());
+    let moved = conn
+        .prepare_cached(&format!(
+            "INSERT INTO events (received_at, payload, only_subscription)
+             SELECT received_at, payload, subscription FROM dead_letters {filter} ORDER BY event_id, id"
+        ))
+        .and_then(|mut statement| statement.execute(parameters))
+        .doing("copying dead letters back into the spool")? as u64;
+    let removed = delete_letters(conn, filter, parameter.as_deref())?;
+    if removed != moved {
+        return Err(SpoolError::Storage(format!(
+            "replaying dead letters copied {moved} but removed {removed}; nothing was changed"
+        )));
+    }
+    counts.pending += moved;
+    counts.dead_letters = counts.dead_letters.saturating_sub(removed);
+    Ok(moved)
+}
+
+pub(crate) fn purge(
+    conn: &Connection,
+    counts: &mut Counts,
+    selection: &DeadLetterSelection,
+) -> Result<u64, SpoolError> {
+    let (filter, parameter) = selection_filter(selection)?;
+    let removed = delete_letters(conn, filter, parameter.as_deref())?;
+    counts.dead_letters = counts.dead_letters.saturating_sub(removed);
+    Ok(removed)
+}
+
+fn delete_letters(conn: &Connection, filter: &str, parameter: Option<&str>) -> Result<u64, SpoolError> {
+    let removed = conn
+        .prepare_cached(&format!("DELETE FROM dead_letters {filter}"))
+        .and_then(|mut statement| statement.execute(rusqlite::params_from_iter(parameter.iter())))
+        .doing("removing dead letters")?;
+    Ok(removed as u64)
+}

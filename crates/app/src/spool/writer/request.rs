@@ -1,0 +1,67 @@
+//! What callers ask of the writer, and how the answers wait for the commit.
+
+use domain::ports::{DeadLetter, DeadLetterSelection, NewEvent, SpoolError};
+use tokio::sync::oneshot;
+
+pub(crate) type Answer<T> = oneshot::Sender<Result<T, SpoolError>>;
+
+/// A change to the spool, applied by the writer inside a group transaction, with the
+/// channel its caller waits on.
+#[derive(Debug)]
+pub(crate) enum Request {
+    Append {
+        events: Vec<NewEvent>,
+        answer: Answer<Vec<i64>>,
+    },
+    Ack {
+        ids: Vec<i64>,
+        answer: Answer<()>,
+    },
+    DeadLetter {
+        letters: Vec<DeadLetter>,
+        remove_events: Vec<i64>,
+        answer: Answer<()>,
+    },
+    Replay {
+        selection: DeadLetterSelection,
+        answer: Answer<u64>,
+    },
+    Purge {
+        selection: DeadLetterSelection,
+        answer: Answer<u64>,
+    },
+}
+
+/// A message to the writer thread.
+#[derive(Debug)]
+pub(crate) enum Command {
+    Write(Request),
+    /// Apply what is queued, checkpoint, answer, and stop.
+    Close(oneshot::Sender<()>),
+}
+
+/// An operation's result held until its transaction is settled: sent as is when the
+/// transaction commits, replaced by the commit's error when it does not.
+pub(crate) struct Settle(Box<dyn SendAnswer>);
+
+/// Sends a held result, or the commit's error instead.
+trait SendAnswer: FnOnce(Option<&SpoolError>) + Send {}
+
+impl<F: FnOnce(Option<&SpoolError>) + Send> SendAnswer for F {}
+
+impl Settle {
+    pub(crate) fn new<T: Send + 'static>(answer: Answer<T>, result: Result<T, SpoolError>) -> Self {
+        Settle(Box::new(move |commit_failure| {
+            let result = match commit_failure {
+                Some(error) => Err(error.clone()),
+                None => result,
+            };
+            // A caller that stopped waiting (its request was cancelled) is not an error.
+            let _ = answer.send(result);
+        }))
+    }
+
+    pub(crate) fn finish(self, commit_failure: Option<&SpoolError>) {
+        (self.0)(commit_failure)
+    }
+}
