@@ -47,3 +47,6 @@ impl Simulator {
         server::start(config).await
     }
 }
+
+#[cfg(test)]
+mod tests;
