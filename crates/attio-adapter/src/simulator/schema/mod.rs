@@ -43,14 +43,6 @@ pub struct AttributeDef {
     pub created_at: String,
 }
 
-impl AttributeDef {
-    pub fn find_choice<'a>(choices: &'a [Choice], title_or_id: &str) -> Option<&'a Choice> {
-        choices
-            .iter()
-            .find(|c| c.title == title_or_id || c.id.to_string() == title_or_id.to_ascii_lowercase())
-    }
-}
-
 /// A workspace member (the only writable kind of actor).
 #[derive(Debug, Clone, PartialEq)]
 pub struct WorkspaceMember {

@@ -1,12 +1,11 @@
 //! Validation and normalisation of written values: every write to the simulator goes
-//! through [`parse_write`], which turns the JSON of one attribute into the stored value
-//! objects (the type-specific fields of Attio's output form), or record references still
-//! to be resolved against the store.
+//! through [`parse_write`]. The shapes of the 17 attribute types are checked by
+//! [`domain::value::parse_write`]; this module adds what needs the workspace (writable
+//! attributes, the strict array rule of the documented endpoints, select options,
+//! statuses, workspace members, target objects) and turns each value into the
+//! type-specific fields of Attio's output form ([`convert`]).
 
-mod contact;
-mod reference;
-mod scalar;
-mod selection;
+mod convert;
 
 use serde_json::{Map, Value};
 use uuid::Uuid;
@@ -59,7 +58,7 @@ pub struct ValueContext<'a> {
     pub mode: WriteMode,
 }
 
-/// Parses the JSON written to `attr`, checking cardinality and the type's forms.
+/// Parses the JSON written to `attr`, checking writability, cardinality and the type.
 pub fn parse_write(ctx: &ValueContext<'_>, attr: &AttributeDef, raw: &Value) -> Result<Parsed, ApiError> {
     if !attr.is_writable {
         return Err(ApiError::invalid_value_because(
@@ -67,71 +66,81 @@ pub fn parse_write(ctx: &ValueContext<'_>, attr: &AttributeDef, raw: &Value) -> 
             "the attribute is not writable.",
         ));
     }
+    if attr.is_multiselect && ctx.mode == WriteMode::Strict && !matches!(raw, Value::Array(_) | Value::Null) {
+        return Err(ApiError::invalid_value_because(
+            &attr.slug,
+            "multiselect attributes take an array of values.",
+        ));
+    }
+    if ctx.mode == WriteMode::Strict && attr.attribute_type == AttributeType::RecordReference && has_bare_uuid(raw) {
+        // The documented endpoint reads a bare string for a companies or people
+        // reference as a domain or an email address, which a UUID is not.
+        if let [target] = attr.allowed_targets.as_slice() {
+            if target == "companies" || target == "people" {
+                return Err(ApiError::invalid_value_because(
+                    &attr.slug,
+                    "a bare string names the target by its domain or email address; use {\"target_object\", \"target_record_id\"} for a record id.",
+                ));
+            }
+        }
+    }
     parse_value(ctx, attr, raw)
 }
 
-/// Like [`parse_write`] without the writability check (for filters).
-pub fn parse_value(ctx: &ValueContext<'_>, attr: &AttributeDef, raw: &Value) -> Result<Parsed, ApiError> {
+fn has_bare_uuid(raw: &Value) -> bool {
+    let is_uuid = |v: &Value| v.as_str().is_some_and(|s| Uuid::parse_str(s.trim()).is_ok());
     match raw {
-        Value::Null => Ok(Parsed::Clear),
-        Value::Array(items) if items.is_empty() => Ok(Parsed::Clear),
-        Value::Array(items) => {
-            if !attr.is_multiselect && items.len() > 1 {
-                return Err(ApiError::invalid_value_because(
-                    &attr.slug,
-                    "the attribute takes a single value but several were given.",
-                ));
-            }
-            let parsed = items
-                .iter()
-                .map(|v| parse_one(ctx, attr, v))
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(Parsed::Items(parsed))
-        }
-        single => {
-            if attr.is_multiselect && ctx.mode == WriteMode::Strict {
-                return Err(ApiError::invalid_value_because(
-                    &attr.slug,
-                    "multiselect attributes take an array of values.",
-                ));
-            }
-            Ok(Parsed::Items(vec![parse_one(ctx, attr, single)?]))
-        }
+        Value::Array(items) => items.iter().any(is_uuid),
+        other => is_uuid(other),
     }
 }
 
-fn parse_one(ctx: &ValueContext<'_>, attr: &AttributeDef, v: &Value) -> Result<Item, ApiError> {
-    use AttributeType as T;
-    let plain = |r: Result<Map<String, Value>, ApiError>| r.map(Item::Plain);
-    match attr.attribute_type {
-        T::Text => plain(scalar::text(attr, v)),
-        T::Number => plain(scalar::number(attr, v)),
-        T::Checkbox => plain(scalar::checkbox(attr, v)),
-        T::Currency => plain(scalar::currency(attr, v)),
-        T::Date => plain(scalar::date(attr, v)),
-        T::Timestamp => plain(scalar::timestamp(attr, v)),
-        T::Rating => plain(scalar::rating(attr, v)),
-        T::Status => plain(selection::status(ctx, attr, v)),
-        T::Select => plain(selection::select(ctx, attr, v)),
-        T::ActorReference => plain(selection::actor(ctx, attr, v)),
-        T::Location => plain(contact::location(attr, v)),
-        T::Domain => plain(contact::domain(attr, v)),
-        T::EmailAddress => plain(contact::email(attr, v)),
-        T::PhoneNumber => plain(contact::phone(attr, v)),
-        T::PersonalName => plain(contact::personal_name(attr, v)),
-        T::RecordReference => reference::reference(ctx, attr, v).map(Item::Reference),
-        T::Interaction => Err(ApiError::invalid_value_because(
-            &attr.slug,
-            "interaction values are written by Attio only.",
-        )),
-    }
+/// Like [`parse_write`] without the writability and array checks (for filters).
+pub fn parse_value(ctx: &ValueContext<'_>, attr: &AttributeDef, raw: &Value) -> Result<Parsed, ApiError> {
+    let raw = match ctx.mode {
+        WriteMode::Simple if attr.attribute_type == AttributeType::RecordReference => bare_ids_to_objects(attr, raw),
+        _ => std::borrow::Cow::Borrowed(raw),
+    };
+    let targets: Vec<&str> = attr.allowed_targets.iter().map(String::as_str).collect();
+    let spec = domain::value::AttributeSpec::new(&attr.slug, attr.attribute_type)
+        .multiselect(attr.is_multiselect)
+        .default_currency_code(attr.default_currency_code.as_deref())
+        .allowed_targets(&targets);
+    let written = domain::value::parse_write(&spec, &raw)
+        .map_err(|e| ApiError::invalid_value_because(&attr.slug, &format!("{e}.")))?;
+    let values = match written {
+        domain::value::WriteValue::Clear => return Ok(Parsed::Clear),
+        domain::value::WriteValue::One(v) => vec![v],
+        domain::value::WriteValue::Many(vs) => vs,
+    };
+    values
+        .into_iter()
+        .map(|v| convert::item(ctx, attr, v))
+        .collect::<Result<Vec<_>, _>>()
+        .map(Parsed::Items)
 }
 
-/// Unwraps the object form `{"<key>": x}` into `x`; other values pass through.
-pub(super) fn unwrap_field<'v>(v: &'v Value, key: &str) -> &'v Value {
-    match v {
-        Value::Object(m) => m.get(key).unwrap_or(v),
-        _ => v,
+/// On the simple endpoint a bare UUID string names a record of the single target object
+/// (users and workspaces excepted: there a string is always a `user_id`/`workspace_id`).
+fn bare_ids_to_objects<'v>(attr: &AttributeDef, raw: &'v Value) -> std::borrow::Cow<'v, Value> {
+    let [target] = attr.allowed_targets.as_slice() else {
+        return std::borrow::Cow::Borrowed(raw);
+    };
+    if target == "users" || target == "workspaces" {
+        return std::borrow::Cow::Borrowed(raw);
+    }
+    let convert = |v: &Value| match v {
+        Value::String(s) if Uuid::parse_str(s).is_ok() => {
+            serde_json::json!({"target_object": target, "target_record_id": s.to_ascii_lowercase()})
+        }
+        other => other.clone(),
+    };
+    match raw {
+        Value::String(_) => std::borrow::Cow::Owned(convert(raw)),
+        Value::Array(items) if items.iter().any(Value::is_string) => {
+            std::borrow::Cow::Owned(Value::Array(items.iter().map(convert).collect()))
+        }
+        _ => std::borrow::Cow::Borrowed(raw),
     }
 }
 
@@ -156,3 +165,6 @@ pub fn unique_key(attribute_type: AttributeType, fields: &Map<String, Value>) ->
         None => Value::Object(fields.clone()).to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests;
