@@ -63,7 +63,7 @@ pub fn apply_assertion(engine: &Engine, create_missing_people: bool, a: &Value) 
         }
     }
     let values = Value::Object(values);
-    let record = engine.write(
+    let (id, _) = engine.write(
         object,
         WriteRequest {
             kind: WriteKind::Assert { matching },
@@ -73,7 +73,7 @@ pub fn apply_assertion(engine: &Engine, create_missing_people: bool, a: &Value) 
             create_missing_people,
         },
     )?;
-    Ok(record["id"]["record_id"].as_str().unwrap_or_default().to_owned())
+    Ok(id.to_string())
 }
 
 /// Applies queued batches in arrival order until the channel closes.

@@ -68,10 +68,14 @@ impl std::fmt::Display for DropConnection {
 impl std::error::Error for DropConnection {}
 
 pub fn json_response(status: u16, body: Option<&Value>) -> Response<Full<Bytes>> {
-    let bytes = body.map(|b| Bytes::from(b.to_string())).unwrap_or_default();
-    let mut r = Response::new(Full::new(bytes));
+    text_response(status, body.map(Value::to_string))
+}
+
+fn text_response(status: u16, body: Option<String>) -> Response<Full<Bytes>> {
+    let has_body = body.is_some();
+    let mut r = Response::new(Full::new(body.map(Bytes::from).unwrap_or_default()));
     *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    if body.is_some() {
+    if has_body {
         r.headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     }
@@ -281,7 +285,9 @@ async fn respond(
     }
     let body = read_body(req).await?;
     Some(match api::handle(state, route, query, &body) {
-        Ok((status, value)) => json_response(status, value.as_ref()),
+        Ok((status, api::Body::Empty)) => text_response(status, None),
+        Ok((status, api::Body::Json(v))) => text_response(status, Some(v.to_string())),
+        Ok((status, api::Body::Text(t))) => text_response(status, Some(t)),
         Err(e) => error_response(&e),
     })
 }

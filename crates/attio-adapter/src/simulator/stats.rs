@@ -63,7 +63,7 @@ impl SimulatorStats {
 #[derive(Debug)]
 pub struct Stats {
     pub started: Instant,
-    counts: Mutex<HashMap<(String, &'static str, u16), u64>>,
+    counts: Mutex<HashMap<(&'static str, &'static str, u16), u64>>,
     pub rate_limited: AtomicU64,
     pub injected_server_errors: AtomicU64,
     pub dropped_connections: AtomicU64,
@@ -93,12 +93,12 @@ impl Stats {
     }
 
     pub fn count(&self, method: &str, kind: &'static str, status: u16) {
+        let method = ["GET", "PUT", "POST", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+            .into_iter()
+            .find(|m| *m == method)
+            .unwrap_or("OTHER");
         let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(n) = counts.get_mut(&(method.to_owned(), kind, status)) {
-            *n += 1;
-        } else {
-            counts.insert((method.to_owned(), kind, status), 1);
-        }
+        *counts.entry((method, kind, status)).or_insert(0) += 1;
     }
 
     pub fn write_arrived(&self, at: Instant) {
@@ -127,7 +127,7 @@ impl Stats {
             .unwrap_or_else(|p| p.into_inner())
             .iter()
             .map(|((method, kind, status), count)| RequestCount {
-                method: method.clone(),
+                method: (*method).to_owned(),
                 kind: (*kind).to_owned(),
                 status: *status,
                 count: *count,

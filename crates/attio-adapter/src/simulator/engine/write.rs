@@ -42,8 +42,8 @@ pub struct WriteRequest<'a> {
 type Resolved<'o> = (&'o AttributeDef, Option<Vec<Map<String, Value>>>);
 
 impl Engine {
-    /// Applies a write and returns the record in the output format.
-    pub fn write(&self, object: &ObjectDef, req: WriteRequest<'_>) -> Result<Value, ApiError> {
+    /// Applies a write and returns the record's id and its JSON text in the output format.
+    pub fn write(&self, object: &ObjectDef, req: WriteRequest<'_>) -> Result<(Uuid, String), ApiError> {
         let matching = match req.kind {
             WriteKind::Assert { matching } => Some(matching_attribute(object, matching)?),
             _ => None,
@@ -133,11 +133,11 @@ impl Engine {
         let rendered = store
             .records
             .get(&id)
-            .map(|r| self.render(object, r))
-            .unwrap_or(Value::Null);
+            .map(|r| self.render_text(object, r))
+            .unwrap_or_else(|| "null".to_owned());
         drop(store);
         self.apply_edits(edits);
-        Ok(rendered)
+        Ok((id, rendered))
     }
 
     /// Inserts a record holding only its system values; returns its id.

@@ -11,11 +11,29 @@ use crate::simulator::engine::{WriteKind, WriteRequest};
 use crate::simulator::server::State;
 use crate::simulator::values::WriteMode;
 
-/// A successful answer: status and body (`None` = empty body).
-pub type Answer = (u16, Option<Value>);
+/// A successful answer body.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Body {
+    Empty,
+    Json(Value),
+    /// JSON text, already serialised.
+    Text(String),
+}
+
+/// A successful answer: status and body.
+pub type Answer = (u16, Body);
 
 fn data(v: Value) -> Answer {
-    (200, Some(json!({ "data": v })))
+    (200, Body::Json(json!({ "data": v })))
+}
+
+/// `{"data": <record>}` around a record's JSON text.
+fn data_text((_, record): (uuid::Uuid, String)) -> Answer {
+    let mut out = String::with_capacity(record.len() + 9);
+    out.push_str("{\"data\":");
+    out.push_str(&record);
+    out.push('}');
+    (200, Body::Text(out))
 }
 
 fn parse_body(body: &[u8]) -> Result<Value, ApiError> {
@@ -61,7 +79,7 @@ pub fn handle(state: &State, route: &Route, query: Option<&str>, body: &[u8]) ->
     let engine = &state.engine;
     let schema = &engine.schema;
     match route {
-        Route::Identify | Route::LegacyToken => Ok((200, Some(identify(state)))),
+        Route::Identify | Route::LegacyToken => Ok((200, Body::Json(identify(state)))),
         Route::ListObjects => Ok(data(schema.active_objects().map(|o| schema.object_json(o)).collect())),
         Route::GetObject(o) => Ok(data(schema.object_json(engine.object(o)?))),
         Route::ListAttributes(o) => {
@@ -109,7 +127,7 @@ pub fn handle(state: &State, route: &Route, query: Option<&str>, body: &[u8]) ->
                 append_all: simple && query_param(query, "append_to_existing_values").as_deref() == Some("true"),
                 create_missing_people: simple && state.create_missing_people,
             };
-            Ok(data(engine.write(object, request)?))
+            Ok(data_text(engine.write(object, request)?))
         }
         Route::CreateRecord(o) => {
             let object = engine.object(o)?;
@@ -121,7 +139,7 @@ pub fn handle(state: &State, route: &Route, query: Option<&str>, body: &[u8]) ->
                 append_all: false,
                 create_missing_people: false,
             };
-            Ok(data(engine.write(object, request)?))
+            Ok(data_text(engine.write(object, request)?))
         }
         Route::UpdateRecord { object, record, append } => {
             let object = engine.object(object)?;
@@ -136,7 +154,7 @@ pub fn handle(state: &State, route: &Route, query: Option<&str>, body: &[u8]) ->
                 append_all: false,
                 create_missing_people: false,
             };
-            Ok(data(engine.write(object, request)?))
+            Ok(data_text(engine.write(object, request)?))
         }
         Route::QueryRecords(o) => {
             let object = engine.object(o)?;
@@ -146,7 +164,7 @@ pub fn handle(state: &State, route: &Route, query: Option<&str>, body: &[u8]) ->
         Route::GetRecord(o, id) => Ok(data(engine.get_record(engine.object(o)?, id)?)),
         Route::DeleteRecord(o, id) => {
             engine.delete_record(engine.object(o)?, id)?;
-            Ok((200, Some(json!({}))))
+            Ok((200, Body::Json(json!({}))))
         }
         Route::Batch => {
             let assertions = parse_batch(&parse_body(body)?)?;
@@ -157,7 +175,7 @@ pub fn handle(state: &State, route: &Route, query: Option<&str>, body: &[u8]) ->
             if state.batch_tx.send(assertions).is_err() {
                 return Err(ApiError::server_error(503));
             }
-            Ok((202, None))
+            Ok((202, Body::Empty))
         }
         Route::Unknown => Err(ApiError::route_not_found("", "this path")),
     }
