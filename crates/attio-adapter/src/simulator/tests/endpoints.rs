@@ -219,3 +219,76 @@ async fn control_endpoints_expose_stats_records_and_faults() {
     assert_eq!(bad.status().as_u16(), 400);
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn custom_objects_from_a_schema_file_can_be_asserted() {
+    let path = std::env::temp_dir().join(format!("sim-schema-{}.toml", uuid::Uuid::new_v4()));
+    std::fs::write(
+        &path,
+        r#"
+[[objects]]
+api_slug = "projects"
+singular_noun = "Project"
+plural_noun = "Projects"
+
+[[objects.attributes]]
+slug = "code"
+type = "text"
+unique = true
+
+[[objects.attributes]]
+slug = "phase"
+type = "select"
+options = ["Discovery", "Build"]
+
+[[objects.attributes]]
+slug = "members"
+type = "record-reference"
+multiselect = true
+target_objects = ["people"]
+"#,
+    )
+    .expect("schema written");
+    let sim = start(SimulatorConfig {
+        write_rate: 0,
+        read_rate: 0,
+        schema_file: Some(path.clone()),
+        ..SimulatorConfig::default()
+    })
+    .await;
+    let _ = std::fs::remove_file(&path);
+    let (s, body) = call(&sim, Method::GET, "/v2/objects/projects/attributes/phase", None).await;
+    assert_eq!((s, body["data"]["type"].clone()), (200, json!("select")));
+    let (s, body) = simple(
+        &sim,
+        "projects",
+        "code",
+        json!({"code": "P-1", "phase": "Build", "members": "m@x.com"}),
+    )
+    .await;
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(field(&body["data"], "phase", "option")[0]["title"], json!("Build"));
+    let (s, body) = simple(&sim, "projects", "code", json!({"code": "P-1", "phase": "Ship"})).await;
+    assert_eq!((s, body["code"].clone()), (400, json!("value_not_found")));
+    assert_eq!(sim.records("projects").len(), 1);
+    assert_eq!(sim.records("people").len(), 1, "the member was created by email");
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn invalid_schema_file_fails_to_start_with_the_reason() {
+    let path = std::env::temp_dir().join(format!("sim-schema-{}.toml", uuid::Uuid::new_v4()));
+    std::fs::write(
+        &path,
+        "[[attributes]]\nobject = \"people\"\nslug = \"tier\"\ntype = \"select\"\nunique = true\noptions = [\"A\"]\n",
+    )
+    .expect("schema written");
+    let err = Simulator::start(SimulatorConfig {
+        schema_file: Some(path.clone()),
+        ..SimulatorConfig::default()
+    })
+    .await
+    .unwrap_err();
+    let _ = std::fs::remove_file(&path);
+    assert!(err.to_string().contains("tier"), "{err}");
+}
