@@ -300,3 +300,113 @@ async fn patch_appends_and_put_overwrites_by_record_id() {
     assert_eq!(titles, [json!("B2C")]);
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn moving_a_person_to_another_company_unlinks_the_first() {
+    let sim = start_unlimited().await;
+    simple(&sim, "companies", "domains", json!({"domains": "c0.com"})).await;
+    simple(&sim, "companies", "domains", json!({"domains": "c1.com"})).await;
+    let (s, b) = assert_record(
+        &sim,
+        "people",
+        "email_addresses",
+        json!({"email_addresses": ["p@x.com"], "company": "c0.com"}),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    let person_id = b["data"]["id"]["record_id"].clone();
+    let (s, b) = assert_record(
+        &sim,
+        "companies",
+        "domains",
+        json!({"domains": ["c1.com"], "team": ["p@x.com"]}),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    let companies = sim.records("companies");
+    let team = |domain: &str| {
+        companies
+            .iter()
+            .find(|c| field(c, "domains", "domain") == [json!(domain)])
+            .map(|c| field(c, "team", "target_record_id"))
+            .expect("company")
+    };
+    assert_eq!(team("c0.com"), Vec::<Value>::new());
+    assert_eq!(team("c1.com"), [person_id]);
+    let person = &sim.records("people")[0];
+    assert_eq!(
+        field(person, "company", "target_record_id"),
+        [b["data"]["id"]["record_id"].clone()]
+    );
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn deleting_a_record_removes_it_from_the_other_side() {
+    let sim = start_unlimited().await;
+    let (_, user) = simple(
+        &sim,
+        "users",
+        "user_id",
+        json!({"user_id": "u1", "primary_email_address": "a@x.com", "person": "a@x.com"}),
+    )
+    .await;
+    assert_eq!(
+        field(&sim.records("people")[0], "associated_users", "target_record_id").len(),
+        1
+    );
+    let id = user["data"]["id"]["record_id"].as_str().expect("id").to_owned();
+    let (s, _) = call(&sim, Method::DELETE, &format!("/v2/objects/users/records/{id}"), None).await;
+    assert_eq!(s, 200);
+    assert_eq!(sim.records("people")[0]["values"]["associated_users"], json!([]));
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn verbose_filters_and_sorts_select_and_order_records() {
+    let sim = start_unlimited().await;
+    for (email, title, name) in [
+        ("a@x.com", "CEO", "Smith, Ann"),
+        ("b@y.com", "CTO", "Jones, Bob"),
+        ("c@x.com", "CTO", "Brown, Cy"),
+    ] {
+        simple(
+            &sim,
+            "people",
+            "email_addresses",
+            json!({"email_addresses": email, "job_title": title, "name": name}),
+        )
+        .await;
+    }
+    let query = |body: Value| {
+        let sim = &sim;
+        async move {
+            let (s, b) = call(sim, Method::POST, "/v2/objects/people/records/query", Some(body)).await;
+            assert_eq!(s, 200, "{b}");
+            b["data"]
+                .as_array()
+                .expect("list")
+                .iter()
+                .flat_map(|r| field(r, "email_addresses", "email_address"))
+                .collect::<Vec<_>>()
+        }
+    };
+    let or =
+        query(json!({"filter": {"$or": [{"job_title": "CEO"}, {"email_addresses": {"email_domain": "y.com"}}]}})).await;
+    assert_eq!(or, [json!("a@x.com"), json!("b@y.com")]);
+    let not = query(json!({"filter": {"$not": {"job_title": {"$eq": "CTO"}}}})).await;
+    assert_eq!(not, [json!("a@x.com")]);
+    let starts = query(json!({"filter": {"name": {"last_name": {"$starts_with": "b"}}}})).await;
+    assert_eq!(starts, [json!("c@x.com")]);
+    let sorted = query(json!({"sorts": [{"direction": "desc", "attribute": "name", "field": "last_name"}]})).await;
+    assert_eq!(sorted, [json!("a@x.com"), json!("b@y.com"), json!("c@x.com")]);
+    let (s, b) = call(
+        &sim,
+        Method::POST,
+        "/v2/objects/people/records/query",
+        Some(json!({"filter": {"job_title": {"$like": "x"}}})),
+    )
+    .await;
+    assert_eq!((s, b["code"].clone()), (400, json!("filter_error")));
+    sim.shutdown().await;
+}
