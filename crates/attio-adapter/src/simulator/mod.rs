@@ -16,7 +16,20 @@
 //! - an assert matching several records answers `multiple_match_results`;
 //! - an unknown attribute in `values` answers `400 value_not_found`;
 //! - batch assertions are applied in arrival order (`received_at` is not used for ordering);
-//! - `/v1/token` answers like `/v2/self`.
+//! - `/v1/token` answers like `/v2/self`;
+//! - on `/records/simple` a bare UUID names a record of the single target object (as
+//!   Segment sends `company: <record_id>`), except for users and workspaces targets, where
+//!   a string is always a `user_id`/`workspace_id`; the documented endpoint refuses a
+//!   bare UUID for companies and people targets (it reads strings as domains/emails);
+//! - the rate limiter's `Retry-After` is the HTTP date of the next whole second;
+//! - phone numbers are checked by `domain::value` (E.164 and its numbering-plan table),
+//!   and a location string is split into its parts best-effort by `domain::value`.
+//!
+//! The shapes of written values are checked by [`domain::value::parse_write`]; the
+//! simulator adds the checks that need the workspace (writable attributes, arrays on the
+//! documented endpoint, options, statuses, members, targets). Custom objects and
+//! attributes come from a TOML or JSON file whose format is documented in
+//! `schema/file.rs` ([`SchemaFile`]).
 
 mod api_error;
 mod batch;
