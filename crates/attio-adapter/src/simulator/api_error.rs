@@ -1,0 +1,131 @@
+//! Attio's error body: `{"status_code", "type", "code", "message"}`.
+
+use serde_json::json;
+
+/// An error answered the way Attio answers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub status: u16,
+    pub error_type: &'static str,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl ApiError {
+    fn new(status: u16, error_type: &'static str, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            error_type,
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn invalid(status: u16, code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(status, "invalid_request_error", code, message)
+    }
+
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(401, "auth_error", "unauthorized", message)
+    }
+
+    pub fn rate_limited() -> Self {
+        Self::new(
+            429,
+            "rate_limit_error",
+            "rate_limit_exceeded",
+            "Rate limit exceeded, please try again later",
+        )
+    }
+
+    pub fn server_error(status: u16) -> Self {
+        Self::new(
+            status,
+            "internal_server_error",
+            "internal_server_error",
+            "An internal error occurred.",
+        )
+    }
+
+    pub fn object_not_found(object: &str) -> Self {
+        Self::invalid(404, "not_found", format!("Object with slug/ID \"{object}\" not found."))
+    }
+
+    pub fn attribute_not_found(attribute: &str) -> Self {
+        Self::invalid(
+            404,
+            "not_found",
+            format!("Attribute with slug/ID \"{attribute}\" not found."),
+        )
+    }
+
+    pub fn record_not_found(record: &str) -> Self {
+        Self::invalid(404, "not_found", format!("Record with ID \"{record}\" not found."))
+    }
+
+    pub fn route_not_found(method: &str, path: &str) -> Self {
+        Self::invalid(404, "not_found", format!("No route for {method} {path}."))
+    }
+
+    /// The `validation_type` error Attio gives for a value of the wrong shape.
+    pub fn invalid_value(slug: &str) -> Self {
+        Self::invalid(
+            400,
+            "validation_type",
+            format!("An invalid value was passed to attribute with slug \"{slug}\"."),
+        )
+    }
+
+    /// Like [`ApiError::invalid_value`], with the reason appended.
+    pub fn invalid_value_because(slug: &str, reason: &str) -> Self {
+        Self::invalid(
+            400,
+            "validation_type",
+            format!("An invalid value was passed to attribute with slug \"{slug}\": {reason}"),
+        )
+    }
+
+    pub fn validation(message: impl Into<String>) -> Self {
+        Self::invalid(400, "validation_type", message)
+    }
+
+    pub fn value_not_found(message: impl Into<String>) -> Self {
+        Self::invalid(400, "value_not_found", message)
+    }
+
+    pub fn missing_value(message: impl Into<String>) -> Self {
+        Self::invalid(400, "missing_value", message)
+    }
+
+    pub fn body(&self) -> serde_json::Value {
+        json!({
+            "status_code": self.status,
+            "type": self.error_type,
+            "code": self.code,
+            "message": self.message,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_has_attios_four_fields() {
+        let e = ApiError::object_not_found("people");
+        assert_eq!(
+            e.body(),
+            json!({"status_code":404,"type":"invalid_request_error","code":"not_found",
+                   "message":"Object with slug/ID \"people\" not found."})
+        );
+    }
+
+    #[test]
+    fn rate_limit_body_is_exact() {
+        let e = ApiError::rate_limited();
+        assert_eq!(e.body()["type"], "rate_limit_error");
+        assert_eq!(e.body()["code"], "rate_limit_exceeded");
+        assert_eq!(e.status, 429);
+    }
+}
