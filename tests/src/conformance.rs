@@ -80,7 +80,11 @@ pub async fn run_case(case: &Value, server: &ScriptedServer) -> Result<Outcome, 
         }
         requests.push(req);
     }
-    Ok(Outcome { requests, error, result })
+    Ok(Outcome {
+        requests,
+        error,
+        result,
+    })
 }
 
 /// Runs a case against any gateway; returns the error message and the `result`.

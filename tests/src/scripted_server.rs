@@ -38,11 +38,17 @@ impl ScriptedServer {
     pub async fn start(report_base: &str) -> std::io::Result<ScriptedServer> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
-        let server = ScriptedServer { addr, report_base: report_base.to_owned(), state: Arc::default() };
+        let server = ScriptedServer {
+            addr,
+            report_base: report_base.to_owned(),
+            state: Arc::default(),
+        };
         let s = server.clone();
         tokio::spawn(async move {
             loop {
-                let Ok((stream, _)) = listener.accept().await else { continue };
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
                 let s = s.clone();
                 tokio::spawn(async move {
                     let svc = service_fn(move |req| {
@@ -74,27 +80,58 @@ impl ScriptedServer {
 
     async fn answer(&self, req: Request<Incoming>) -> Response<Full<Bytes>> {
         let method = req.method().as_str().to_owned();
-        let path_and_query = req.uri().path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_default();
-        let auth = req.headers().get("authorization").and_then(|v| v.to_str().ok()).map(str::to_owned);
-        let body = req.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
-        let body = if body.is_empty() { Value::Null } else { serde_json::from_slice(&body).unwrap_or(Value::Null) };
+        let path_and_query = req
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str().to_owned())
+            .unwrap_or_default();
+        let auth = req
+            .headers()
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let body = req
+            .into_body()
+            .collect()
+            .await
+            .map(|b| b.to_bytes())
+            .unwrap_or_default();
+        let body = if body.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&body).unwrap_or(Value::Null)
+        };
         let path = path_and_query.split('?').next().unwrap_or("").to_owned();
         let reply = match self.state.lock() {
             Ok(mut st) => {
                 let i = st.log.len();
                 st.log.push((
-                    RecordedRequest { method: method.clone(), url: format!("{}{}", self.report_base, path_and_query), body },
+                    RecordedRequest {
+                        method: method.clone(),
+                        url: format!("{}{}", self.report_base, path_and_query),
+                        body,
+                    },
                     auth,
                 ));
-                st.script.get(i).cloned().unwrap_or_else(|| default_reply(&method, &path))
+                st.script
+                    .get(i)
+                    .cloned()
+                    .unwrap_or_else(|| default_reply(&method, &path))
             }
             Err(_) => default_reply(&method, &path),
         };
-        let mut resp = Response::builder().status(reply.status).header("content-type", "application/json");
+        let mut resp = Response::builder()
+            .status(reply.status)
+            .header("content-type", "application/json");
         for (k, v) in &reply.headers {
             resp = resp.header(k.as_str(), v.as_str());
         }
-        let text = if reply.body.is_null() { String::new() } else { reply.body.to_string() };
-        resp.body(Full::new(Bytes::from(text))).unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
+        let text = if reply.body.is_null() {
+            String::new()
+        } else {
+            reply.body.to_string()
+        };
+        resp.body(Full::new(Bytes::from(text)))
+            .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
     }
 }

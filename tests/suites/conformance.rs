@@ -21,7 +21,9 @@ async fn every_conformance_case_matches_the_reference() {
         .collect();
     files.sort();
     assert!(!files.is_empty(), "no .jsonl files in {}", conformance_dir().display());
-    let server = ScriptedServer::start(ATTIO_BASE_URL).await.expect("scripted Attio listens on loopback");
+    let server = ScriptedServer::start(ATTIO_BASE_URL)
+        .await
+        .expect("scripted Attio listens on loopback");
     let mut total = 0;
     let mut failures = Vec::new();
     for file in &files {

@@ -43,14 +43,23 @@ impl Router {
                 continue;
             }
             match sub.payload(event, self.mode(i)) {
-                Ok(p) => routes.push(Route::Deliver { subscription: i, key: p.ordering_key() }),
-                Err(e) => routes.push(Route::Reject { subscription: i, reason: e.to_string() }),
+                Ok(p) => routes.push(Route::Deliver {
+                    subscription: i,
+                    key: p.ordering_key(),
+                }),
+                Err(e) => routes.push(Route::Reject {
+                    subscription: i,
+                    reason: e.to_string(),
+                }),
             }
         }
         routes
     }
 
     pub fn name(&self, subscription: usize) -> &str {
-        self.subscriptions.get(subscription).map(|s| s.name.as_str()).unwrap_or("?")
+        self.subscriptions
+            .get(subscription)
+            .map(|s| s.name.as_str())
+            .unwrap_or("?")
     }
 }

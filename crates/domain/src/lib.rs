@@ -15,5 +15,7 @@ pub mod value;
 
 pub use error::{GatewayError, Retryability, Retryable};
 pub use json_text::JsonText;
-pub use record::{AssertValue, Assertion, AttioCommand, AttributeMap, Plan, ReceivedAt, ReceivedAtError, ATTIO_BASE_URL};
+pub use record::{
+    AssertValue, Assertion, AttioCommand, AttributeMap, Plan, ReceivedAt, ReceivedAtError, ATTIO_BASE_URL,
+};
 pub use slug::{AttributeSlug, ObjectSlug, SlugError};

@@ -47,7 +47,7 @@ pub enum Command {
     Import(ImportArgs),
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
     /// Address to listen on (overrides server.listen).
     #[arg(long)]
@@ -57,7 +57,7 @@ pub struct ServeArgs {
     pub data_dir: Option<PathBuf>,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct SimulatorArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8090")]
@@ -76,14 +76,14 @@ pub struct SimulatorArgs {
     pub schema: Option<PathBuf>,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct OutputArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct TestEventArgs {
     /// Use this configured subscription (by name); default: every configured subscription.
     #[arg(long)]
@@ -115,7 +115,7 @@ pub struct TestEventArgs {
     pub event: Option<String>,
 }
 
-#[derive(Debug, Subcommand)]
+#[derive(Debug, Clone, Subcommand)]
 pub enum DeadLetterCommand {
     /// List dead letters, newest first.
     List {
@@ -134,7 +134,7 @@ pub enum DeadLetterCommand {
     Purge(Selection),
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 #[group(required = true, multiple = false)]
 pub struct Selection {
     /// Every dead letter.
@@ -148,7 +148,7 @@ pub struct Selection {
     pub subscription: Option<String>,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct ImportArgs {
     /// JSON Lines file of Segment events (one event per line).
     pub file: PathBuf,

@@ -82,7 +82,11 @@ pub fn run(
     let mut rejected = 0;
     let mut json_out = Vec::new();
     for sub in subscriptions {
-        let mode = if sub.batching.enabled { Mode::Batch } else { Mode::Single };
+        let mode = if sub.batching.enabled {
+            Mode::Batch
+        } else {
+            Mode::Single
+        };
         let mut assertions = Vec::new();
         let mut parsed: Vec<Option<Val<'_>>> = Vec::with_capacity(events.len());
         for text in events {
@@ -129,7 +133,11 @@ pub fn run(
         }
     }
     if as_json {
-        writeln!(out, "{}", serde_json::to_string_pretty(&Value::Array(json_out)).unwrap_or_default())?;
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&Value::Array(json_out)).unwrap_or_default()
+        )?;
     }
     Ok(rejected)
 }
@@ -162,7 +170,11 @@ fn print_outcome(out: &mut dyn Write, sub: &str, i: usize, o: &DryRun) -> std::i
     match o {
         DryRun::NotSubscribed => writeln!(out, "[{sub}] event {}: does not match the subscription", i + 1),
         DryRun::FilteredByIntegrations => {
-            writeln!(out, "[{sub}] event {}: not sent: its integrations object disables this destination", i + 1)
+            writeln!(
+                out,
+                "[{sub}] event {}: not sent: its integrations object disables this destination",
+                i + 1
+            )
         }
         DryRun::Rejected(r) => writeln!(out, "[{sub}] event {}: REJECTED: {r}", i + 1),
         DryRun::Batched => writeln!(out, "[{sub}] event {}: goes into the batch request below", i + 1),

@@ -7,8 +7,7 @@ mod validate;
 use std::path::{Path, PathBuf};
 
 pub use settings::{
-    AttioSettings, DeliverySettings, DestinationSettings, IngestSettings, LogSettings, ServerSettings, Settings,
-    SpoolSettings, SubscriptionSettings,
+    AttioSettings, DeliverySettings, DestinationSettings, LogSettings, ServerSettings, Settings, SubscriptionSettings,
 };
 pub use validate::{build_subscriptions, validate, ValidConfig};
 
@@ -22,9 +21,18 @@ pub enum ConfigError {
     #[error("{source_name}: {message}")]
     Load { source_name: String, message: String },
     #[error("{source_name}: subscriptions[{index}] ({name:?}): {problem}")]
-    Subscription { source_name: String, index: usize, name: String, problem: String },
+    Subscription {
+        source_name: String,
+        index: usize,
+        name: String,
+        problem: String,
+    },
     #[error("{source_name}: {field}: {problem}")]
-    Invalid { source_name: String, field: String, problem: String },
+    Invalid {
+        source_name: String,
+        field: String,
+        problem: String,
+    },
 }
 
 /// Where the settings came from, for messages.
@@ -46,7 +54,10 @@ pub fn load_with_env(
     env: impl IntoIterator<Item = (String, String)>,
 ) -> Result<Settings, ConfigError> {
     let name = source_name(file);
-    let err = |message: String| ConfigError::Load { source_name: name.clone(), message };
+    let err = |message: String| ConfigError::Load {
+        source_name: name.clone(),
+        message,
+    };
     let mut builder = config::Config::builder();
     if let Some(path) = file {
         if !path.exists() {
@@ -66,7 +77,8 @@ pub fn load_with_env(
             .source(Some(env)),
     );
     let cfg = builder.build().map_err(|e| err(redact(e.to_string())))?;
-    cfg.try_deserialize::<Settings>().map_err(|e| err(redact(e.to_string())))
+    cfg.try_deserialize::<Settings>()
+        .map_err(|e| err(redact(e.to_string())))
 }
 
 /// Error texts of the config crate may quote values; never let a token through.
@@ -74,7 +86,13 @@ fn redact(message: String) -> String {
     if message.contains("token") || message.contains("write_keys") || message.contains("secret") {
         message
             .split_whitespace()
-            .map(|w| if w.starts_with('"') && w.len() > 12 { "\"<redacted>\"" } else { w })
+            .map(|w| {
+                if w.starts_with('"') && w.len() > 12 {
+                    "\"<redacted>\""
+                } else {
+                    w
+                }
+            })
             .collect::<Vec<_>>()
             .join(" ")
     } else {
@@ -115,7 +133,10 @@ mod tests {
         let s = load_with_env(Some(f.path()), env).unwrap();
         assert_eq!(s.attio.write_rate, 7);
         assert_eq!(s.attio.base_url, "http://127.0.0.1:9");
-        assert_eq!(s.attio.token.as_ref().map(|t| t.expose_secret().to_owned()).as_deref(), Some("tok_secret"));
+        assert_eq!(
+            s.attio.token.as_ref().map(|t| t.expose_secret().to_owned()).as_deref(),
+            Some("tok_secret")
+        );
         assert_eq!(s.ingest.write_keys.len(), 2);
     }
 

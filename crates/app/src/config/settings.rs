@@ -1,18 +1,20 @@
 //! The configuration file's shape, with defaults for every key.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 
 use secrecy::SecretString;
+use segment_adapter::ingest::IngestConfig;
 use serde::Deserialize;
+
+use crate::spool::SpoolConfig;
 
 /// Everything `segment-attio` reads from its configuration.
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields, default)]
 pub struct Settings {
     pub server: ServerSettings,
-    pub spool: SpoolSettings,
-    pub ingest: IngestSettings,
+    pub spool: SpoolConfig,
+    pub ingest: IngestConfig,
     pub attio: AttioSettings,
     pub delivery: DeliverySettings,
     pub destination: DestinationSettings,
@@ -31,47 +33,9 @@ pub struct ServerSettings {
 
 impl Default for ServerSettings {
     fn default() -> Self {
-        Self { listen: SocketAddr::from(([127, 0, 0, 1], 8080)), shutdown_grace_secs: 10 }
-    }
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct SpoolSettings {
-    /// The SQLite file.
-    pub path: PathBuf,
-    /// `full` (durable against power loss) or `normal` (durable against a crash).
-    pub synchronous: String,
-    /// Beyond this many waiting events, ingestion answers 429.
-    pub max_pending: u64,
-}
-
-impl Default for SpoolSettings {
-    fn default() -> Self {
-        Self { path: PathBuf::from("data/spool.sqlite"), synchronous: "full".into(), max_pending: 5_000_000 }
-    }
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct IngestSettings {
-    /// Accepted write keys. With none, only keyless requests from loopback are accepted.
-    pub write_keys: Vec<SecretString>,
-    pub max_event_bytes: usize,
-    pub max_request_bytes: usize,
-    pub max_batch_events: usize,
-    /// Shared secret of Segment's Webhooks destination (`POST /webhook`).
-    pub webhook_secret: Option<SecretString>,
-}
-
-impl Default for IngestSettings {
-    fn default() -> Self {
         Self {
-            write_keys: Vec::new(),
-            max_event_bytes: 32 * 1024,
-            max_request_bytes: 500 * 1024,
-            max_batch_events: 2500,
-            webhook_secret: None,
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            shutdown_grace_secs: 10,
         }
     }
 }
@@ -140,7 +104,9 @@ pub struct DestinationSettings {
 
 impl Default for DestinationSettings {
     fn default() -> Self {
-        Self { integration_names: vec!["Attio (Actions)".to_owned()] }
+        Self {
+            integration_names: vec!["Attio (Actions)".to_owned()],
+        }
     }
 }
 
@@ -180,6 +146,9 @@ pub struct LogSettings {
 
 impl Default for LogSettings {
     fn default() -> Self {
-        Self { format: "human".into(), level: "info".into() }
+        Self {
+            format: "human".into(),
+            level: "info".into(),
+        }
     }
 }

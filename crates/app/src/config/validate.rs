@@ -30,15 +30,21 @@ pub fn validate(settings: Settings, file: Option<&Path>) -> Result<ValidConfig, 
         field: field.to_owned(),
         problem,
     };
-    if !matches!(settings.spool.synchronous.as_str(), "full" | "normal") {
-        problems.push(invalid("spool.synchronous", format!("must be \"full\" or \"normal\", not {:?}", settings.spool.synchronous)));
+    if let Err(e) = settings.spool.validate() {
+        problems.push(invalid("spool", e.to_string()));
     }
     if !matches!(settings.log.format.as_str(), "human" | "json") {
-        problems.push(invalid("log.format", format!("must be \"human\" or \"json\", not {:?}", settings.log.format)));
+        problems.push(invalid(
+            "log.format",
+            format!("must be \"human\" or \"json\", not {:?}", settings.log.format),
+        ));
     }
     let base = &settings.attio.base_url;
     if !(base.starts_with("http://") || base.starts_with("https://")) || base.len() < 10 {
-        problems.push(invalid("attio.base_url", format!("must be an http:// or https:// URL, not {base:?}")));
+        problems.push(invalid(
+            "attio.base_url",
+            format!("must be an http:// or https:// URL, not {base:?}"),
+        ));
     }
     if settings.attio.timeout_secs == 0 {
         problems.push(invalid("attio.timeout_secs", "must be at least 1".to_owned()));
@@ -56,7 +62,10 @@ pub fn validate(settings: Settings, file: Option<&Path>) -> Result<ValidConfig, 
         ));
     }
     if settings.destination.integration_names.is_empty() {
-        problems.push(invalid("destination.integration_names", "must name at least one destination".to_owned()));
+        problems.push(invalid(
+            "destination.integration_names",
+            "must name at least one destination".to_owned(),
+        ));
     }
     let (subscriptions, using_presets) = if settings.subscriptions.is_empty() {
         (ActionSubscription::presets(), true)
@@ -73,7 +82,12 @@ pub fn validate(settings: Settings, file: Option<&Path>) -> Result<ValidConfig, 
         return Err(problems);
     }
     let integrations = IntegrationsFilter::new(settings.destination.integration_names.clone());
-    Ok(ValidConfig { settings, subscriptions, integrations, using_presets })
+    Ok(ValidConfig {
+        settings,
+        subscriptions,
+        integrations,
+        using_presets,
+    })
 }
 
 /// Builds every subscription, collecting all problems.
@@ -96,7 +110,9 @@ pub fn build_subscriptions(
             continue;
         }
         if !names.insert(s.name.clone()) {
-            problems.push(fail("name is used by an earlier subscription; names must be unique".to_owned()));
+            problems.push(fail(
+                "name is used by an earlier subscription; names must be unique".to_owned(),
+            ));
             continue;
         }
         let Some(action) = ActionKind::parse(&s.action) else {

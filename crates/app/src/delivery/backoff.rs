@@ -34,7 +34,12 @@ mod tests {
 
     #[test]
     fn server_suggestion_is_a_floor() {
-        let d = delay(1, Duration::from_millis(10), Duration::from_secs(1), Some(Duration::from_secs(3)));
+        let d = delay(
+            1,
+            Duration::from_millis(10),
+            Duration::from_secs(1),
+            Some(Duration::from_secs(3)),
+        );
         assert_eq!(d, Duration::from_secs(3));
     }
 }

@@ -153,7 +153,9 @@ impl Engine {
                 }
             }
             self.flush_outcomes().await;
-            self.status.in_memory.store(self.events.len() as u64, std::sync::atomic::Ordering::Relaxed);
+            self.status
+                .in_memory
+                .store(self.events.len() as u64, std::sync::atomic::Ordering::Relaxed);
             metrics::gauge!("segment_attio_delivery_events_in_memory").set(self.events.len() as f64);
 
             let deadline = self.next_deadline();
@@ -225,7 +227,15 @@ impl Engine {
             Ok(event) => self.router.route(&event, ev.only_subscription.as_deref()),
             Err(e) => {
                 let name = ev.only_subscription.clone().unwrap_or_else(|| "*".into());
-                self.letters.push(self.letter(ev.id, &text, ev.received_at, &name, format!("stored event is not JSON: {e}"), 0, None));
+                self.letters.push(self.letter(
+                    ev.id,
+                    &text,
+                    ev.received_at,
+                    &name,
+                    format!("stored event is not JSON: {e}"),
+                    0,
+                    None,
+                ));
                 self.finished.push(ev.id);
                 return;
             }
@@ -240,16 +250,21 @@ impl Engine {
             match route {
                 Route::Reject { subscription, reason } => {
                     let name = self.router.name(subscription).to_owned();
-                    metrics::counter!("segment_attio_events_rejected_total", "subscription" => name.clone()).increment(1);
+                    metrics::counter!("segment_attio_events_rejected_total", "subscription" => name.clone())
+                        .increment(1);
                     tracing::warn!(event_id = ev.id, subscription = %name, %reason, "event rejected by the mapping or validation");
-                    self.letters.push(self.letter(ev.id, &text, ev.received_at, &name, reason, 0, None));
+                    self.letters
+                        .push(self.letter(ev.id, &text, ev.received_at, &name, reason, 0, None));
                     DeliveryStatus::count(&self.status.dead_lettered, 1);
                 }
                 Route::Deliver { subscription, key } => {
                     remaining += 1;
                     let id = (subscription, key);
                     let lane = self.lanes.entry(id.clone()).or_default();
-                    lane.jobs.push_back(Job { event_id: ev.id, isolate: false });
+                    lane.jobs.push_back(Job {
+                        event_id: ev.id,
+                        isolate: false,
+                    });
                     if lane.jobs.len() == 1 && !lane.busy && lane.not_before.is_none() {
                         self.ready.push_back(id);
                     }
@@ -259,7 +274,14 @@ impl Engine {
         if remaining == 0 {
             self.finished.push(ev.id);
         } else {
-            self.events.insert(ev.id, EventEntry { text, received_at: ev.received_at, remaining });
+            self.events.insert(
+                ev.id,
+                EventEntry {
+                    text,
+                    received_at: ev.received_at,
+                    remaining,
+                },
+            );
         }
     }
 
@@ -319,17 +341,33 @@ impl Engine {
                         continue;
                     }
                     let Some(job) = lane.jobs.front() else { continue };
-                    let Some(entry) = self.events.get(&job.event_id) else { continue };
+                    let Some(entry) = self.events.get(&job.event_id) else {
+                        continue;
+                    };
                     lane.busy = true;
                     self.in_flight += 1;
-                    let (router, gateway, text, tx) = (self.router.clone(), self.gateway.clone(), entry.text.clone(), tx.clone());
+                    let (router, gateway, text, tx) = (
+                        self.router.clone(),
+                        self.gateway.clone(),
+                        entry.text.clone(),
+                        tx.clone(),
+                    );
                     tokio::spawn(async move {
                         let outcome = send_single(router, gateway, sub, text).await;
-                        let _ = tx.send(Done { parts: vec![(id, 1)], outcome });
+                        let _ = tx.send(Done {
+                            parts: vec![(id, 1)],
+                            outcome,
+                        });
                     });
                 }
                 Mode::Batch => {
-                    let size = self.router.subscriptions.get(sub).map(|s| s.batching.size).unwrap_or(1).max(1);
+                    let size = self
+                        .router
+                        .subscriptions
+                        .get(sub)
+                        .map(|s| s.batching.size)
+                        .unwrap_or(1)
+                        .max(1);
                     let isolate = lane.jobs.front().is_some_and(|j| j.isolate);
                     let buf = self.buffers.entry(sub).or_default();
                     if isolate {
@@ -339,11 +377,20 @@ impl Engine {
                         }
                         lane.busy = true;
                         self.in_flight += 1;
-                        let solo = BatchBuffer { parts: vec![(id, 1)], events: 1, started: Some(now) };
+                        let solo = BatchBuffer {
+                            parts: vec![(id, 1)],
+                            events: 1,
+                            started: Some(now),
+                        };
                         self.send_buffer(sub, solo, tx);
                         continue;
                     }
-                    let take = lane.jobs.iter().take_while(|j| !j.isolate).count().min(size - buf.events);
+                    let take = lane
+                        .jobs
+                        .iter()
+                        .take_while(|j| !j.isolate)
+                        .count()
+                        .min(size - buf.events);
                     if take == 0 {
                         deferred.push(id);
                         continue;
@@ -435,9 +482,12 @@ impl Engine {
                 DeliveryStatus::count(&self.status.retries, total as u64);
                 let now_utc = self.clock.now();
                 for (id, n) in parts {
-                    let expired = self.lanes.get(&id).and_then(|l| l.jobs.front()).and_then(|j| self.events.get(&j.event_id)).is_some_and(
-                        |e| (now_utc - e.received_at).to_std().unwrap_or_default() > self.config.max_age,
-                    );
+                    let expired = self
+                        .lanes
+                        .get(&id)
+                        .and_then(|l| l.jobs.front())
+                        .and_then(|j| self.events.get(&j.event_id))
+                        .is_some_and(|e| (now_utc - e.received_at).to_std().unwrap_or_default() > self.config.max_age);
                     let attempts = self.lanes.get(&id).map(|l| l.attempts + 1).unwrap_or(1);
                     if expired {
                         let reason = format!("gave up after {attempts} attempts: the event is older than the retry limit; last error: {}", err.message);
@@ -460,7 +510,8 @@ impl Engine {
             }
             Retryability::Authentication => {
                 tracing::error!(error = %err.message, "Attio refused the credentials; delivery paused until they work");
-                self.status.set_credentials(CredentialState::Invalid(err.message.clone()));
+                self.status
+                    .set_credentials(CredentialState::Invalid(err.message.clone()));
                 self.status.paused.store(true, std::sync::atomic::Ordering::Relaxed);
                 self.paused_until_credentials = true;
                 self.next_credential_check = Instant::now() + self.config.credential_recheck;
@@ -499,7 +550,10 @@ impl Engine {
 
     fn pop_jobs(&mut self, id: &LaneId, n: usize) -> Vec<i64> {
         match self.lanes.get_mut(id) {
-            Some(lane) => (0..n).filter_map(|_| lane.jobs.pop_front()).map(|j| j.event_id).collect(),
+            Some(lane) => (0..n)
+                .filter_map(|_| lane.jobs.pop_front())
+                .map(|j| j.event_id)
+                .collect(),
             None => Vec::new(),
         }
     }

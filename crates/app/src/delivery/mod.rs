@@ -69,6 +69,14 @@ pub struct DeliveryDeps {
 
 /// Starts the delivery loop; it stops when `shutdown` turns true.
 pub fn spawn(config: DeliveryConfig, deps: DeliveryDeps, shutdown: watch::Receiver<bool>) -> JoinHandle<()> {
-    let engine = engine::Engine::new(config, deps.spool, deps.gateway, deps.clock, deps.router, deps.status, deps.notify);
+    let engine = engine::Engine::new(
+        config,
+        deps.spool,
+        deps.gateway,
+        deps.clock,
+        deps.router,
+        deps.status,
+        deps.notify,
+    );
     tokio::spawn(engine.run(shutdown))
 }

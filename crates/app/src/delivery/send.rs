@@ -22,31 +22,50 @@ pub struct SendError {
 
 impl SendError {
     fn permanent(message: String) -> Self {
-        Self { message, retryability: Retryability::Permanent, attio: None }
+        Self {
+            message,
+            retryability: Retryability::Permanent,
+            attio: None,
+        }
     }
 }
 
 impl From<ExecError> for SendError {
     fn from(e: ExecError) -> Self {
         let attio = match &e {
-            ExecError::Gateway { error: GatewayError::Status { status, raw_body, .. }, .. } => {
-                Some(format!("{status} {}", raw_body.as_deref().unwrap_or("")).trim().to_owned())
-            }
+            ExecError::Gateway {
+                error: GatewayError::Status { status, raw_body, .. },
+                ..
+            } => Some(
+                format!("{status} {}", raw_body.as_deref().unwrap_or(""))
+                    .trim()
+                    .to_owned(),
+            ),
             _ => None,
         };
-        Self { message: e.to_string(), retryability: e.retryability(), attio }
+        Self {
+            message: e.to_string(),
+            retryability: e.retryability(),
+            attio,
+        }
     }
 }
 
 impl From<GatewayError> for SendError {
     fn from(e: GatewayError) -> Self {
         let attio = match &e {
-            GatewayError::Status { status, raw_body, .. } => {
-                Some(format!("{status} {}", raw_body.as_deref().unwrap_or("")).trim().to_owned())
-            }
+            GatewayError::Status { status, raw_body, .. } => Some(
+                format!("{status} {}", raw_body.as_deref().unwrap_or(""))
+                    .trim()
+                    .to_owned(),
+            ),
             _ => None,
         };
-        Self { message: e.to_string(), retryability: e.retryability(), attio }
+        Self {
+            message: e.to_string(),
+            retryability: e.retryability(),
+            attio,
+        }
     }
 }
 
@@ -62,7 +81,9 @@ pub async fn send_single(
         .get(subscription)
         .ok_or_else(|| SendError::permanent("subscription no longer configured".into()))?;
     let event = Val::parse(&text).map_err(|e| SendError::permanent(format!("stored event is not JSON: {e}")))?;
-    let payload = sub.payload(&event, Mode::Single).map_err(|e| SendError::permanent(e.to_string()))?;
+    let payload = sub
+        .payload(&event, Mode::Single)
+        .map_err(|e| SendError::permanent(e.to_string()))?;
     let plan = payload.single_plan();
     execute_plan(&plan, gateway.as_ref()).await?;
     Ok(())
@@ -83,8 +104,14 @@ pub async fn send_batch(
     let mut assertions = Vec::with_capacity(texts.len());
     for text in &texts {
         let event = Val::parse(text).map_err(|e| SendError::permanent(format!("stored event is not JSON: {e}")))?;
-        let payload = sub.payload(&event, Mode::Batch).map_err(|e| SendError::permanent(e.to_string()))?;
-        assertions.push(payload.batch_assertion(now).map_err(|e| SendError::permanent(e.to_string()))?);
+        let payload = sub
+            .payload(&event, Mode::Batch)
+            .map_err(|e| SendError::permanent(e.to_string()))?;
+        assertions.push(
+            payload
+                .batch_assertion(now)
+                .map_err(|e| SendError::permanent(e.to_string()))?,
+        );
     }
     gateway.batch_assert(&assertions).await?;
     Ok(())

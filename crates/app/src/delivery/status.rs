@@ -43,7 +43,10 @@ impl Default for DeliveryStatus {
 
 impl DeliveryStatus {
     pub fn credentials(&self) -> CredentialState {
-        self.credentials.lock().map(|c| c.clone()).unwrap_or(CredentialState::Unknown)
+        self.credentials
+            .lock()
+            .map(|c| c.clone())
+            .unwrap_or(CredentialState::Unknown)
     }
 
     pub fn set_credentials(&self, state: CredentialState) {

@@ -1,3 +1,6 @@
 //! The service's HTTP server: Segment ingestion plus the operational endpoints.
 
+mod notifying_spool;
 pub mod ops;
+
+pub use notifying_spool::NotifyingSpool;

@@ -62,7 +62,11 @@ async fn readyz(State(s): State<OpsState>) -> Response {
         "delivery_paused": s.status.paused.load(std::sync::atomic::Ordering::Relaxed),
         "spool": stats.map(|st| json!({"pending": st.pending, "dead_letters": st.dead_letters})),
     });
-    let code = if reasons.is_empty() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let code = if reasons.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     (code, Json(body)).into_response()
 }
 

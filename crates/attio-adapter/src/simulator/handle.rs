@@ -23,7 +23,31 @@ pub struct SimulatorHandle {
     worker: JoinHandle<()>,
 }
 
+/// A cheap, cloneable read-only view of a running simulator's records and counters.
+#[derive(Debug, Clone)]
+pub struct SimulatorView {
+    state: Arc<State>,
+}
+
+impl SimulatorView {
+    /// The records of an active object in Attio's output format, oldest first.
+    pub fn records(&self, object: &str) -> Vec<Value> {
+        self.state.engine.records(object).unwrap_or_default()
+    }
+
+    pub fn stats(&self) -> SimulatorStats {
+        self.state.snapshot()
+    }
+}
+
 impl SimulatorHandle {
+    /// A view that can be shared (e.g. by HTTP handlers) while the handle is kept.
+    pub fn view(&self) -> SimulatorView {
+        SimulatorView {
+            state: self.state.clone(),
+        }
+    }
+
     pub(super) fn new(
         addr: SocketAddr,
         state: Arc<State>,

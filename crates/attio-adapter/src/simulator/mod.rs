@@ -47,7 +47,7 @@ mod values;
 
 pub use api_error::ApiError;
 pub use config::{Burst429, Faults, SimulatorConfig, SimulatorError};
-pub use handle::SimulatorHandle;
+pub use handle::{SimulatorHandle, SimulatorView};
 pub use schema::{load_schema_file, SchemaError, SchemaFile, SchemaFileError};
 pub use stats::{BatchStats, RequestCount, SimulatorStats};
 

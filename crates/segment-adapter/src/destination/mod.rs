@@ -68,7 +68,13 @@ impl ActionSubscription {
         }
         let subscribe = subscribe.map(Subscription::parse).transpose()?;
         let batching = batching(mapping)?;
-        Ok(Self { name: name.into(), action, subscribe, mapping: Mapping::parse(mapping)?, batching })
+        Ok(Self {
+            name: name.into(),
+            action,
+            subscribe,
+            mapping: Mapping::parse(mapping)?,
+            batching,
+        })
     }
 
     /// `new` with the action's default mapping under `mapping` (the reference's field

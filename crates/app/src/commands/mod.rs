@@ -1,0 +1,9 @@
+//! The handlers of the command line's subcommands.
+
+pub mod attio;
+pub mod attio_info;
+pub mod dead_letters;
+pub mod import;
+pub mod serve;
+pub mod simulator;
+pub mod test_event;

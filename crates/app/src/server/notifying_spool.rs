@@ -1,0 +1,37 @@
+//! A spool decorator that wakes the delivery loop when events were appended.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use domain::ports::{DeadLetter, EventSpool, NewEvent, SpoolError, SpoolStats, SpooledEvent};
+use tokio::sync::Notify;
+
+pub struct NotifyingSpool {
+    pub inner: Arc<dyn EventSpool>,
+    pub notify: Arc<Notify>,
+}
+
+#[async_trait]
+impl EventSpool for NotifyingSpool {
+    async fn append(&self, events: Vec<NewEvent>) -> Result<Vec<i64>, SpoolError> {
+        let ids = self.inner.append(events).await?;
+        self.notify.notify_one();
+        Ok(ids)
+    }
+
+    async fn read_after(&self, after_id: i64, limit: usize) -> Result<Vec<SpooledEvent>, SpoolError> {
+        self.inner.read_after(after_id, limit).await
+    }
+
+    async fn ack(&self, ids: Vec<i64>) -> Result<(), SpoolError> {
+        self.inner.ack(ids).await
+    }
+
+    async fn dead_letter(&self, letters: Vec<DeadLetter>, remove_events: Vec<i64>) -> Result<(), SpoolError> {
+        self.inner.dead_letter(letters, remove_events).await
+    }
+
+    async fn stats(&self) -> Result<SpoolStats, SpoolError> {
+        self.inner.stats().await
+    }
+}
