@@ -20,7 +20,7 @@ pub async fn objects(settings: &AttioSettings, as_json: bool) -> anyhow::Result<
             if as_json {
                 println!("{}", serde_json::to_string_pretty(&json!({"choices": choices}))?);
             } else {
-                println!("{:<24} {}", "SLUG", "NAME");
+                println!("{:<24} NAME", "SLUG");
                 for c in &choices {
                     println!(
                         "{:<24} {}",
