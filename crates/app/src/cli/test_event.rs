@@ -187,3 +187,97 @@ fn print_outcome(out: &mut dyn Write, sub: &str, i: usize, o: &DryRun) -> std::i
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn now() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2030-01-02T03:04:05.678Z")
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    fn output(subs: &[ActionSubscription], events: &[&str], as_json: bool) -> (String, usize) {
+        let events: Vec<String> = events.iter().map(|s| s.to_string()).collect();
+        let mut out = Vec::new();
+        let rejected = run(
+            subs,
+            &IntegrationsFilter::default(),
+            &events,
+            "https://api.attio.com",
+            now(),
+            as_json,
+            &mut out,
+        )
+        .unwrap();
+        (String::from_utf8(out).unwrap(), rejected)
+    }
+
+    #[test]
+    fn identify_prints_the_two_requests() {
+        let sub = inline_subscription("identifyUser", None, None, true, false).unwrap();
+        let (text, rejected) = output(
+            &[sub],
+            &[r#"{"type":"identify","userId":"u1","traits":{"email":"a@b.co"}}"#],
+            false,
+        );
+        assert_eq!(rejected, 0);
+        assert!(text.contains("PUT https://api.attio.com/v2/objects/people/records/simple?matching_attribute=email_addresses&append_to_existing_values=true"), "{text}");
+        assert!(text.contains("\"user_id\": \"u1\""), "{text}");
+    }
+
+    #[test]
+    fn rejected_event_prints_the_reason_and_counts() {
+        let sub = inline_subscription("identifyUser", None, None, true, false).unwrap();
+        let (text, rejected) = output(
+            &[sub],
+            &[r#"{"type":"identify","userId":"u1","traits":{"email":"nope"}}"#],
+            false,
+        );
+        assert_eq!(rejected, 1);
+        assert!(text.contains("REJECTED: email_address"), "{text}");
+    }
+
+    #[test]
+    fn batching_prints_one_batch_request_as_json() {
+        let sub = inline_subscription("identifyUser", None, None, true, true).unwrap();
+        let (text, _) = output(
+            &[sub],
+            &[
+                r#"{"type":"identify","userId":"u1","traits":{"email":"a@b.co"}}"#,
+                r#"{"type":"identify","userId":"u2","traits":{"email":"c@d.co"}}"#,
+            ],
+            true,
+        );
+        let v: Value = serde_json::from_str(&text).unwrap();
+        let batch = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e.get("batch_of").is_some())
+            .unwrap();
+        assert_eq!(batch["batch_of"], 2);
+        assert_eq!(batch["requests"][0]["url"], "https://api.attio.com/v2/batch/records");
+        assert_eq!(batch["requests"][0]["body"]["assertions"][1]["values"]["user_id"], "u2");
+        assert_eq!(
+            batch["requests"][0]["body"]["assertions"][0]["received_at"],
+            "2030-01-02T03:04:05.678Z"
+        );
+    }
+
+    #[test]
+    fn not_subscribed_and_filtered_events_say_so() {
+        let sub = inline_subscription("identifyUser", None, Some("type = \"identify\""), true, false).unwrap();
+        let (text, _) = output(
+            &[sub],
+            &[
+                r#"{"type":"track","event":"x","userId":"u"}"#,
+                r#"{"type":"identify","userId":"u","integrations":{"All":false}}"#,
+            ],
+            false,
+        );
+        assert!(text.contains("does not match"), "{text}");
+        assert!(text.contains("integrations object"), "{text}");
+    }
+}

@@ -170,3 +170,129 @@ pub fn build_subscriptions(
         Err(problems)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::load_with_env;
+    use std::io::Write;
+
+    fn validate_text(text: &str) -> Result<ValidConfig, Vec<ConfigError>> {
+        let mut f = tempfile::Builder::new().suffix(".toml").tempfile().expect("temp file");
+        f.write_all(text.as_bytes()).expect("write");
+        let settings = load_with_env(Some(f.path()), Vec::new()).expect("loads");
+        validate(settings, Some(f.path()))
+    }
+
+    #[test]
+    fn no_subscriptions_means_the_presets() {
+        let v = validate_text("").unwrap();
+        assert!(v.using_presets);
+        let names: Vec<_> = v.subscriptions.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["Identify User", "Group Workspace"]);
+    }
+
+    #[test]
+    fn subscription_errors_name_the_file_index_name_and_field() {
+        let errs = validate_text(
+            r#"
+[[subscriptions]]
+name = "good"
+action = "identifyUser"
+use_default_mapping = true
+
+[[subscriptions]]
+name = "bad mapping"
+action = "identifyUser"
+mapping = { user_id = { "@pth" = "$.userId" } }
+
+[[subscriptions]]
+name = "bad fql"
+action = "groupWorkspace"
+subscribe = "type = 'group'"
+use_default_mapping = true
+
+[[subscriptions]]
+name = "no object"
+action = "assertRecord"
+mapping_json = '{"matching_attribute": "name"}'
+"#,
+        )
+        .unwrap_err();
+        let text: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
+        assert_eq!(text.len(), 3, "{text:#?}");
+        assert!(
+            text[0].contains("subscriptions[1] (\"bad mapping\")") && text[0].contains("@pth"),
+            "{}",
+            text[0]
+        );
+        assert!(
+            text[1].contains("subscriptions[2] (\"bad fql\")") && text[1].contains("subscribe"),
+            "{}",
+            text[1]
+        );
+        assert!(
+            text[2].contains("subscriptions[3] (\"no object\")") && text[2].contains("mapping.object"),
+            "{}",
+            text[2]
+        );
+        assert!(text.iter().all(|t| t.contains(".toml")));
+    }
+
+    #[test]
+    fn duplicate_names_and_unknown_actions_are_refused() {
+        let errs = validate_text(
+            r#"
+[[subscriptions]]
+name = "a"
+action = "identifyUser"
+use_default_mapping = true
+
+[[subscriptions]]
+name = "a"
+action = "identifyUser"
+use_default_mapping = true
+
+[[subscriptions]]
+name = "b"
+action = "trackEvent"
+use_default_mapping = true
+"#,
+        )
+        .unwrap_err();
+        let text: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
+        assert!(text.iter().any(|t| t.contains("unique")), "{text:#?}");
+        assert!(text.iter().any(|t| t.contains("trackEvent")), "{text:#?}");
+    }
+
+    #[test]
+    fn settings_problems_are_all_reported() {
+        let errs =
+            validate_text("[attio]\nbase_url = \"ftp://x\"\ntimeout_secs = 0\n[log]\nformat = \"xml\"\n").unwrap_err();
+        let fields: Vec<String> = errs
+            .iter()
+            .filter_map(|e| match e {
+                ConfigError::Invalid { field, .. } => Some(field.clone()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(fields, ["log.format", "attio.base_url", "attio.timeout_secs"]);
+    }
+
+    #[test]
+    fn batching_flags_override_the_mapping() {
+        let v = validate_text(
+            r#"
+[[subscriptions]]
+name = "deals"
+action = "assertRecord"
+enable_batching = true
+batch_size = 50
+mapping_json = '{"object": "deals", "matching_attribute": "name", "attributes": {"name": {"@path": "$.properties.id"}}}'
+"#,
+        )
+        .unwrap();
+        assert!(v.subscriptions[0].batching.enabled);
+        assert_eq!(v.subscriptions[0].batching.size, 50);
+    }
+}

@@ -80,3 +80,90 @@ pub async fn execute_plan(plan: &Plan<'_>, gateway: &dyn AttioGateway) -> Result
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ports::MockAttioGateway;
+    use crate::{AssertValue, Assertion, AttributeSlug, JsonText, ObjectSlug};
+
+    fn group_plan() -> Plan<'static> {
+        let mut company = Assertion::new(ObjectSlug::COMPANIES, AttributeSlug::DOMAINS);
+        company.set_json("domains", JsonText::string("acme.io"));
+        let mut workspace = Assertion::new(ObjectSlug::WORKSPACES, AttributeSlug::WORKSPACE_ID);
+        workspace.set_json("workspace_id", JsonText::string("w1"));
+        workspace.set("company", AssertValue::RecordIdOfPreviousReply);
+        Plan {
+            commands: vec![
+                AttioCommand::SimpleAssert(company),
+                AttioCommand::SimpleAssert(workspace),
+            ],
+        }
+    }
+
+    fn run(plan: &Plan<'_>, gw: &MockAttioGateway) -> Result<Executed, ExecError> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a test runtime");
+        rt.block_on(execute_plan(plan, gw))
+    }
+
+    #[test]
+    fn company_reply_without_record_id_fails_with_a_clear_permanent_error() {
+        let mut gw = MockAttioGateway::new();
+        gw.expect_simple_assert().times(1).returning(|_, _| {
+            Ok(AssertReply {
+                status: 200,
+                body: serde_json::json!({}),
+            })
+        });
+        let err = run(&group_plan(), &gw).unwrap_err();
+        assert_eq!(err, ExecError::MissingRecordId { step: 0 });
+        assert_eq!(err.retryability(), Retryability::Permanent);
+        assert!(err.to_string().contains("data.id.record_id"));
+    }
+
+    #[test]
+    fn workspace_is_linked_to_the_company_record_id() {
+        let mut gw = MockAttioGateway::new();
+        let mut seq = mockall::Sequence::new();
+        gw.expect_simple_assert()
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(|_, prev| {
+                assert_eq!(prev, None);
+                Ok(AssertReply {
+                    status: 200,
+                    body: serde_json::json!({"data": {"id": {"record_id": "rec-1"}}}),
+                })
+            });
+        gw.expect_simple_assert()
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(|_, prev| {
+                assert_eq!(prev, Some("rec-1"));
+                Ok(AssertReply {
+                    status: 200,
+                    body: serde_json::json!({}),
+                })
+            });
+        let done = run(&group_plan(), &gw).unwrap();
+        assert_eq!(done.replies.len(), 2);
+    }
+
+    #[test]
+    fn failed_first_request_stops_the_second() {
+        let mut gw = MockAttioGateway::new();
+        gw.expect_simple_assert().times(1).returning(|_, _| {
+            Err(GatewayError::Status {
+                status: 400,
+                status_text: "Bad Request".into(),
+                body: None,
+                raw_body: None,
+                retry_after: None,
+            })
+        });
+        let err = run(&group_plan(), &gw).unwrap_err();
+        assert!(matches!(err, ExecError::Gateway { step: 0, total: 2, .. }));
+    }
+}

@@ -155,3 +155,71 @@ fn batching(mapping: &Value) -> Result<Batching, SubscriptionError> {
     };
     Ok(Batching { enabled, size })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn assert_record_without_object_is_refused_at_load() {
+        let err = ActionSubscription::new(
+            "s",
+            ActionKind::AssertRecord,
+            None,
+            &json!({"matching_attribute": "name"}),
+        )
+        .unwrap_err();
+        assert!(matches!(err, SubscriptionError::MissingObject));
+        assert!(err.to_string().contains("mapping.object"));
+        // The default mapping does not supply one either (deviation D4).
+        let err =
+            ActionSubscription::with_default_mapping("s", ActionKind::AssertRecord, None, &json!({})).unwrap_err();
+        assert!(matches!(err, SubscriptionError::MissingObject));
+    }
+
+    #[test]
+    fn presets_route_identify_and_group() {
+        let presets = ActionSubscription::presets();
+        assert_eq!(presets.len(), 2);
+        let identify = Val::parse(r#"{"type":"identify","userId":"u","traits":{"email":"a@b.co"}}"#).unwrap();
+        let group = Val::parse(r#"{"type":"group","groupId":"g","traits":{"website":"acme.io"}}"#).unwrap();
+        assert!(presets[0].matches(&identify) && !presets[0].matches(&group));
+        assert!(presets[1].matches(&group) && !presets[1].matches(&identify));
+        assert!(presets[0].payload(&identify, Mode::Single).is_ok());
+        assert!(presets[1].payload(&group, Mode::Single).is_ok());
+    }
+
+    #[test]
+    fn batching_settings_are_read_from_the_mapping() {
+        let m = json!({"object": "deals", "matching_attribute": "name", "enable_batching": "true", "batch_size": 250});
+        let s = ActionSubscription::new("s", ActionKind::AssertRecord, None, &m).unwrap();
+        assert_eq!(
+            s.batching,
+            Batching {
+                enabled: true,
+                size: 250
+            }
+        );
+        let too_big = json!({"object": "deals", "matching_attribute": "name", "batch_size": 10_001});
+        let err = ActionSubscription::new("s", ActionKind::AssertRecord, None, &too_big).unwrap_err();
+        assert!(err.to_string().starts_with("mapping.batch_size"), "{err}");
+    }
+
+    #[test]
+    fn invalid_fql_and_mapping_are_refused_with_their_reason() {
+        let bad_fql = ActionSubscription::new("s", ActionKind::IdentifyUser, Some("type == \"identify\""), &json!({}));
+        assert!(matches!(bad_fql, Err(SubscriptionError::Fql(_))));
+        let bad_mapping =
+            ActionSubscription::new("s", ActionKind::IdentifyUser, None, &json!({"user_id": {"@nope": 1}}));
+        assert!(matches!(bad_mapping, Err(SubscriptionError::Mapping(_))));
+    }
+
+    #[test]
+    fn rejection_names_the_field() {
+        let s = ActionSubscription::presets().remove(0);
+        let e = Val::parse(r#"{"type":"identify","userId":"u","traits":{"email":"not-an-email"}}"#).unwrap();
+        let err = s.payload(&e, Mode::Single).unwrap_err();
+        assert!(err.to_string().contains("email_address"), "{err}");
+    }
+}
