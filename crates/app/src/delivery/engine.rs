@@ -337,8 +337,9 @@ impl Engine {
             match self.router.mode(sub) {
                 Mode::Single => {
                     if self.in_flight >= self.config.concurrency {
-                        deferred.push(id);
-                        continue;
+                        // No capacity: stop here instead of scanning every ready lane.
+                        self.ready.push_front(id);
+                        break;
                     }
                     let Some(job) = lane.jobs.front() else { continue };
                     let Some(entry) = self.events.get(&job.event_id) else {
@@ -372,8 +373,8 @@ impl Engine {
                     let buf = self.buffers.entry(sub).or_default();
                     if isolate {
                         if self.in_flight >= self.config.concurrency {
-                            deferred.push(id);
-                            continue;
+                            self.ready.push_front(id);
+                            break;
                         }
                         lane.busy = true;
                         self.in_flight += 1;
