@@ -2,5 +2,6 @@
 
 pub mod binary;
 pub mod conformance;
+pub mod real_clients;
 pub mod scripted_attio;
 pub mod scripted_server;

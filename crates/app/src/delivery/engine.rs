@@ -17,6 +17,7 @@ use tokio::sync::{mpsc, watch, Notify};
 use tokio::time::Instant;
 
 use super::backoff;
+use super::missing_reference;
 use super::send::{send_batch, send_single, SendError};
 use super::status::{CredentialState, DeliveryStatus};
 use super::DeliveryConfig;
@@ -478,7 +479,18 @@ impl Engine {
 
     fn on_failure(&mut self, parts: Vec<(LaneId, usize)>, total: usize, err: SendError) {
         self.status.set_last_error(Some(err.message.clone()));
-        match err.retryability {
+        let attempts = parts
+            .first()
+            .and_then(|(id, _)| self.lanes.get(id))
+            .map(|l| l.attempts + 1)
+            .unwrap_or(1);
+        let retryability = missing_reference::retryability(
+            err.retryability,
+            err.missing_reference && total == 1,
+            attempts,
+            self.config.missing_reference_attempts,
+        );
+        match retryability {
             Retryability::Retryable { after } => {
                 DeliveryStatus::count(&self.status.retries, total as u64);
                 let now_utc = self.clock.now();

@@ -3,6 +3,7 @@
 
 mod backoff;
 mod engine;
+mod missing_reference;
 mod send;
 mod status;
 
@@ -37,6 +38,10 @@ pub struct DeliveryConfig {
     /// How often credentials are re-checked while delivery is paused for them.
     pub credential_recheck: Duration,
     pub shutdown_grace: Duration,
+    /// Attempts at an event whose record reference Attio did not find (`400
+    /// value_not_found`) before it is dead-lettered: the record is usually being created
+    /// by another subscription's delivery (an identify sent just before a group).
+    pub missing_reference_attempts: u32,
 }
 
 impl Default for DeliveryConfig {
@@ -52,6 +57,7 @@ impl Default for DeliveryConfig {
             poll_interval: Duration::from_millis(200),
             credential_recheck: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(10),
+            missing_reference_attempts: 5,
         }
     }
 }

@@ -9,6 +9,7 @@ use domain::{GatewayError, Retryability, Retryable};
 use segment_adapter::json::Val;
 use segment_adapter::pipeline::Mode;
 
+use super::missing_reference::is_missing_reference;
 use crate::routing::Router;
 
 /// Why a delivery failed, with what the loop should do about it.
@@ -18,6 +19,8 @@ pub struct SendError {
     pub retryability: Retryability,
     /// Attio's answer, when there was one.
     pub attio: Option<String>,
+    /// Attio refused a reference to a record that does not exist (yet).
+    pub missing_reference: bool,
 }
 
 impl SendError {
@@ -26,6 +29,7 @@ impl SendError {
             message,
             retryability: Retryability::Permanent,
             attio: None,
+            missing_reference: false,
         }
     }
 }
@@ -43,10 +47,12 @@ impl From<ExecError> for SendError {
             ),
             _ => None,
         };
+        let missing_reference = matches!(&e, ExecError::Gateway { error, .. } if is_missing_reference(error));
         Self {
             message: e.to_string(),
             retryability: e.retryability(),
             attio,
+            missing_reference,
         }
     }
 }
@@ -65,6 +71,7 @@ impl From<GatewayError> for SendError {
             message: e.to_string(),
             retryability: e.retryability(),
             attio,
+            missing_reference: is_missing_reference(&e),
         }
     }
 }
