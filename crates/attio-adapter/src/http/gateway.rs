@@ -103,7 +103,17 @@ fn base_url(raw: &str) -> Result<String, HttpSetupError> {
         url: raw.to_owned(),
         reason,
     };
-    let url = reqwest::Url::parse(raw).map_err(|e| invalid(e.to_string()))?;
+    let mut url = reqwest::Url::parse(raw).map_err(|e| invalid(e.to_string()))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        // Transport errors print the URL: credentials in it would end up in logs. The
+        // message names the URL without them.
+        let _ = url.set_username("");
+        let _ = url.set_password(None);
+        return Err(HttpSetupError::InvalidBaseUrl {
+            url: url.to_string(),
+            reason: "it must not contain a user name or password (the token goes in the token setting)".into(),
+        });
+    }
     if !matches!(url.scheme(), "http" | "https") {
         return Err(invalid(format!(
             "the scheme must be http or https, not {:?}",
