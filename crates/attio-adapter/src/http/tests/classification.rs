@@ -263,6 +263,13 @@ fn a_base_url_with_credentials_is_refused_without_printing_them() {
     let text = format!("{err} {err:?}");
     assert!(text.contains("base_url") && text.contains("api.attio.com"), "{text}");
     assert!(!text.contains("s3cr3t"), "{text}");
+
+    let mut c = config();
+    c.base_url = "https://attio_pat_s3cr3t@[::1".into(); // not even a URL
+    let err = HttpAttioGateway::with_sender(c, Arc::new(MockHttpSend::new())).unwrap_err();
+    let text = format!("{err} {err:?}");
+    assert!(text.contains("base_url") && text.contains("https://***@[::1"), "{text}");
+    assert!(!text.contains("s3cr3t"), "{text}");
 }
 
 #[tokio::test]
