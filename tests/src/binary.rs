@@ -5,10 +5,19 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;
 
-/// `target/<profile>/segment-attio`, next to the running test executable's `deps/`.
+/// Names a `segment-attio` binary to use instead of the one in the target directory.
+pub const BINARY_ENV: &str = "SEGMENT_ATTIO_BIN";
+
+/// The binary named by [`BINARY_ENV`], or else `target/<profile>/segment-attio`, next to
+/// the running test executable's `deps/`.
 pub fn path() -> PathBuf {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
     PATH.get_or_init(|| {
+        if let Some(bin) = std::env::var_os(BINARY_ENV) {
+            let bin = PathBuf::from(bin);
+            assert!(bin.is_file(), "{BINARY_ENV}={} is not a file", bin.display());
+            return bin;
+        }
         let exe = std::env::current_exe().expect("test executable path");
         let profile_dir = exe
             .parent()

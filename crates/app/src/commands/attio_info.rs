@@ -72,7 +72,14 @@ pub async fn attributes(settings: &AttioSettings, object: &str, as_json: bool) -
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {
-            eprintln!("could not list the attributes of {object}: {e}");
+            if as_json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&json!({"attributes": [], "error": choice_error(&e)}))?
+                );
+            } else {
+                eprintln!("could not list the attributes of {object}: {e}");
+            }
             Ok(ExitCode::FAILURE)
         }
     }
@@ -86,11 +93,19 @@ fn yes(b: bool) -> &'static str {
     }
 }
 
+/// Why `check-auth` fails when Attio accepts the token but reports it revoked.
+const INACTIVE: &str = "the token is not active";
+
 pub async fn check_auth(settings: &AttioSettings, as_json: bool) -> anyhow::Result<ExitCode> {
     let target = attio::connect(settings).await?;
     let who = target.gateway.whoami().await;
     let check = target.gateway.check_credentials().await;
     let ok = check.is_ok() && who.as_ref().map(|w| w.active).unwrap_or(true);
+    let error = match &check {
+        Err(e) => Some(e.to_string()),
+        Ok(()) if !ok => Some(INACTIVE.to_owned()),
+        Ok(()) => None,
+    };
     if as_json {
         println!(
             "{}",
@@ -98,7 +113,7 @@ pub async fn check_auth(settings: &AttioSettings, as_json: bool) -> anyhow::Resu
                 "ok": ok,
                 "target": target.describe(),
                 "workspace": who.as_ref().ok().map(|w| json!({"id": w.workspace_id, "name": w.workspace_name, "slug": w.workspace_slug, "active": w.active})),
-                "error": check.as_ref().err().map(|e| e.to_string()),
+                "error": error,
             }))?
         );
     } else if ok {
@@ -111,10 +126,7 @@ pub async fn check_auth(settings: &AttioSettings, as_json: bool) -> anyhow::Resu
             Err(_) => println!("credentials valid ({})", target.describe()),
         }
     } else {
-        match check {
-            Err(e) => eprintln!("credentials refused: {e}"),
-            Ok(()) => eprintln!("credentials refused: the token is not active"),
-        }
+        eprintln!("credentials refused: {}", error.as_deref().unwrap_or(INACTIVE));
     }
     Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }

@@ -67,21 +67,28 @@ pub fn parse_error_body(body: &[u8]) -> Option<AttioErrorBody> {
     }
 }
 
+/// The longest delay a `Retry-After` is taken to ask for. Attio's limits are per second;
+/// a larger value is a fault (or a clock far ahead of ours), and an unbounded one would
+/// overflow the instant it is added to.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
+
 /// `Retry-After` as delta-seconds or as an HTTP date (Attio's documented form), as a delay
-/// from `now`. A date in the past is a zero delay; an unreadable header is `None`.
+/// from `now`, at most [`MAX_RETRY_AFTER`]. A date in the past is a zero delay; an
+/// unreadable header is `None`.
 pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     let value = headers.get(http::header::RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    if let Ok(secs) = value.parse::<f64>() {
-        if (0.0..1e9).contains(&secs) {
-            return Some(Duration::from_secs_f64(secs));
+    let delay = if let Ok(secs) = value.parse::<u64>() {
+        Duration::from_secs(secs)
+    } else if let Ok(secs) = value.parse::<f64>() {
+        if !(0.0..1e9).contains(&secs) {
+            return None;
         }
-        return None;
-    }
-    let at = httpdate::parse_http_date(value).ok()?;
-    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+        Duration::from_secs_f64(secs)
+    } else {
+        let at = httpdate::parse_http_date(value).ok()?;
+        at.duration_since(now).unwrap_or(Duration::ZERO)
+    };
+    Some(delay.min(MAX_RETRY_AFTER))
 }
 
 /// At most `max` bytes of `s`, cut at a character boundary, with a marker when cut.
@@ -128,6 +135,30 @@ mod tests {
     fn unreadable_retry_after_is_none() {
         assert_eq!(retry_after(&headers("soon"), SystemTime::now()), None);
         assert_eq!(retry_after(&HeaderMap::new(), SystemTime::now()), None);
+        assert_eq!(retry_after(&headers("-1"), SystemTime::now()), None);
+        assert_eq!(retry_after(&headers("NaN"), SystemTime::now()), None);
+    }
+
+    #[test]
+    fn retry_after_with_surrounding_spaces_or_a_fraction_is_read() {
+        assert_eq!(
+            retry_after(&headers(" 2 "), SystemTime::now()),
+            Some(Duration::from_secs(2))
+        );
+        assert_eq!(
+            retry_after(&headers("0.5"), SystemTime::now()),
+            Some(Duration::from_millis(500))
+        );
+    }
+
+    #[test]
+    fn an_enormous_retry_after_is_capped() {
+        let now = SystemTime::now();
+        assert_eq!(retry_after(&headers(&u64::MAX.to_string()), now), Some(MAX_RETRY_AFTER));
+        assert_eq!(
+            retry_after(&headers("Fri, 31 Dec 9999 23:59:59 GMT"), now),
+            Some(MAX_RETRY_AFTER)
+        );
     }
 
     #[test]

@@ -98,12 +98,31 @@ impl std::fmt::Debug for HttpAttioGateway {
     }
 }
 
+/// `raw` with any user name and password of its authority replaced by `***`, for messages.
+fn without_userinfo(raw: &str) -> String {
+    let Some(scheme_end) = raw.find("://").map(|i| i + 3) else {
+        return raw.to_owned();
+    };
+    let rest = &raw[scheme_end..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{}***{}", &raw[..scheme_end], &rest[at..]),
+        None => raw.to_owned(),
+    }
+}
+
 fn base_url(raw: &str) -> Result<String, HttpSetupError> {
     let invalid = |reason: String| HttpSetupError::InvalidBaseUrl {
-        url: raw.to_owned(),
+        url: without_userinfo(raw),
         reason,
     };
     let url = reqwest::Url::parse(raw).map_err(|e| invalid(e.to_string()))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        // Transport errors print the URL: credentials in it would end up in logs.
+        return Err(invalid(
+            "it must not contain a user name or password (the token goes in the token setting)".into(),
+        ));
+    }
     if !matches!(url.scheme(), "http" | "https") {
         return Err(invalid(format!(
             "the scheme must be http or https, not {:?}",

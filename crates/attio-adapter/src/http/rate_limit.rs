@@ -155,7 +155,12 @@ impl TokenLimiter {
     pub fn rate_limited(&self, class: RequestClass, after: Duration) {
         self.limited.fetch_add(1, Ordering::Relaxed);
         let now = Instant::now();
-        let grown = self.class(class).pause_until(now + after, now);
+        // `checked_add`: a delay too large to represent holds requests as long as possible
+        // rather than panicking.
+        let until = now
+            .checked_add(after)
+            .unwrap_or_else(|| now + Duration::from_secs(86_400 * 365));
+        let grown = self.class(class).pause_until(until, now);
         self.paused_nanos.fetch_add(nanos(grown), Ordering::Relaxed);
     }
 
@@ -239,6 +244,15 @@ mod tests {
         let s = l.stats();
         assert_eq!(s.rate_limited, 1);
         assert_eq!(s.paused, Duration::from_millis(1500));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_unrepresentable_pause_holds_requests_without_panicking() {
+        let l = TokenLimiter::new(100, 100);
+        l.rate_limited(RequestClass::Write, Duration::MAX);
+        let until = l.paused_until(RequestClass::Write).expect("a pause");
+        assert!(until > Instant::now() + Duration::from_secs(86_400));
+        l.acquire(RequestClass::Read).await;
     }
 
     #[test]

@@ -256,6 +256,40 @@ async fn the_token_is_sent_but_never_printed() {
 }
 
 #[test]
+fn a_base_url_with_credentials_is_refused_without_printing_them() {
+    let mut c = config();
+    c.base_url = "https://attio_pat_s3cr3t:x@api.attio.com".into();
+    let err = HttpAttioGateway::with_sender(c, Arc::new(MockHttpSend::new())).unwrap_err();
+    let text = format!("{err} {err:?}");
+    assert!(text.contains("base_url") && text.contains("api.attio.com"), "{text}");
+    assert!(!text.contains("s3cr3t"), "{text}");
+
+    let mut c = config();
+    c.base_url = "https://attio_pat_s3cr3t@[::1".into(); // not even a URL
+    let err = HttpAttioGateway::with_sender(c, Arc::new(MockHttpSend::new())).unwrap_err();
+    let text = format!("{err} {err:?}");
+    assert!(text.contains("base_url") && text.contains("https://***@[::1"), "{text}");
+    assert!(!text.contains("s3cr3t"), "{text}");
+}
+
+#[tokio::test]
+async fn an_enormous_retry_after_is_capped_instead_of_overflowing() {
+    let answer = reply(
+        429,
+        "Too Many Requests",
+        &[("retry-after", &u64::MAX.to_string())],
+        &attio_body(429, "rate_limit_exceeded"),
+    );
+    let g = gateway_answering(config(), Ok(answer));
+    let err = g.simple_assert(&people(), None).await.unwrap_err();
+    let GatewayError::Status { retry_after, .. } = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(*retry_after, Some(crate::http::classify::MAX_RETRY_AFTER));
+    assert!(g.stats().rate.paused >= crate::http::classify::MAX_RETRY_AFTER - Duration::from_secs(1));
+}
+
+#[test]
 fn bad_configuration_is_refused_with_the_field_named() {
     let mut c = config();
     c.base_url = "ftp://x".into();
