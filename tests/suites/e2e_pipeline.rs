@@ -44,7 +44,10 @@ async fn identify_creates_a_person_and_a_linked_user() {
     let person = find_records(&people, "email_addresses", "email_address", "ann@example.com");
     assert_eq!(person.len(), 1, "{people:?}");
     let user = &users[0];
-    assert_eq!(first_value(user, "user_id").and_then(|v| v.get("value")), Some(&json!("user-1")));
+    assert_eq!(
+        first_value(user, "user_id").and_then(|v| v.get("value")),
+        Some(&json!("user-1"))
+    );
     assert_eq!(
         first_value(user, "primary_email_address").and_then(|v| v.get("email_address")),
         Some(&json!("ann@example.com"))
@@ -181,7 +184,11 @@ async fn ten_users_arrive(enabled: bool) -> Value {
     let users = sim.wait_for_records("users", WAIT, |r| r.len() == 10).await;
     let mut ids: Vec<String> = users
         .iter()
-        .filter_map(|u| first_value(u, "user_id").and_then(|v| v.get("value")).and_then(Value::as_str))
+        .filter_map(|u| {
+            first_value(u, "user_id")
+                .and_then(|v| v.get("value"))
+                .and_then(Value::as_str)
+        })
         .map(str::to_owned)
         .collect();
     ids.sort();

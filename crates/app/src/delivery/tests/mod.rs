@@ -1,6 +1,9 @@
 //! Tests of the delivery loop against an in-memory spool and a scripted gateway, on
 //! tokio's paused clock.
 
+// The gateway port's error type is large (it carries Attio's answer); scripts return it.
+#![allow(clippy::result_large_err)]
+
 mod batching;
 mod failures;
 mod ordering;
