@@ -5,3 +5,4 @@ pub mod conformance;
 pub mod real_clients;
 pub mod scripted_attio;
 pub mod scripted_server;
+pub mod service;
