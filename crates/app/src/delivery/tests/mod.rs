@@ -301,6 +301,7 @@ pub fn config() -> DeliveryConfig {
         poll_interval: Duration::from_millis(50),
         credential_recheck: Duration::from_secs(5),
         shutdown_grace: Duration::from_secs(1),
+        missing_reference_attempts: 5,
     }
 }
 
