@@ -4,3 +4,4 @@ pub mod binary;
 pub mod conformance;
 pub mod scripted_attio;
 pub mod scripted_server;
+pub mod chaos;
