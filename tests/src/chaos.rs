@@ -126,7 +126,11 @@ impl SimProcess {
     /// Starts the simulator with `extra` arguments (e.g. `--write-rate 0`), output in `dir/simulator.log`.
     pub async fn start(dir: &Path, extra: &[&str]) -> SimProcess {
         let port = free_port();
-        let mut args = vec!["simulator".to_owned(), "--listen".to_owned(), format!("127.0.0.1:{port}")];
+        let mut args = vec![
+            "simulator".to_owned(),
+            "--listen".to_owned(),
+            format!("127.0.0.1:{port}"),
+        ];
         args.extend(extra.iter().map(|s| (*s).to_owned()));
         let proc = Proc::spawn(&crate::binary::path(), &args, &[], &dir.join("simulator.log"));
         let url = format!("http://127.0.0.1:{port}");
@@ -151,7 +155,11 @@ impl SimProcess {
             .send()
             .await
             .expect("simulator answers");
-        assert!(r.status().is_success(), "faults refused: {}", r.text().await.unwrap_or_default());
+        assert!(
+            r.status().is_success(),
+            "faults refused: {}",
+            r.text().await.unwrap_or_default()
+        );
     }
 }
 
@@ -233,7 +241,11 @@ pub async fn readyz(service_url: &str) -> (u16, Value) {
 /// Spool counters from `/readyz`: (pending, dead letters).
 pub async fn spool_counts(service_url: &str) -> (u64, u64) {
     let (_, body) = readyz(service_url).await;
-    let n = |k: &str| body.pointer(&format!("/spool/{k}")).and_then(Value::as_u64).unwrap_or(u64::MAX);
+    let n = |k: &str| {
+        body.pointer(&format!("/spool/{k}"))
+            .and_then(Value::as_u64)
+            .unwrap_or(u64::MAX)
+    };
     (n("pending"), n("dead_letters"))
 }
 
@@ -280,7 +292,11 @@ pub fn successful_writes(stats: &Value) -> u64 {
         .map(|rs| {
             rs.iter()
                 .filter(|r| r.get("method").and_then(Value::as_str) != Some("GET"))
-                .filter(|r| r.get("status").and_then(Value::as_u64).is_some_and(|s| (200..300).contains(&s)))
+                .filter(|r| {
+                    r.get("status")
+                        .and_then(Value::as_u64)
+                        .is_some_and(|s| (200..300).contains(&s))
+                })
                 .filter_map(|r| r.get("count").and_then(Value::as_u64))
                 .sum()
         })
@@ -318,7 +334,7 @@ impl Rng {
         (Rng::new(seed), seed)
     }
 
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         let mut x = self.0;
         x ^= x << 13;
         x ^= x >> 7;
@@ -329,6 +345,6 @@ impl Rng {
 
     /// Uniform in `lo..hi` (milliseconds, say).
     pub fn between(&mut self, lo: u64, hi: u64) -> u64 {
-        lo + self.next() % (hi - lo).max(1)
+        lo + self.next_u64() % (hi - lo).max(1)
     }
 }

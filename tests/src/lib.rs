@@ -1,7 +1,8 @@
 //! Shared helpers of the acceptance suites.
 
 pub mod binary;
+pub mod chaos;
 pub mod conformance;
+pub mod delivery_bench;
 pub mod scripted_attio;
 pub mod scripted_server;
-pub mod chaos;

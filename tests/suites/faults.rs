@@ -101,7 +101,12 @@ async fn server_errors_drops_latency_and_429s_lose_nothing_and_keep_order() {
     let users = sim.records("users").await;
     let finals: HashMap<String, String> = users
         .iter()
-        .filter_map(|u| Some((chaos::user_value(u, "user_id")?, chaos::user_value(u, "primary_email_address")?)))
+        .filter_map(|u| {
+            Some((
+                chaos::user_value(u, "user_id")?,
+                chaos::user_value(u, "primary_email_address")?,
+            ))
+        })
         .collect();
     println!(
         "{} events, drained in {drain:?}; injected 5xx {}, dropped connections {}, successful writes {}, \
@@ -111,7 +116,10 @@ async fn server_errors_drops_latency_and_429s_lose_nothing_and_keep_order() {
         count(&stats, "dropped_connections"),
         chaos::successful_writes(&stats),
     );
-    assert!(count(&stats, "injected_server_errors") > 0, "no server error was injected");
+    assert!(
+        count(&stats, "injected_server_errors") > 0,
+        "no server error was injected"
+    );
     assert!(count(&stats, "dropped_connections") > 0, "no connection was dropped");
     assert_eq!(dead, 0, "nothing may be dead-lettered:\n{}", service.output());
     assert_eq!(finals.len(), USERS, "every user delivered");
@@ -200,8 +208,14 @@ async fn refused_token_loses_nothing_and_readyz_says_why() {
         .as_array()
         .map(|rs| rs.iter().filter(|r| r["method"] != "GET").count())
         .unwrap_or(0);
-    assert_eq!(refused_writes, 0, "no write is attempted with a token known to be refused");
-    assert!(service.terminate(Duration::from_secs(15)), "the service stops on SIGTERM");
+    assert_eq!(
+        refused_writes, 0,
+        "no write is attempted with a token known to be refused"
+    );
+    assert!(
+        service.terminate(Duration::from_secs(15)),
+        "the service stops on SIGTERM"
+    );
 
     // With the token fixed, the waiting events are delivered.
     let right = ServiceSpec {
@@ -210,7 +224,11 @@ async fn refused_token_loses_nothing_and_readyz_says_why() {
     };
     let _service = right.start(&log).await;
     chaos::wait_drained(&url, Duration::from_secs(30)).await;
-    assert_eq!(sim.records("users").await.len() as u64, events, "every event delivered in the end");
+    assert_eq!(
+        sim.records("users").await.len() as u64,
+        events,
+        "every event delivered in the end"
+    );
     let (status, _) = chaos::readyz(&url).await;
     assert_eq!(status, 200);
 }

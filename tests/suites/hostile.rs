@@ -89,7 +89,12 @@ fn cases() -> Vec<Case> {
         Case {
             gzip_header: true,
             mentions: &["larger than"],
-            ..case("gzip bomb", gzip(&vec![b' '; 8 * 1024 * 1024]), 413, "payload_too_large")
+            ..case(
+                "gzip bomb",
+                gzip(&vec![b' '; 8 * 1024 * 1024]),
+                413,
+                "payload_too_large",
+            )
         },
         Case {
             key: Some("not-the-key"),
@@ -121,7 +126,12 @@ fn cases() -> Vec<Case> {
         },
         Case {
             mentions: &["batch"],
-            ..case("batch not an array", r#"{"batch":{"type":"identify"}}"#, 400, "batch_not_array")
+            ..case(
+                "batch not an array",
+                r#"{"batch":{"type":"identify"}}"#,
+                400,
+                "batch_not_array",
+            )
         },
     ]
 }
@@ -182,7 +192,11 @@ async fn each_malformed_request_gets_a_named_4xx_and_the_service_keeps_serving()
         assert_eq!(error["code"], json!(c.code), "{}: {body}", c.name);
         let text = format!("{} {}", error["message"], error["field"]);
         for word in c.mentions {
-            assert!(text.contains(word), "{}: the error should mention {word:?}: {body}", c.name);
+            assert!(
+                text.contains(word),
+                "{}: the error should mention {word:?}: {body}",
+                c.name
+            );
         }
         still_serves(&url, &service, n).await;
     }

@@ -90,7 +90,10 @@ async fn token_and_write_keys_never_appear_in_output_metrics_or_cli() {
         .await
         .expect("answers");
     assert_eq!(r.status().as_u16(), 404);
-    assert_clean("the settings answer for an unknown key", &r.text().await.unwrap_or_default());
+    assert_clean(
+        "the settings answer for an unknown key",
+        &r.text().await.unwrap_or_default(),
+    );
 
     // Attio refuses the token: readiness and the logs say so, without the token.
     let mut ready = (0, json!(null));
