@@ -155,4 +155,42 @@ async fn token_and_write_keys_never_appear_in_output_metrics_or_cli() {
         println!("segment-attio {}: {}", args.join(" "), text.trim());
         assert_clean(&format!("segment-attio {}", args.join(" ")), &text);
     }
+
+    // Configuration errors about the secrets' own keys do not echo them.
+    let bad_configs = [
+        format!("[ingest]\nwrite_keys = \"{KEY_A}\"\n"),
+        format!("[attio]\ntoken = [\"{TOKEN}\"]\n"),
+        format!("[attio]\ntoken = {{ value = \"{TOKEN}\" }}\n"),
+        format!("[ingest]\nwebhook_secret = [\"{KEY_B}\"]\n"),
+    ];
+    for (i, text) in bad_configs.iter().enumerate() {
+        let path = dir.path().join(format!("bad-{i}.toml"));
+        std::fs::write(&path, text).expect("config written");
+        let out = std::process::Command::new(&bin)
+            .arg("--config")
+            .arg(&path)
+            .arg("check-config")
+            .output()
+            .expect("cli runs");
+        assert!(!out.status.success(), "config {i} should be refused");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        println!("check-config of bad config {i}: {}", text.trim());
+        assert_clean(&format!("check-config of bad config {i}"), &text);
+    }
+    // A token that cannot be sent in a header is refused without being shown.
+    let out = std::process::Command::new(&bin)
+        .arg("check-auth")
+        .env("SEGMENT_ATTIO__ATTIO__TOKEN", format!("{TOKEN}\n"))
+        .env("SEGMENT_ATTIO__ATTIO__BASE_URL", &sim.url)
+        .output()
+        .expect("cli runs");
+    assert!(!out.status.success());
+    assert_clean(
+        "check-auth with a malformed token",
+        &String::from_utf8_lossy(&out.stderr),
+    );
 }
