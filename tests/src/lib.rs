@@ -6,3 +6,4 @@ pub mod conformance;
 pub mod delivery_bench;
 pub mod scripted_attio;
 pub mod scripted_server;
+pub mod service;

@@ -487,20 +487,29 @@ impl Engine {
                 DeliveryStatus::count(&self.status.retries, total as u64);
                 let now_utc = self.clock.now();
                 for (id, n) in parts {
-                    let expired = self
-                        .lanes
-                        .get(&id)
-                        .and_then(|l| l.jobs.front())
-                        .and_then(|j| self.events.get(&j.event_id))
-                        .is_some_and(|e| (now_utc - e.received_at).to_std().unwrap_or_default() > self.config.max_age);
+                    // The lane's oldest events that are past the retry limit are given up;
+                    // younger ones (a batch may carry both) are retried.
+                    let expired = self.lanes.get(&id).map_or(0, |l| {
+                        l.jobs
+                            .iter()
+                            .take(n)
+                            .take_while(|j| {
+                                self.events.get(&j.event_id).is_some_and(|e| {
+                                    (now_utc - e.received_at).to_std().unwrap_or_default() > self.config.max_age
+                                })
+                            })
+                            .count()
+                    });
                     let attempts = self.lanes.get(&id).map(|l| l.attempts + 1).unwrap_or(1);
-                    if expired {
+                    if expired > 0 {
                         let reason = format!("gave up after {attempts} attempts: the event is older than the retry limit; last error: {}", err.message);
-                        for event_id in self.pop_jobs(&id, n) {
+                        for event_id in self.pop_jobs(&id, expired) {
                             self.dead(event_id, id.0, reason.clone(), attempts, err.attio.clone());
                         }
-                        self.release(&id, true);
-                        continue;
+                        if expired == n {
+                            self.release(&id, true);
+                            continue;
+                        }
                     }
                     let wait = backoff::delay(attempts, self.config.initial_backoff, self.config.max_backoff, after);
                     tracing::debug!(subscription = %self.router.name(id.0), ?wait, error = %err.message, "delivery will be retried");

@@ -80,3 +80,6 @@ pub fn spawn(config: DeliveryConfig, deps: DeliveryDeps, shutdown: watch::Receiv
     );
     tokio::spawn(engine.run(shutdown))
 }
+
+#[cfg(test)]
+mod tests;

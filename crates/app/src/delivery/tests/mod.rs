@@ -1,0 +1,391 @@
+//! Tests of the delivery loop against an in-memory spool and a scripted gateway, on
+//! tokio's paused clock.
+
+mod batching;
+mod failures;
+mod ordering;
+mod routing;
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use domain::actions::ActionKind;
+use domain::ports::{
+    AssertReply, AttioGateway, AttioObject, AttributeDefinition, DeadLetter, EventSpool, NewEvent, SpoolError,
+    SpoolStats, SpooledEvent, SystemClock,
+};
+use domain::{Assertion, AttioCommand, GatewayError, ObjectSlug};
+use segment_adapter::destination::ActionSubscription;
+use segment_adapter::integrations::IntegrationsFilter;
+use serde_json::{json, Value};
+use tokio::sync::{watch, Notify};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use super::{spawn, DeliveryConfig, DeliveryDeps, DeliveryStatus};
+use crate::routing::Router;
+
+/// A spool in memory: what is pending, acknowledged and dead-lettered.
+#[derive(Default)]
+pub struct MemSpool {
+    state: Mutex<SpoolState>,
+}
+
+#[derive(Default)]
+struct SpoolState {
+    next_id: i64,
+    pending: BTreeMap<i64, SpooledEvent>,
+    acked: Vec<i64>,
+    letters: Vec<DeadLetter>,
+}
+
+impl MemSpool {
+    fn lock(&self) -> std::sync::MutexGuard<'_, SpoolState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn pending_ids(&self) -> Vec<i64> {
+        self.lock().pending.keys().copied().collect()
+    }
+
+    pub fn acked(&self) -> Vec<i64> {
+        self.lock().acked.clone()
+    }
+
+    pub fn letters(&self) -> Vec<DeadLetter> {
+        self.lock().letters.clone()
+    }
+}
+
+#[async_trait]
+impl EventSpool for MemSpool {
+    async fn append(&self, events: Vec<NewEvent>) -> Result<Vec<i64>, SpoolError> {
+        let mut s = self.lock();
+        let mut ids = Vec::new();
+        for e in events {
+            s.next_id += 1;
+            let id = s.next_id;
+            s.pending.insert(
+                id,
+                SpooledEvent {
+                    id,
+                    received_at: e.received_at,
+                    payload: e.payload,
+                    only_subscription: e.only_subscription,
+                },
+            );
+            ids.push(id);
+        }
+        Ok(ids)
+    }
+
+    async fn read_after(&self, after_id: i64, limit: usize) -> Result<Vec<SpooledEvent>, SpoolError> {
+        let s = self.lock();
+        Ok(s.pending
+            .range(after_id + 1..)
+            .take(limit)
+            .map(|(_, e)| e.clone())
+            .collect())
+    }
+
+    async fn ack(&self, ids: Vec<i64>) -> Result<(), SpoolError> {
+        let mut s = self.lock();
+        for id in ids {
+            s.pending.remove(&id);
+            s.acked.push(id);
+        }
+        Ok(())
+    }
+
+    async fn dead_letter(&self, letters: Vec<DeadLetter>, remove_events: Vec<i64>) -> Result<(), SpoolError> {
+        let mut s = self.lock();
+        s.letters.extend(letters);
+        for id in remove_events {
+            s.pending.remove(&id);
+            s.acked.push(id);
+        }
+        Ok(())
+    }
+
+    async fn stats(&self) -> Result<SpoolStats, SpoolError> {
+        let s = self.lock();
+        Ok(SpoolStats {
+            pending: s.pending.len() as u64,
+            oldest_received_at: s.pending.values().map(|e| e.received_at).min(),
+            dead_letters: s.letters.len() as u64,
+        })
+    }
+}
+
+/// One request the gateway received.
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub at: Instant,
+    pub batch: bool,
+    /// The `seq` values of the events it carried, in order.
+    pub seqs: Vec<String>,
+    /// Whether the script answered with success.
+    pub ok: bool,
+}
+
+/// What the scripted gateway answers to a write carrying `seqs` (`attempt` counts earlier
+/// writes that carried the same first seq).
+pub type Script = dyn Fn(&[String], usize) -> Result<(), GatewayError> + Send + Sync;
+
+/// A gateway that records writes and answers from a script.
+pub struct FakeGateway {
+    script: Box<Script>,
+    calls: Mutex<Vec<Call>>,
+    /// Whether `check_credentials` succeeds.
+    pub credentials_ok: AtomicBool,
+    pub credential_checks: Mutex<Vec<Instant>>,
+}
+
+impl FakeGateway {
+    pub fn new(script: impl Fn(&[String], usize) -> Result<(), GatewayError> + Send + Sync + 'static) -> Self {
+        FakeGateway {
+            script: Box::new(script),
+            calls: Mutex::new(Vec::new()),
+            credentials_ok: AtomicBool::new(true),
+            credential_checks: Mutex::new(Vec::new()),
+        }
+    }
+
+    pub fn accepting() -> Self {
+        Self::new(|_, _| Ok(()))
+    }
+
+    pub fn calls(&self) -> Vec<Call> {
+        self.calls.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    fn record(&self, batch: bool, body: &str) -> Result<(), GatewayError> {
+        let value: Value = serde_json::from_str(body).expect("the command body is JSON");
+        let mut seqs = Vec::new();
+        collect_seqs(&value, &mut seqs);
+        let mut calls = self.calls.lock().unwrap_or_else(|p| p.into_inner());
+        let attempt = calls.iter().filter(|c| c.seqs.first() == seqs.first()).count();
+        let outcome = (self.script)(&seqs, attempt);
+        calls.push(Call {
+            at: Instant::now(),
+            batch,
+            seqs,
+            ok: outcome.is_ok(),
+        });
+        outcome
+    }
+}
+
+fn collect_seqs(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => {
+            for (k, v) in m {
+                match (k.as_str(), v) {
+                    ("seq", Value::String(s)) => out.push(s.clone()),
+                    _ => collect_seqs(v, out),
+                }
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|v| collect_seqs(v, out)),
+        _ => {}
+    }
+}
+
+#[async_trait]
+impl AttioGateway for FakeGateway {
+    async fn simple_assert<'a>(
+        &self,
+        assertion: &Assertion<'a>,
+        previous_record_id: Option<&'a str>,
+    ) -> Result<AssertReply, GatewayError> {
+        let body = AttioCommand::SimpleAssert(assertion.clone()).body(previous_record_id);
+        // A request takes a little time, so that overlapping deliveries are visible.
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        self.record(false, &body)?;
+        Ok(AssertReply {
+            status: 200,
+            body: json!({"data": {"id": {"record_id": "00000000-0000-4000-8000-000000000001"}}}),
+        })
+    }
+
+    async fn batch_assert<'a>(&self, assertions: &[Assertion<'a>]) -> Result<u16, GatewayError> {
+        let body = AttioCommand::BatchAssert(assertions.to_vec()).body(None);
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        self.record(true, &body)?;
+        Ok(202)
+    }
+
+    async fn list_objects(&self) -> Result<Vec<AttioObject>, GatewayError> {
+        Ok(Vec::new())
+    }
+
+    async fn list_attributes(&self, _object: &ObjectSlug) -> Result<Vec<AttributeDefinition>, GatewayError> {
+        Ok(Vec::new())
+    }
+
+    async fn check_credentials(&self) -> Result<(), GatewayError> {
+        self.credential_checks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(Instant::now());
+        if self.credentials_ok.load(Ordering::SeqCst) {
+            Ok(())
+        } else {
+            Err(status(401, None))
+        }
+    }
+}
+
+/// An Attio error answer.
+pub fn status(code: u16, retry_after: Option<Duration>) -> GatewayError {
+    GatewayError::Status {
+        status: code,
+        status_text: format!("status {code}"),
+        body: None,
+        raw_body: Some(format!("{{\"status_code\":{code},\"message\":\"scripted {code}\"}}")),
+        retry_after,
+    }
+}
+
+/// An `assertRecord` subscription on `people` keyed by `properties.email`, carrying
+/// `properties.seq` so that the gateway can tell the events apart.
+pub fn assert_people(batch_size: Option<usize>) -> ActionSubscription {
+    let mut mapping = json!({
+        "object": "people",
+        "matching_attribute": "email_addresses",
+        "attributes": {
+            "email_addresses": {"@path": "$.properties.email"},
+            "seq": {"@path": "$.properties.seq"},
+        },
+    });
+    if let Some(size) = batch_size {
+        mapping["enable_batching"] = json!(true);
+        mapping["batch_size"] = json!(size);
+    }
+    ActionSubscription::new("people", ActionKind::AssertRecord, Some("type = \"track\""), &mapping)
+        .expect("a valid subscription")
+}
+
+/// A track event for the `assert_people` subscription.
+pub fn track(email: &str, seq: &str) -> String {
+    json!({"type": "track", "event": "Seen", "userId": email, "properties": {"email": email, "seq": seq}}).to_string()
+}
+
+/// A delivery loop under test.
+pub struct Harness {
+    pub spool: Arc<MemSpool>,
+    pub gateway: Arc<FakeGateway>,
+    pub status: Arc<DeliveryStatus>,
+    notify: Arc<Notify>,
+    shutdown: watch::Sender<bool>,
+    handle: Option<JoinHandle<()>>,
+}
+
+/// Settings for tests: short intervals, small windows.
+pub fn config() -> DeliveryConfig {
+    DeliveryConfig {
+        max_age: Duration::from_secs(3600),
+        flush_interval: Duration::from_millis(200),
+        concurrency: 4,
+        initial_backoff: Duration::from_millis(100),
+        max_backoff: Duration::from_secs(2),
+        window: 100,
+        read_chunk: 10,
+        poll_interval: Duration::from_millis(50),
+        credential_recheck: Duration::from_secs(5),
+        shutdown_grace: Duration::from_secs(1),
+    }
+}
+
+impl Harness {
+    pub fn start(config: DeliveryConfig, subscriptions: Vec<ActionSubscription>, gateway: FakeGateway) -> Harness {
+        let spool = Arc::new(MemSpool::default());
+        let gateway = Arc::new(gateway);
+        let status = Arc::new(DeliveryStatus::default());
+        let notify = Arc::new(Notify::new());
+        let (shutdown, rx) = watch::channel(false);
+        let deps = DeliveryDeps {
+            spool: spool.clone(),
+            gateway: gateway.clone(),
+            clock: Arc::new(SystemClock),
+            router: Arc::new(Router {
+                integrations: IntegrationsFilter::default(),
+                subscriptions,
+            }),
+            status: status.clone(),
+            notify: notify.clone(),
+        };
+        let handle = spawn(config, deps, rx);
+        Harness {
+            spool,
+            gateway,
+            status,
+            notify,
+            shutdown,
+            handle: Some(handle),
+        }
+    }
+
+    /// Appends events received now.
+    pub async fn append(&self, payloads: &[String]) -> Vec<i64> {
+        self.append_received(payloads, Utc::now()).await
+    }
+
+    pub async fn append_received(&self, payloads: &[String], received_at: DateTime<Utc>) -> Vec<i64> {
+        let events = payloads
+            .iter()
+            .map(|p| NewEvent {
+                received_at,
+                payload: p.clone(),
+                only_subscription: None,
+            })
+            .collect();
+        let ids = self.spool.append(events).await.expect("append");
+        self.notify.notify_one();
+        ids
+    }
+
+    /// Waits (on the paused clock) until `done` holds, for at most `limit`.
+    pub async fn until(&self, limit: Duration, done: impl Fn(&Harness) -> bool) {
+        let deadline = Instant::now() + limit;
+        while !done(self) {
+            assert!(
+                Instant::now() < deadline,
+                "condition not reached within {limit:?}; calls: {:?}; letters: {:?}; pending: {:?}",
+                self.gateway.calls(),
+                self.spool.letters(),
+                self.spool.pending_ids()
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// The seqs of successful writes, in the order they were answered.
+    pub fn delivered_seqs(&self) -> Vec<String> {
+        self.gateway
+            .calls()
+            .iter()
+            .filter(|c| c.ok)
+            .flat_map(|c| c.seqs.clone())
+            .collect()
+    }
+
+    /// Stops the loop and waits for it to return.
+    pub async fn stop(&mut self) {
+        let _ = self.shutdown.send(true);
+        if let Some(h) = self.handle.take() {
+            tokio::time::timeout(Duration::from_secs(30), h)
+                .await
+                .expect("the loop stops")
+                .expect("the loop does not panic");
+        }
+    }
+}
+
+pub fn seqs(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| s.to_string()).collect()
+}
