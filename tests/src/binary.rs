@@ -35,9 +35,17 @@ pub fn path() -> PathBuf {
             // watch them (ring's watches CARGO_MANIFEST_DIR) rebuild everything.
             for (key, _) in std::env::vars_os() {
                 let k = key.to_string_lossy();
-                let per_crate = ["CARGO_MANIFEST_", "CARGO_PKG_", "CARGO_BIN_"].iter().any(|p| k.starts_with(p))
-                    || ["CARGO_CRATE_NAME", "CARGO_PRIMARY_PACKAGE", "CARGO_TARGET_TMPDIR", "CARGO_RUSTC_CURRENT_DIR", "OUT_DIR"]
-                        .contains(&k.as_ref());
+                let per_crate = ["CARGO_MANIFEST_", "CARGO_PKG_", "CARGO_BIN_"]
+                    .iter()
+                    .any(|p| k.starts_with(p))
+                    || [
+                        "CARGO_CRATE_NAME",
+                        "CARGO_PRIMARY_PACKAGE",
+                        "CARGO_TARGET_TMPDIR",
+                        "CARGO_RUSTC_CURRENT_DIR",
+                        "OUT_DIR",
+                    ]
+                    .contains(&k.as_ref());
                 if per_crate {
                     cmd.env_remove(&key);
                 }
