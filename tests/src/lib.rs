@@ -1,8 +1,10 @@
 //! Shared helpers of the acceptance suites.
 
 pub mod binary;
+pub mod chaos;
 pub mod conformance;
 pub mod real_clients;
+pub mod delivery_bench;
 pub mod scripted_attio;
 pub mod scripted_server;
 pub mod service;

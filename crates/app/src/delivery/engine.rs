@@ -134,6 +134,11 @@ impl Engine {
                 self.next_poll = Instant::now() + Duration::from_secs(1);
             }
             self.wake_timers();
+            if !self.paused_until_credentials && matches!(self.status.credentials(), CredentialState::Invalid(_)) {
+                // Known to be refused (e.g. by the check at start): wait instead of sending
+                // events only to have them refused.
+                self.pause_for_credentials();
+            }
             if !self.paused_until_credentials {
                 self.dispatch(&tx);
             } else if credential_check.is_none() && Instant::now() >= self.next_credential_check {
@@ -534,9 +539,7 @@ impl Engine {
                 tracing::error!(error = %err.message, "Attio refused the credentials; delivery paused until they work");
                 self.status
                     .set_credentials(CredentialState::Invalid(err.message.clone()));
-                self.status.paused.store(true, std::sync::atomic::Ordering::Relaxed);
-                self.paused_until_credentials = true;
-                self.next_credential_check = Instant::now() + self.config.credential_recheck;
+                self.pause_for_credentials();
                 let reason = format!("Attio refused the credentials: {}", err.message);
                 for (id, n) in parts {
                     let attempts = self.lanes.get(&id).map(|l| l.attempts + 1).unwrap_or(1);
@@ -568,6 +571,12 @@ impl Engine {
                 }
             }
         }
+    }
+
+    fn pause_for_credentials(&mut self) {
+        self.status.paused.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.paused_until_credentials = true;
+        self.next_credential_check = Instant::now() + self.config.credential_recheck;
     }
 
     fn pop_jobs(&mut self, id: &LaneId, n: usize) -> Vec<i64> {

@@ -169,3 +169,27 @@ async fn shutdown_leaves_undelivered_events_in_the_spool() {
     assert!(h.spool.letters().is_empty());
     assert!(h.spool.acked().is_empty());
 }
+
+#[tokio::test(start_paused = true)]
+async fn credentials_known_to_be_refused_keep_events_waiting_instead_of_dead_lettering_them() {
+    let gateway = FakeGateway::new(|_, _| Err(status(401, None)));
+    gateway.credentials_ok.store(false, Ordering::SeqCst);
+    let mut h = Harness::start(config(), vec![assert_people(None)], gateway);
+    // The check at start already found the token refused.
+    h.status
+        .set_credentials(CredentialState::Invalid("Attio answered 401".into()));
+    h.append(&[track("a@x.io", "first")]).await;
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert!(h.gateway.calls().is_empty(), "{:?}", h.gateway.calls());
+    assert!(h.spool.letters().is_empty());
+    assert_eq!(h.spool.pending_ids(), vec![1]);
+    assert!(h.status.paused.load(Ordering::Relaxed));
+
+    h.gateway.credentials_ok.store(true, Ordering::SeqCst);
+    h.until(Duration::from_secs(60), |h| {
+        h.status.credentials() == CredentialState::Valid
+    })
+    .await;
+    assert!(!h.status.paused.load(Ordering::Relaxed));
+    h.stop().await;
+}

@@ -1,0 +1,234 @@
+//! Attio faults are survived: server errors, dropped connections, added latency and 429
+//! bursts delay delivery but lose nothing, keep the order per record and honour
+//! `Retry-After`; a refused token loses nothing either, and `/readyz` says why.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use segment_attio_acceptance::chaos::{self, ServiceSpec, SimProcess};
+use serde_json::{json, Value};
+
+const USERS: usize = 25;
+const VERSIONS: usize = 6;
+
+async fn post_batch(url: &str, batch: Vec<Value>) {
+    let r = chaos::client()
+        .post(format!("{url}/v1/batch"))
+        .json(&json!({ "batch": batch }))
+        .send()
+        .await
+        .expect("service answers");
+    assert_eq!(r.status().as_u16(), 200, "{}", r.text().await.unwrap_or_default());
+}
+
+fn arrivals(stats: &Value) -> Vec<f64> {
+    stats
+        .get("write_arrivals_ms")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_f64).collect())
+        .unwrap_or_default()
+}
+
+fn count(stats: &Value, key: &str) -> u64 {
+    stats.get(key).and_then(Value::as_u64).unwrap_or(0)
+}
+
+/// Sends a 429 burst of `burst` writes while delivery is idle, then `events` new users;
+/// returns the write arrivals (ms) from the first 429 on and how many 429s there were.
+async fn burst_then_deliver(sim: &SimProcess, url: &str, faults: Value, tag: &str, events: usize) -> (Vec<f64>, u64) {
+    let before = sim.stats().await;
+    let first = arrivals(&before).len();
+    sim.set_faults(faults).await;
+    let batch = (0..events)
+        .map(|i| chaos::identify(&format!("{tag}-{i}"), &format!("{tag}-{i}@example.com")))
+        .collect();
+    post_batch(url, batch).await;
+    chaos::wait_drained(url, Duration::from_secs(30)).await;
+    let after = sim.stats().await;
+    let limited = count(&after, "rate_limited") - count(&before, "rate_limited");
+    (arrivals(&after).split_off(first), limited)
+}
+
+/// No write arrived while a pause of at least `pause_ms` after a 429 was in force. The
+/// first `n429` arrivals are the 429s; a request already on its way when the 429 reached
+/// the client may arrive within `in_flight_ms` of it.
+fn assert_pause_honoured(writes: &[f64], n429: usize, pause_ms: f64, in_flight_ms: f64) {
+    assert!(writes.len() > n429, "no write after the 429s: {writes:?}");
+    for &t in &writes[..n429] {
+        let early: Vec<f64> = writes
+            .iter()
+            .copied()
+            .filter(|&a| a > t + in_flight_ms && a < t + pause_ms - 5.0)
+            .collect();
+        assert!(
+            early.is_empty(),
+            "writes at {early:?} ms arrived inside the {pause_ms} ms pause after the 429 at {t} ms"
+        );
+    }
+    let resumed = writes
+        .iter()
+        .copied()
+        .filter(|&a| a > writes[0] + in_flight_ms)
+        .fold(f64::INFINITY, f64::min);
+    println!(
+        "429s at {:?} ms; first write sent after the pause arrived {:.1} ms after the first 429 (pause {pause_ms} ms)",
+        &writes[..n429],
+        resumed - writes[0]
+    );
+    assert!(resumed.is_finite(), "nothing was sent after the pause");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_errors_drops_latency_and_429s_lose_nothing_and_keep_order() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sim = SimProcess::start(dir.path(), &["--write-rate", "0", "--read-rate", "0"]).await;
+    sim.set_faults(json!({"server_error_rate": 0.2, "drop_rate": 0.05, "latency_ms": 15}))
+        .await;
+    let spec = ServiceSpec::new(&dir.path().join("data"), &sim.url, "faults-token");
+    let service = spec.start(&dir.path().join("service.log")).await;
+    let url = spec.url();
+
+    // Every user changes its email VERSIONS times, in order; the last one must win.
+    for v in 0..VERSIONS {
+        let batch = (0..USERS)
+            .map(|u| chaos::identify(&format!("user-{u}"), &format!("user-{u}-v{v}@example.com")))
+            .collect();
+        post_batch(&url, batch).await;
+    }
+    let drain = chaos::wait_drained(&url, Duration::from_secs(60)).await;
+    let stats = sim.stats().await;
+    let (pending, dead) = chaos::spool_counts(&url).await;
+    let users = sim.records("users").await;
+    let finals: HashMap<String, String> = users
+        .iter()
+        .filter_map(|u| {
+            Some((
+                chaos::user_value(u, "user_id")?,
+                chaos::user_value(u, "primary_email_address")?,
+            ))
+        })
+        .collect();
+    println!(
+        "{} events, drained in {drain:?}; injected 5xx {}, dropped connections {}, successful writes {}, \
+         pending {pending}, dead letters {dead}",
+        USERS * VERSIONS,
+        count(&stats, "injected_server_errors"),
+        count(&stats, "dropped_connections"),
+        chaos::successful_writes(&stats),
+    );
+    assert!(
+        count(&stats, "injected_server_errors") > 0,
+        "no server error was injected"
+    );
+    assert!(count(&stats, "dropped_connections") > 0, "no connection was dropped");
+    assert_eq!(dead, 0, "nothing may be dead-lettered:\n{}", service.output());
+    assert_eq!(finals.len(), USERS, "every user delivered");
+    for u in 0..USERS {
+        let want = format!("user-{u}-v{}@example.com", VERSIONS - 1);
+        assert_eq!(
+            finals.get(&format!("user-{u}")),
+            Some(&want),
+            "user-{u} must end with the last email sent"
+        );
+    }
+
+    // A burst of 429s with Retry-After in seconds: nothing is sent during the pause.
+    let (writes, limited) = burst_then_deliver(
+        &sim,
+        &url,
+        json!({"burst_429": {"count": 3, "retry_after_secs": 2, "seconds_form": true}}),
+        "burst-seconds",
+        12,
+    )
+    .await;
+    assert_eq!(limited, 3, "the three 429s of the burst");
+    assert_pause_honoured(&writes, 3, 2000.0, 150.0);
+
+    // The same with Retry-After as an HTTP date (whole seconds, so at least 1 s ahead).
+    let (writes, limited) = burst_then_deliver(
+        &sim,
+        &url,
+        json!({"burst_429": {"count": 2, "retry_after_secs": 2}, "latency_ms": 10}),
+        "burst-date",
+        12,
+    )
+    .await;
+    assert_eq!(limited, 2);
+    assert_pause_honoured(&writes, 2, 1000.0, 150.0);
+    let (_, dead) = chaos::spool_counts(&url).await;
+    assert_eq!(dead, 0);
+    assert_eq!(sim.records("users").await.len(), USERS + 24);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_token_loses_nothing_and_readyz_says_why() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sim = SimProcess::start(
+        dir.path(),
+        &["--write-rate", "0", "--read-rate", "0", "--token", "the-right-token"],
+    )
+    .await;
+    let data = dir.path().join("data");
+    let wrong = ServiceSpec::new(&data, &sim.url, "a-wrong-token");
+    let log = dir.path().join("service.log");
+    let mut service = wrong.start(&log).await;
+    let url = wrong.url();
+    // The check at start finds the token refused: readiness says why before any event.
+    let mut ready = (0, Value::Null);
+    for _ in 0..100 {
+        ready = chaos::readyz(&url).await;
+        if ready.0 == 503 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (status, body) = ready;
+    println!("/readyz with a refused token: {status} {body}");
+    assert_eq!(status, 503);
+    assert_eq!(body["ready"], json!(false));
+    assert_eq!(body["credentials"], json!("invalid"));
+    let reasons = body["reasons"].to_string();
+    assert!(reasons.contains("credentials") && reasons.contains("401"), "{reasons}");
+
+    // Events sent meanwhile wait in the spool: none is sent to be refused, none is dropped.
+    let events = 8;
+    let batch = (0..events)
+        .map(|i| chaos::identify(&format!("refused-{i}"), &format!("refused-{i}@example.com")))
+        .collect();
+    post_batch(&url, batch).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let (status, body) = chaos::readyz(&url).await;
+    println!("/readyz after {events} events: {status} {body}");
+    assert_eq!(status, 503);
+    assert_eq!(body["delivery_paused"], json!(true));
+    let (pending, dead) = chaos::spool_counts(&url).await;
+    assert_eq!((pending, dead), (events, 0), "the events wait for working credentials");
+    assert!(sim.records("users").await.is_empty());
+    let refused_writes = sim.stats().await["requests"]
+        .as_array()
+        .map(|rs| rs.iter().filter(|r| r["method"] != "GET").count())
+        .unwrap_or(0);
+    assert_eq!(
+        refused_writes, 0,
+        "no write is attempted with a token known to be refused"
+    );
+    assert!(
+        service.terminate(Duration::from_secs(15)),
+        "the service stops on SIGTERM"
+    );
+
+    // With the token fixed, the waiting events are delivered.
+    let right = ServiceSpec {
+        port: wrong.port,
+        ..ServiceSpec::new(&data, &sim.url, "the-right-token")
+    };
+    let _service = right.start(&log).await;
+    chaos::wait_drained(&url, Duration::from_secs(30)).await;
+    assert_eq!(
+        sim.records("users").await.len() as u64,
+        events,
+        "every event delivered in the end"
+    );
+    let (status, _) = chaos::readyz(&url).await;
+    assert_eq!(status, 200);
+}
