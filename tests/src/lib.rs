@@ -3,8 +3,8 @@
 pub mod binary;
 pub mod chaos;
 pub mod conformance;
-pub mod real_clients;
 pub mod delivery_bench;
+pub mod real_clients;
 pub mod scripted_attio;
 pub mod scripted_server;
 pub mod service;
