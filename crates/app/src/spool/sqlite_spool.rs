@@ -14,7 +14,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::config::SpoolConfig;
 use super::reader::{self, ReadPool};
-use super::schema::{self, DEAD_LETTER_COUNTER, PENDING_COUNTER};
+use super::schema::{self, read_counter, DEAD_LETTER_COUNTER, PENDING_COUNTER};
 use super::writer::{Command, Counts, Published, Request, Writer, WriterStats};
 
 /// The durable spool in one SQLite file. Cheap to clone: clones share the writer thread and
@@ -204,18 +204,14 @@ impl EventSpool for SqliteSpool {
     }
 
     async fn stats(&self) -> Result<SpoolStats, SpoolError> {
-        let published = self.inner.published.clone();
-        let pending = published.pending.load(Ordering::Acquire);
-        let oldest_received_at = if pending == 0 {
-            None
-        } else {
-            self.read(reader::oldest_received_at).await?
-        };
-        Ok(SpoolStats {
-            pending,
-            oldest_received_at,
-            dead_letters: published.dead_letters.load(Ordering::Acquire),
+        // Read the stored counts: another process may have changed them (replay, purge).
+        self.read(|conn| {
+            let pending = read_counter(conn, PENDING_COUNTER)?;
+            let dead_letters = read_counter(conn, DEAD_LETTER_COUNTER)?;
+            let oldest_received_at = if pending == 0 { None } else { reader::oldest_received_at(conn)? };
+            Ok(SpoolStats { pending, oldest_received_at, dead_letters })
         })
+        .await
     }
 }
 

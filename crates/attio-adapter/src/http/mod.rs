@@ -9,7 +9,6 @@
 
 // Every fallible function here returns the port's error type, `domain::GatewayError`, whose
 // size the domain fixes; boxing it in this module alone would only add conversions.
-#![allow(clippy::result_large_err)]
 
 pub mod classify;
 pub mod config;

@@ -58,7 +58,6 @@ fn yes() -> bool {
 }
 
 /// Everything the actions ask of an Attio workspace.
-#[allow(clippy::result_large_err)]
 #[cfg_attr(any(test, feature = "testing"), mockall::automock)]
 #[async_trait]
 pub trait AttioGateway: Send + Sync {

@@ -2,7 +2,6 @@
 //! tokio's paused clock.
 
 // The gateway port's error type is large (it carries Attio's answer); scripts return it.
-#![allow(clippy::result_large_err)]
 
 mod batching;
 mod failures;

@@ -17,7 +17,7 @@ pub(crate) use operations::Counts;
 pub(crate) use request::{Command, Request};
 
 use super::failure::Doing;
-use super::schema::{write_counter, DEAD_LETTER_COUNTER, PENDING_COUNTER};
+use super::schema::{read_counter, write_counter, DEAD_LETTER_COUNTER, PENDING_COUNTER};
 use request::Settle;
 
 /// What the writer has done since the spool was opened.
@@ -133,8 +133,6 @@ impl Writer {
     fn apply(&mut self, batch: Vec<Request>) {
         let requests = batch.len() as u64;
         let max_pending = self.max_pending;
-        let before = self.counts;
-        let mut counts = before;
         let mut tx = match self.conn.transaction_with_behavior(TransactionBehavior::Immediate) {
             Ok(tx) => tx,
             Err(error) => {
@@ -146,6 +144,13 @@ impl Writer {
                 return;
             }
         };
+        // Another process (the dead-letters command) may have changed the spool since our
+        // last commit; the transaction holds the write lock, so the stored counts are current.
+        let before = match (read_counter(&tx, PENDING_COUNTER), read_counter(&tx, DEAD_LETTER_COUNTER)) {
+            (Ok(pending), Ok(dead_letters)) => Counts { pending, dead_letters },
+            _ => self.counts,
+        };
+        let mut counts = before;
         let settles: Vec<Settle> = batch
             .into_iter()
             .map(|request| run_one(&mut tx, &mut counts, max_pending, request))
