@@ -208,8 +208,16 @@ impl EventSpool for SqliteSpool {
         self.read(|conn| {
             let pending = read_counter(conn, PENDING_COUNTER)?;
             let dead_letters = read_counter(conn, DEAD_LETTER_COUNTER)?;
-            let oldest_received_at = if pending == 0 { None } else { reader::oldest_received_at(conn)? };
-            Ok(SpoolStats { pending, oldest_received_at, dead_letters })
+            let oldest_received_at = if pending == 0 {
+                None
+            } else {
+                reader::oldest_received_at(conn)?
+            };
+            Ok(SpoolStats {
+                pending,
+                oldest_received_at,
+                dead_letters,
+            })
         })
         .await
     }

@@ -229,3 +229,27 @@ async fn dead_letters_survive_a_restart() {
     assert_eq!(stored.letter.subscription, "people");
     assert_eq!(stored.letter.attempts, 3);
 }
+
+#[tokio::test]
+async fn counts_stay_right_when_another_process_replays() {
+    let (_dir, config, service) = spool();
+    three_letters(&service).await;
+    // The dead-letters command opens the same file from another process.
+    let command = SqliteSpool::open(config.clone()).expect("second opener");
+    assert_eq!(command.replay(DeadLetterSelection::All).await, Ok(3));
+    command.close().await;
+    let seen = service.stats().await.expect("stats");
+    assert_eq!((seen.pending, seen.dead_letters), (3, 0));
+    // The service's next write starts from the stored counts, not its own stale copy.
+    service.ack(vec![]).await.expect("ack");
+    let ids: Vec<i64> = service
+        .read_after(0, 10)
+        .await
+        .expect("read")
+        .iter()
+        .map(|e| e.id)
+        .collect();
+    service.ack(ids).await.expect("ack");
+    let after = service.stats().await.expect("stats");
+    assert_eq!((after.pending, after.dead_letters), (0, 0));
+}

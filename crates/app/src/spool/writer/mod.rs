@@ -146,7 +146,10 @@ impl Writer {
         };
         // Another process (the dead-letters command) may have changed the spool since our
         // last commit; the transaction holds the write lock, so the stored counts are current.
-        let before = match (read_counter(&tx, PENDING_COUNTER), read_counter(&tx, DEAD_LETTER_COUNTER)) {
+        let before = match (
+            read_counter(&tx, PENDING_COUNTER),
+            read_counter(&tx, DEAD_LETTER_COUNTER),
+        ) {
             (Ok(pending), Ok(dead_letters)) => Counts { pending, dead_letters },
             _ => self.counts,
         };
