@@ -51,6 +51,8 @@ pub struct ActionSubscription {
     pub action: ActionKind,
     subscribe: Option<Subscription>,
     mapping: Mapping,
+    /// The top-level event keys the FQL and the mapping can read; `None`: any of them.
+    roots: Option<Box<[Box<str>]>>,
     pub batching: Batching,
 }
 
@@ -68,11 +70,14 @@ impl ActionSubscription {
         }
         let subscribe = subscribe.map(Subscription::parse).transpose()?;
         let batching = batching(mapping)?;
+        let mapping = Mapping::parse(mapping)?;
+        let roots = roots(subscribe.as_ref(), &mapping);
         Ok(Self {
             name: name.into(),
             action,
             subscribe,
-            mapping: Mapping::parse(mapping)?,
+            mapping,
+            roots,
             batching,
         })
     }
@@ -107,18 +112,37 @@ impl ActionSubscription {
         self.subscribe.as_ref().is_none_or(|s| s.matches(event))
     }
 
-    /// Maps the event and validates the result as the action's payload.
-    pub fn payload<'a>(&self, event: &Val<'a>, mode: Mode) -> Result<ActionPayload<'a>, Rejection> {
+    /// Maps the event and validates the result as the action's payload. The payload
+    /// borrows from the event and from the subscription's mapping.
+    pub fn payload<'a>(&'a self, event: &Val<'a>, mode: Mode) -> Result<ActionPayload<'a>, Rejection> {
         let mapped = self.mapping.apply(event).map_err(Rejection::Mapping)?;
         Ok(pipeline::prepare(self.action, mapped, mode)?)
     }
 
-    /// Top-level event keys this subscription reads, or `None` for "any".
-    pub fn referenced_roots(&self) -> Option<std::collections::BTreeSet<String>> {
-        let mut roots = self.mapping.referenced_roots()?;
-        roots.extend(["type", "event", "name", "userId", "properties", "traits", "context"].map(String::from));
-        Some(roots)
+    /// The top-level event keys this subscription's FQL and mapping can read, sorted, or
+    /// `None` when the mapping may read any of them.
+    pub fn referenced_roots(&self) -> Option<&[Box<str>]> {
+        self.roots.as_deref()
     }
+
+    /// Parses an event for this subscription alone: only the top-level keys it can read
+    /// are built ([`Val::parse_projected`]), so [`matches`](Self::matches) and
+    /// [`payload`](Self::payload) give what they give on the full parse.
+    pub fn parse_event<'a>(&self, text: &'a str) -> Result<Val<'a>, serde_json::Error> {
+        match &self.roots {
+            Some(roots) => Val::parse_projected(text, roots),
+            None => Val::parse(text),
+        }
+    }
+}
+
+/// The union of the keys the FQL reads and those the mapping reads.
+fn roots(subscribe: Option<&Subscription>, mapping: &Mapping) -> Option<Box<[Box<str>]>> {
+    let mut roots = mapping.referenced_roots()?;
+    if let Some(s) = subscribe {
+        roots.extend(s.referenced_roots().into_iter().map(str::to_owned));
+    }
+    Some(roots.into_iter().map(String::into_boxed_str).collect())
 }
 
 fn batching(mapping: &Value) -> Result<Batching, SubscriptionError> {
@@ -155,3 +179,6 @@ fn batching(mapping: &Value) -> Result<Batching, SubscriptionError> {
     };
     Ok(Batching { enabled, size })
 }
+
+#[cfg(test)]
+mod tests;

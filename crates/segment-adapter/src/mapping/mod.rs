@@ -50,8 +50,9 @@ impl Mapping {
     /// Resolves the mapping against an event (which must be an object). Keys that resolve to
     /// `undefined` are removed from objects at every depth; inside arrays they stay as
     /// [`Val::Undefined`], which serialises as `null`. A mapping that is itself a directive
-    /// returns what it resolves to.
-    pub fn apply<'a>(&self, event: &Val<'a>) -> Result<Val<'a>, MappingError> {
+    /// returns what it resolves to. The result borrows from the event and from the mapping
+    /// (its keys and constant values), so neither is copied.
+    pub fn apply<'a>(&'a self, event: &Val<'a>) -> Result<Val<'a>, MappingError> {
         resolve::transform(&self.root, event, "/")
     }
 
