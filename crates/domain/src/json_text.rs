@@ -80,15 +80,16 @@ fn first_escape(b: &[u8]) -> usize {
         let mut word = [0u8; 8];
         word.copy_from_slice(chunk);
         let x = u64::from_le_bytes(word);
-        // A byte below 0x20, or equal to '"' or '\\' (exact "has less than" / "has zero"
-        // tests; they say whether such a byte exists, not where).
+        // The high bit of each byte below 0x20, or equal to '"' or '\\'. Borrows may flag
+        // bytes above the first such byte too, so only the lowest flag is used: it is exact.
         let control = x.wrapping_sub(ONES * 0x20) & !x;
         let quote = x ^ (ONES * u64::from(b'"'));
         let quote = quote.wrapping_sub(ONES) & !quote;
         let backslash = x ^ (ONES * u64::from(b'\\'));
         let backslash = backslash.wrapping_sub(ONES) & !backslash;
-        if (control | quote | backslash) & HIGH != 0 {
-            break;
+        let found = (control | quote | backslash) & HIGH;
+        if found != 0 {
+            return i + (found.trailing_zeros() / 8) as usize;
         }
         i += 8;
     }

@@ -64,12 +64,12 @@ impl<'a> AttioCommand<'a> {
     pub fn write_body(&self, out: &mut String, previous_record_id: Option<&str>) {
         match self {
             AttioCommand::SimpleAssert(a) => {
-                out.push_str("{\"data\":{\"values\":");
+                out.push_str(SIMPLE_OPEN);
                 write_values(out, &a.values, previous_record_id);
                 out.push_str("}}");
             }
             AttioCommand::BatchAssert(list) => {
-                out.push_str("{\"assertions\":[");
+                out.push_str(BATCH_OPEN);
                 for (i, a) in list.iter().enumerate() {
                     if i > 0 {
                         out.push(',');
@@ -82,9 +82,21 @@ impl<'a> AttioCommand<'a> {
     }
 
     pub fn body(&self, previous_record_id: Option<&str>) -> String {
-        let mut s = String::with_capacity(256);
+        let mut s = String::with_capacity(self.body_len_hint(previous_record_id));
         self.write_body(&mut s, previous_record_id);
         s
+    }
+
+    /// The length of the body when no key needs escaping (escapes only lengthen it), so
+    /// that a whole batch is written into one allocation.
+    pub fn body_len_hint(&self, previous_record_id: Option<&str>) -> usize {
+        match self {
+            AttioCommand::SimpleAssert(a) => SIMPLE_OPEN.len() + values_len(&a.values, previous_record_id) + 2,
+            AttioCommand::BatchAssert(list) => {
+                let items: usize = list.iter().map(|a| batch_assertion_len(a, previous_record_id)).sum();
+                BATCH_OPEN.len() + items + list.len().saturating_sub(1) + 2
+            }
+        }
     }
 
     /// Number of events this command carries (1 for a simple assert).
@@ -120,6 +132,44 @@ pub fn encode_path_segment(s: &str) -> String {
 }
 
 const PLACEHOLDER: &str = "<record_id from the reply to the previous request>";
+const SIMPLE_OPEN: &str = "{\"data\":{\"values\":";
+const BATCH_OPEN: &str = "{\"assertions\":[";
+const OBJECT: &str = "{\"object\":";
+const MODE: &str = ",\"mode\":\"create-or-update\",\"matching_attribute\":";
+const VALUES: &str = ",\"multiselect_values\":\"append\",\"values\":";
+const RECEIVED_AT: &str = ",\"received_at\":";
+
+/// `"s"` when `s` needs no escape.
+fn quoted_len(s: &str) -> usize {
+    s.len() + 2
+}
+
+fn values_len(values: &[(std::borrow::Cow<'_, str>, AssertValue<'_>)], prev: Option<&str>) -> usize {
+    let entries: usize = values
+        .iter()
+        .map(|(k, v)| {
+            quoted_len(k)
+                + 1
+                + match v {
+                    AssertValue::Json(j) => j.as_str().len(),
+                    AssertValue::Nested(n) => batch_assertion_len(n, prev),
+                    AssertValue::RecordIdOfPreviousReply => quoted_len(prev.unwrap_or(PLACEHOLDER)),
+                }
+        })
+        .sum();
+    2 + entries + values.len().saturating_sub(1)
+}
+
+fn batch_assertion_len(a: &Assertion<'_>, prev: Option<&str>) -> usize {
+    OBJECT.len()
+        + quoted_len(a.object.as_str())
+        + MODE.len()
+        + quoted_len(a.matching_attribute.as_str())
+        + VALUES.len()
+        + values_len(&a.values, prev)
+        + a.received_at.as_ref().map_or(0, |r| RECEIVED_AT.len() + quoted_len(r))
+        + 1
+}
 
 fn write_values(out: &mut String, values: &[(std::borrow::Cow<'_, str>, AssertValue<'_>)], prev: Option<&str>) {
     out.push('{');
@@ -139,14 +189,14 @@ fn write_values(out: &mut String, values: &[(std::borrow::Cow<'_, str>, AssertVa
 }
 
 fn write_batch_assertion(out: &mut String, a: &Assertion<'_>, prev: Option<&str>) {
-    out.push_str("{\"object\":");
+    out.push_str(OBJECT);
     write_json_str(out, a.object.as_str());
-    out.push_str(",\"mode\":\"create-or-update\",\"matching_attribute\":");
+    out.push_str(MODE);
     write_json_str(out, a.matching_attribute.as_str());
-    out.push_str(",\"multiselect_values\":\"append\",\"values\":");
+    out.push_str(VALUES);
     write_values(out, &a.values, prev);
     if let Some(r) = &a.received_at {
-        out.push_str(",\"received_at\":");
+        out.push_str(RECEIVED_AT);
         write_json_str(out, r);
     }
     out.push('}');
@@ -209,6 +259,30 @@ mod tests {
         );
         assert_eq!(v["assertions"][0]["multiselect_values"], "append");
         assert_eq!(v["assertions"][0]["received_at"], "R");
+    }
+
+    #[test]
+    fn body_length_hint_is_exact_when_nothing_needs_escaping() {
+        let mut inner = Assertion::new(ObjectSlug::PEOPLE, AttributeSlug::EMAIL_ADDRESSES);
+        inner.set_json("email_addresses", JsonText::string("a@b.co"));
+        inner.received_at = Some("2024-05-24T10:00:00.000Z".into());
+        let mut outer = Assertion::new(ObjectSlug::USERS, AttributeSlug::USER_ID);
+        outer.set_json("user_id", JsonText::string("u1"));
+        outer.set_json("tags", JsonText::trusted("[1,{\"a\":null}]"));
+        outer.set("person", AssertValue::Nested(Box::new(inner)));
+        outer.set("company", AssertValue::RecordIdOfPreviousReply);
+        let empty = Assertion::new(ObjectSlug::USERS, AttributeSlug::USER_ID);
+        let commands = [
+            AttioCommand::BatchAssert(vec![outer.clone(), empty.clone(), outer.clone()]),
+            AttioCommand::BatchAssert(vec![]),
+            AttioCommand::SimpleAssert(outer),
+            AttioCommand::SimpleAssert(empty),
+        ];
+        for cmd in &commands {
+            for prev in [None, Some("rec-1")] {
+                assert_eq!(cmd.body_len_hint(prev), cmd.body(prev).len(), "{cmd:?}");
+            }
+        }
     }
 
     #[test]

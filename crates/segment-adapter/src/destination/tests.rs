@@ -44,8 +44,13 @@ fn roots_are_exactly_what_the_fql_and_the_mapping_read() {
     let sub = identify();
     let roots: Vec<&str> = sub.referenced_roots().unwrap().iter().map(|r| &**r).collect();
     assert_eq!(roots, ["email", "receivedAt", "traits", "type", "userId"]);
-    let any = ActionSubscription::new("all", ActionKind::AssertRecord, None, &json!({"object": "people", "attributes": {"@path": "$."}}))
-        .unwrap();
+    let any = ActionSubscription::new(
+        "all",
+        ActionKind::AssertRecord,
+        None,
+        &json!({"object": "people", "attributes": {"@path": "$."}}),
+    )
+    .unwrap();
     assert!(any.referenced_roots().is_none());
 }
 

@@ -17,7 +17,11 @@ const MAX_DEPTH: usize = 100;
 /// Parses `text`; with `roots`, only those top-level keys of an object are built and the
 /// other values are checked and skipped.
 pub(super) fn parse<'a, K: AsRef<str>>(text: &'a str, roots: Option<&[K]>) -> Option<Val<'a>> {
-    let mut r = Reader { text, b: text.as_bytes(), pos: 0 };
+    let mut r = Reader {
+        text,
+        b: text.as_bytes(),
+        pos: 0,
+    };
     r.ws();
     let v = match (roots, r.peek()?) {
         (Some(roots), b'{') => r.object(1, Some(roots))?,
@@ -30,20 +34,13 @@ pub(super) fn parse<'a, K: AsRef<str>>(text: &'a str, roots: Option<&[K]>) -> Op
 /// The length of the leading run of `b` that needs no attention inside a string: up to
 /// the first `"`, `\` or control character. Eight bytes are tested at a time.
 fn plain_run(b: &[u8]) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
     let mut i = 0;
     while let Some(chunk) = b.get(i..i + 8) {
         let mut word = [0u8; 8];
         word.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(word);
-        let control = x.wrapping_sub(ONES * 0x20) & !x;
-        let quote = x ^ (ONES * u64::from(b'"'));
-        let quote = quote.wrapping_sub(ONES) & !quote;
-        let backslash = x ^ (ONES * u64::from(b'\\'));
-        let backslash = backslash.wrapping_sub(ONES) & !backslash;
-        if (control | quote | backslash) & HIGH != 0 {
-            break;
+        let found = special_bytes(u64::from_le_bytes(word));
+        if found != 0 {
+            return i + (found.trailing_zeros() / 8) as usize;
         }
         i += 8;
     }
@@ -51,6 +48,20 @@ fn plain_run(b: &[u8]) -> usize {
         .iter()
         .position(|&c| c < 0x20 || c == b'"' || c == b'\\')
         .unwrap_or(b.len() - i)
+}
+
+/// The high bit of each byte of `x` (little-endian) that is a control character, `"` or
+/// `\`. Bytes above the first such byte may be flagged wrongly (borrows carry upward), so
+/// only the lowest flag is meaningful — and it is exact.
+fn special_bytes(x: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let control = x.wrapping_sub(ONES * 0x20) & !x;
+    let quote = x ^ (ONES * u64::from(b'"'));
+    let quote = quote.wrapping_sub(ONES) & !quote;
+    let backslash = x ^ (ONES * u64::from(b'\\'));
+    let backslash = backslash.wrapping_sub(ONES) & !backslash;
+    (control | quote | backslash) & HIGH
 }
 
 fn hex4(h: &[u8]) -> Option<u32> {

@@ -1,7 +1,6 @@
 use std::borrow::Cow;
 use std::fmt;
 
-
 /// A JSON value as a JavaScript program would see it after `JSON.parse`.
 #[derive(Clone, PartialEq, Default)]
 pub enum Val<'a> {
@@ -274,7 +273,11 @@ impl<'a> Val<'a> {
             Val::Num(n) => Val::Num(*n),
             Val::Str(s) => Val::Str(Cow::Borrowed(s)),
             Val::Arr(a) => Val::Arr(a.iter().map(Val::borrowed).collect()),
-            Val::Obj(o) => Val::Obj(Obj(o.0.iter().map(|(k, v)| (Cow::Borrowed(&**k), v.borrowed())).collect())),
+            Val::Obj(o) => Val::Obj(Obj(o
+                .0
+                .iter()
+                .map(|(k, v)| (Cow::Borrowed(&**k), v.borrowed()))
+                .collect())),
         }
     }
 

@@ -21,7 +21,11 @@ fn identical(a: &Val<'_>, b: &Val<'_>) -> bool {
         (Val::Str(x), Val::Str(y)) => x == y && matches!(x, Cow::Borrowed(_)) == matches!(y, Cow::Borrowed(_)),
         (Val::Arr(x), Val::Arr(y)) => x.len() == y.len() && x.iter().zip(y).all(|(x, y)| identical(x, y)),
         (Val::Obj(x), Val::Obj(y)) => {
-            x.len() == y.len() && x.0.iter().zip(&y.0).all(|((kx, vx), (ky, vy))| kx == ky && identical(vx, vy))
+            x.len() == y.len()
+                && x.0
+                    .iter()
+                    .zip(&y.0)
+                    .all(|((kx, vx), (ky, vy))| kx == ky && identical(vx, vy))
         }
         _ => a == b,
     }
@@ -48,8 +52,31 @@ fn ordinary_events_take_the_fast_path() {
 #[test]
 fn what_serde_json_refuses_is_refused() {
     for bad in [
-        "", " ", "{", "[1,]", "{\"a\":1,}", "{\"a\" 1}", "{a:1}", "01", "1.", "1.e3", "-", "+1", "1e", ".5", "tru",
-        "nul", "\"abc", "\"a\u{1}b\"", "\"\\x\"", "\"\\u12g4\"", "[1 2]", "{} {}", "1e400", "NaN", "[\"a\"]]",
+        "",
+        " ",
+        "{",
+        "[1,]",
+        "{\"a\":1,}",
+        "{\"a\" 1}",
+        "{a:1}",
+        "01",
+        "1.",
+        "1.e3",
+        "-",
+        "+1",
+        "1e",
+        ".5",
+        "tru",
+        "nul",
+        "\"abc",
+        "\"a\u{1}b\"",
+        "\"\\x\"",
+        "\"\\u12g4\"",
+        "[1 2]",
+        "{} {}",
+        "1e400",
+        "NaN",
+        "[\"a\"]]",
     ] {
         assert!(parse(bad, None::<&[&str]>).is_none(), "{bad:?}");
         assert!(slow(bad).is_err(), "{bad:?}");
@@ -70,11 +97,32 @@ fn surrogates_and_deep_nesting_are_left_to_serde_json() {
 
 #[test]
 fn skipped_values_are_checked_too() {
-    for bad in [r#"{"a":1,"skip":[1,]}"#, r#"{"a":1,"skip":{"k" 1}}"#, r#"{"a":1,"skip":"\q"}"#, r#"{"a":1,"skip":01}"#] {
+    for bad in [
+        r#"{"a":1,"skip":[1,]}"#,
+        r#"{"a":1,"skip":{"k" 1}}"#,
+        r#"{"a":1,"skip":"\q"}"#,
+        r#"{"a":1,"skip":01}"#,
+    ] {
         assert!(parse(bad, Some(&["a"])).is_none(), "{bad}");
     }
     let ok = r#"{"skip":{"k":[1,"\u00e9",{"x":null}],"e":{}},"a":1,"s2":"x\"y"}"#;
     assert_eq!(parse(ok, Some(&["a"])).unwrap().to_json().unwrap(), r#"{"a":1}"#);
+}
+
+#[test]
+fn the_first_special_byte_is_found_at_every_offset_after_any_prefix() {
+    for special in [b'"', b'\\', 0x00, 0x1f, b'\n'] {
+        for len in 0..24 {
+            for prefix in [b'a', 0x7f, 0x80, 0xff, b' ', 0x21, b'[', b']'] {
+                let mut bytes = vec![prefix; len];
+                bytes.push(special);
+                // Specials after the first one must not change the answer.
+                bytes.extend_from_slice(b"\"\\\x01zz\"");
+                assert_eq!(plain_run(&bytes), len, "{special:#x} after {len} x {prefix:#x}");
+            }
+        }
+    }
+    assert_eq!(plain_run(b"no specials at all here"), 23);
 }
 
 fn arb_json() -> impl Strategy<Value = serde_json::Value> {
@@ -83,7 +131,9 @@ fn arb_json() -> impl Strategy<Value = serde_json::Value> {
         any::<bool>().prop_map(serde_json::Value::Bool),
         any::<i64>().prop_map(|n| serde_json::json!(n)),
         any::<u64>().prop_map(|n| serde_json::json!(n)),
-        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(|n| serde_json::json!(n)),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(|n| serde_json::json!(n)),
         any::<String>().prop_map(serde_json::Value::String),
         "[a-z\"\\\\/\n\t\u{1}é😀]{0,8}".prop_map(serde_json::Value::String),
     ];

@@ -2,12 +2,15 @@ use super::*;
 use proptest::prelude::*;
 
 fn keys(v: &Val<'_>) -> Vec<String> {
-    v.as_obj().map(|o| o.keys().map(str::to_owned).collect()).unwrap_or_default()
+    v.as_obj()
+        .map(|o| o.keys().map(str::to_owned).collect())
+        .unwrap_or_default()
 }
 
 #[test]
 fn projected_parse_keeps_only_the_named_top_level_keys_in_document_order() {
-    let text = r#"{"context":{"ip":"1.2.3.4"},"type":"identify","traits":{"email":"a@b.co","n":[1,{"x":null}]},"userId":"u"}"#;
+    let text =
+        r#"{"context":{"ip":"1.2.3.4"},"type":"identify","traits":{"email":"a@b.co","n":[1,{"x":null}]},"userId":"u"}"#;
     let v = Val::parse_projected(text, &["userId", "traits", "type"]).unwrap();
     assert_eq!(keys(&v), ["type", "traits", "userId"]);
     assert_eq!(
@@ -39,7 +42,11 @@ fn projected_parse_still_refuses_invalid_json_in_skipped_values() {
 #[test]
 fn projected_parse_of_a_non_object_is_the_full_parse() {
     for text in ["[1,{\"a\":2}]", "\"s\"", "12.5", "null", "true"] {
-        assert_eq!(Val::parse_projected(text, &["a"]).unwrap(), Val::parse(text).unwrap(), "{text}");
+        assert_eq!(
+            Val::parse_projected(text, &["a"]).unwrap(),
+            Val::parse(text).unwrap(),
+            "{text}"
+        );
     }
 }
 
