@@ -12,10 +12,10 @@ use chrono::Utc;
 use domain::AttioCommand;
 use segment_adapter::pipeline::Mode;
 
-#[path = "../benches/support/mod.rs"]
-mod support;
+#[path = "../benches/support/workload.rs"]
+mod workload;
 
-use support::workload::{identify_event, subscription};
+use workload::{identify_event, subscription};
 
 const EVENTS: usize = 10_000;
 
