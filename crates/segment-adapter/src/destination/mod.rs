@@ -5,7 +5,7 @@ use domain::actions::{ActionKind, ActionPayload};
 use serde_json::Value;
 
 use crate::fql::{FqlError, Subscription};
-use crate::json::Val;
+use crate::json::{Projection, Val};
 use crate::mapping::{Mapping, MappingError};
 use crate::pipeline::{self, fields, Mode, PayloadError};
 
@@ -51,8 +51,8 @@ pub struct ActionSubscription {
     pub action: ActionKind,
     subscribe: Option<Subscription>,
     mapping: Mapping,
-    /// The top-level event keys the FQL and the mapping can read; `None`: any of them.
-    roots: Option<Box<[Box<str>]>>,
+    /// What the FQL and the mapping can read of an event; `None`: anything.
+    projection: Option<Projection>,
     pub batching: Batching,
 }
 
@@ -71,13 +71,13 @@ impl ActionSubscription {
         let subscribe = subscribe.map(Subscription::parse).transpose()?;
         let batching = batching(mapping)?;
         let mapping = Mapping::parse(mapping)?;
-        let roots = roots(subscribe.as_ref(), &mapping);
+        let projection = projection(subscribe.as_ref(), &mapping);
         Ok(Self {
             name: name.into(),
             action,
             subscribe,
             mapping,
-            roots,
+            projection,
             batching,
         })
     }
@@ -121,28 +121,33 @@ impl ActionSubscription {
 
     /// The top-level event keys this subscription's FQL and mapping can read, sorted, or
     /// `None` when the mapping may read any of them.
-    pub fn referenced_roots(&self) -> Option<&[Box<str>]> {
-        self.roots.as_deref()
+    pub fn referenced_roots(&self) -> Option<Vec<&str>> {
+        self.projection.as_ref().map(|p| p.roots().collect())
     }
 
-    /// Parses an event for this subscription alone: only the top-level keys it can read
-    /// are built ([`Val::parse_projected`]), so [`matches`](Self::matches) and
-    /// [`payload`](Self::payload) give what they give on the full parse.
+    /// What this subscription's FQL and mapping can read of an event (`None`: anything).
+    pub fn projection(&self) -> Option<&Projection> {
+        self.projection.as_ref()
+    }
+
+    /// Parses an event for this subscription alone: only what it can read is built
+    /// ([`Val::parse_with`]), so [`matches`](Self::matches) and [`payload`](Self::payload)
+    /// give what they give on the full parse.
     pub fn parse_event<'a>(&self, text: &'a str) -> Result<Val<'a>, serde_json::Error> {
-        match &self.roots {
-            Some(roots) => Val::parse_projected(text, roots),
+        match &self.projection {
+            Some(p) => Val::parse_with(text, p),
             None => Val::parse(text),
         }
     }
 }
 
-/// The union of the keys the FQL reads and those the mapping reads.
-fn roots(subscribe: Option<&Subscription>, mapping: &Mapping) -> Option<Box<[Box<str>]>> {
-    let mut roots = mapping.referenced_roots()?;
+/// What the FQL reads together with what the mapping reads.
+fn projection(subscribe: Option<&Subscription>, mapping: &Mapping) -> Option<Projection> {
+    let mut p = mapping.projection()?.clone();
     if let Some(s) = subscribe {
-        roots.extend(s.referenced_roots().into_iter().map(str::to_owned));
+        p.merge(&s.projection());
     }
-    Some(roots.into_iter().map(String::into_boxed_str).collect())
+    Some(p)
 }
 
 fn batching(mapping: &Value) -> Result<Batching, SubscriptionError> {

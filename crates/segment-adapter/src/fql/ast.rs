@@ -63,7 +63,30 @@ impl Field {
     }
 }
 
+impl Field {
+    /// The keys walked below the root (empty for `type`, `event`, `name`, `userId`).
+    pub fn keys(&self) -> &[String] {
+        match self {
+            Field::Property(keys) | Field::Trait(keys) | Field::Context(keys) => keys,
+            Field::Type | Field::Event | Field::Name | Field::UserId => &[],
+        }
+    }
+}
+
 impl Group {
+    /// Adds what the group's conditions read of the event to `out`.
+    pub fn collect_reads(&self, out: &mut crate::json::Projection) {
+        for child in &self.children {
+            match child {
+                Node::Condition(c) => match c.field.keys().first() {
+                    Some(first) => out.read_path(&[c.field.root(), first.as_str()]),
+                    None => out.read_root(c.field.root()),
+                },
+                Node::Group(g) => g.collect_reads(out),
+            }
+        }
+    }
+
     /// Adds the top-level event keys that the group's conditions read to `out`.
     pub fn collect_roots(&self, out: &mut std::collections::BTreeSet<&'static str>) {
         for child in &self.children {

@@ -74,6 +74,15 @@ impl Subscription {
         out
     }
 
+    /// What the conditions read of the event: an event parsed with it
+    /// ([`Val::parse_with`](crate::json::Val::parse_with)) matches exactly when the full
+    /// event does.
+    pub fn projection(&self) -> crate::json::Projection {
+        let mut out = crate::json::Projection::new();
+        self.root.collect_reads(&mut out);
+        out
+    }
+
     /// The original text.
     pub fn as_str(&self) -> &str {
         &self.text

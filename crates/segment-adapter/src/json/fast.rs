@@ -9,22 +9,22 @@
 use std::borrow::Cow;
 
 use super::parse::SeenKeys;
-use super::{Obj, Val};
+use super::{Obj, Projection, Val};
 
 /// Deeper nesting is left to serde_json (which refuses it past its own limit).
 const MAX_DEPTH: usize = 100;
 
-/// Parses `text`; with `roots`, only those top-level keys of an object are built and the
+/// Parses `text`; with a projection, only what it keeps of an object is built and the
 /// other values are checked and skipped.
-pub(super) fn parse<'a, K: AsRef<str>>(text: &'a str, roots: Option<&[K]>) -> Option<Val<'a>> {
+pub(super) fn parse<'a>(text: &'a str, projection: Option<&Projection>) -> Option<Val<'a>> {
     let mut r = Reader {
         text,
         b: text.as_bytes(),
         pos: 0,
     };
     r.ws();
-    let v = match (roots, r.peek()?) {
-        (Some(roots), b'{') => r.object(1, Some(roots))?,
+    let v = match (projection, r.peek()?) {
+        (Some(p), b'{') => r.object(1, Select::Top(p))?,
         _ => r.value(0)?,
     };
     r.ws();
@@ -69,6 +69,14 @@ fn hex4(h: &[u8]) -> Option<u32> {
         .try_fold(0u32, |acc, &c| Some(acc * 16 + (c as char).to_digit(16)?))
 }
 
+/// What an object keeps of its keys.
+#[derive(Clone, Copy)]
+enum Select<'p> {
+    All,
+    Keys(&'p [Box<str>]),
+    Top(&'p Projection),
+}
+
 struct Reader<'a> {
     text: &'a str,
     b: &'a [u8],
@@ -107,7 +115,7 @@ impl<'a> Reader<'a> {
                 self.pos += 1;
                 self.string().map(Val::Str)
             }
-            b'{' => self.object(depth + 1, None::<&[&str]>),
+            b'{' => self.object(depth + 1, Select::All),
             b'[' => self.array(depth + 1),
             b't' => self.literal(b"true", Val::Bool(true)),
             b'f' => self.literal(b"false", Val::Bool(false)),
@@ -252,12 +260,15 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn object<K: AsRef<str>>(&mut self, depth: usize, roots: Option<&[K]>) -> Option<Val<'a>> {
+    fn object(&mut self, depth: usize, select: Select<'_>) -> Option<Val<'a>> {
         if depth > MAX_DEPTH {
             return None;
         }
         self.pos += 1;
-        let mut obj = Obj::with_capacity(roots.map_or(8, <[K]>::len));
+        let mut obj = Obj::with_capacity(match select {
+            Select::Keys(keys) => keys.len(),
+            _ => 8,
+        });
         let mut seen = SeenKeys::default();
         self.ws();
         if self.peek()? == b'}' {
@@ -274,11 +285,21 @@ impl<'a> Reader<'a> {
             if self.next()? != b':' {
                 return None;
             }
-            if roots.is_none_or(|r| r.iter().any(|r| r.as_ref() == key)) {
-                let v = self.value(depth)?;
-                seen.add(&mut obj, key, v);
-            } else {
-                self.skip(depth)?;
+            let keep = match select {
+                Select::All => Some(None),
+                Select::Keys(keys) => keys.iter().any(|k| **k == *key).then_some(None),
+                Select::Top(p) => p.lookup(&key),
+            };
+            match keep {
+                None => self.skip(depth)?,
+                Some(children) => {
+                    self.ws();
+                    let v = match children {
+                        Some(keys) if self.peek()? == b'{' => self.object(depth + 1, Select::Keys(keys))?,
+                        _ => self.value(depth)?,
+                    };
+                    seen.add(&mut obj, key, v);
+                }
             }
             self.ws();
             match self.next()? {

@@ -7,6 +7,8 @@
 
 mod fast;
 mod parse;
+mod projection;
 mod value;
 
+pub use projection::Projection;
 pub use value::{js_number_to_string, Obj, Val};

@@ -7,12 +7,12 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
-use super::{fast, Obj, Val};
+use super::{fast, Obj, Projection, Val};
 
 impl<'a> Val<'a> {
     /// Parses JSON text, borrowing strings from it where possible.
     pub fn parse(text: &'a str) -> Result<Val<'a>, serde_json::Error> {
-        if let Some(v) = fast::parse(text, None::<&[&str]>) {
+        if let Some(v) = fast::parse(text, None) {
             return Ok(v);
         }
         let mut de = serde_json::Deserializer::from_str(text);
@@ -22,19 +22,28 @@ impl<'a> Val<'a> {
     }
 
     /// Parses JSON text keeping, when it is an object, only the top-level keys in
-    /// `roots`; the values of the other keys are checked for JSON syntax and skipped
-    /// without being built. Anything else than an object parses as [`Val::parse`] does.
-    ///
-    /// Every lookup under a kept key gives what it gives on the full parse (duplicate keys
-    /// included: the last value wins). Skipped values are not held to the nesting limit of
-    /// the full parse, nor to its check of unpaired `\u` surrogate escapes, as nothing
-    /// reads them.
+    /// `roots` (see [`Val::parse_with`]).
     pub fn parse_projected<K: AsRef<str>>(text: &'a str, roots: &[K]) -> Result<Val<'a>, serde_json::Error> {
-        if let Some(v) = fast::parse(text, Some(roots)) {
+        Val::parse_with(text, &Projection::of_roots(roots))
+    }
+
+    /// Parses JSON text keeping, when it is an object, only what `projection` keeps; the
+    /// other values are checked for JSON syntax and skipped without being built. Anything
+    /// else than an object parses as [`Val::parse`] does.
+    ///
+    /// Every lookup along the projection's paths gives what it gives on the full parse
+    /// (duplicate keys included: the last value wins). Skipped values may not be held to the
+    /// nesting limit of the full parse, nor to its check of unpaired `\u` surrogate escapes,
+    /// as nothing reads them.
+    pub fn parse_with(text: &'a str, projection: &Projection) -> Result<Val<'a>, serde_json::Error> {
+        if let Some(v) = fast::parse(text, Some(projection)) {
             return Ok(v);
         }
         let mut de = serde_json::Deserializer::from_str(text);
-        let v = Projected { roots }.deserialize(&mut de)?;
+        let v = Projected {
+            keep: Keep::Top(projection),
+        }
+        .deserialize(&mut de)?;
         de.end()?;
         Ok(v)
     }
@@ -130,19 +139,27 @@ impl<'de> Visitor<'de> for ValVisitor {
     }
 }
 
-/// The top level of a projected parse.
-struct Projected<'r, K> {
-    roots: &'r [K],
+/// What a projected object keeps of its keys.
+#[derive(Clone, Copy)]
+enum Keep<'p> {
+    Keys(&'p [Box<str>]),
+    Top(&'p Projection),
 }
 
-impl<'de, K: AsRef<str>> DeserializeSeed<'de> for Projected<'_, K> {
+/// A value parsed under a projection: an object keeps what `keep` says, anything else is
+/// parsed whole.
+struct Projected<'p> {
+    keep: Keep<'p>,
+}
+
+impl<'de> DeserializeSeed<'de> for Projected<'_> {
     type Value = Val<'de>;
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Val<'de>, D::Error> {
         deserializer.deserialize_any(self)
     }
 }
 
-impl<'de, K: AsRef<str>> Visitor<'de> for Projected<'_, K> {
+impl<'de> Visitor<'de> for Projected<'_> {
     type Value = Val<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -184,15 +201,22 @@ impl<'de, K: AsRef<str>> Visitor<'de> for Projected<'_, K> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Val<'de>, A::Error> {
-        let mut obj = Obj::with_capacity(self.roots.len());
+        let mut obj = Obj::new();
         let mut seen = SeenKeys::default();
         while let Some(key) = map.next_key::<KeyCow<'de>>()? {
-            if self.roots.iter().any(|r| r.as_ref() == key.0) {
-                let v: Val<'de> = map.next_value()?;
-                seen.add(&mut obj, key.0, v);
-            } else {
-                map.next_value::<IgnoredAny>()?;
-            }
+            let keep = match self.keep {
+                Keep::Keys(keys) => keys.iter().any(|k| **k == *key.0).then_some(None),
+                Keep::Top(p) => p.lookup(&key.0),
+            };
+            let v = match keep {
+                None => {
+                    map.next_value::<IgnoredAny>()?;
+                    continue;
+                }
+                Some(None) => map.next_value::<Val<'de>>()?,
+                Some(Some(keys)) => map.next_value_seed(Projected { keep: Keep::Keys(keys) })?,
+            };
+            seen.add(&mut obj, key.0, v);
         }
         Ok(Val::Obj(obj))
     }

@@ -1,4 +1,5 @@
 use super::*;
+use crate::json::Projection;
 use proptest::prelude::*;
 
 fn keys(v: &Val<'_>) -> Vec<String> {
@@ -79,6 +80,7 @@ fn object_text() -> impl Strategy<Value = String> {
         any::<i16>().prop_map(|n| n.to_string()),
         "[a-z\"\\\\]{0,5}".prop_map(|s| serde_json::to_string(&s).unwrap()),
         Just(r#"{"x":[1,"y",{"z":false}]}"#.to_owned()),
+        Just(r#"{"z":{"x":1},"a":"s","x":null,"z":2}"#.to_owned()),
     ];
     prop::collection::vec(("[a-d]{1,2}", value), 0..24).prop_map(|pairs| {
         let body: Vec<String> = pairs
@@ -113,5 +115,61 @@ proptest! {
             full_obj.iter().filter(|(k, _)| roots.iter().any(|r| r == k)).collect();
         let got: Vec<(&str, &Val<'_>)> = projected.as_obj().unwrap().iter().collect();
         prop_assert_eq!(got, expected);
+    }
+}
+
+/// The full parse cut down to what `p` keeps, as a projected parse should give it.
+fn cut<'a>(full: &Val<'a>, p: &Projection) -> Val<'a> {
+    let Val::Obj(o) = full else { return full.clone() };
+    let mut out = Obj::new();
+    for (k, v) in o.iter() {
+        match p.lookup(k) {
+            None => {}
+            Some(Some(keys)) if matches!(v, Val::Obj(_)) => {
+                let inner = v.as_obj().map(|inner| {
+                    Obj(inner
+                        .0
+                        .iter()
+                        .filter(|(ik, _)| keys.iter().any(|c| **c == **ik))
+                        .cloned()
+                        .collect())
+                });
+                out.0.push((k.to_owned().into(), Val::Obj(inner.unwrap_or_default())));
+            }
+            Some(_) => out.0.push((k.to_owned().into(), v.clone())),
+        }
+    }
+    Val::Obj(out)
+}
+
+#[test]
+fn a_projected_parse_narrows_objects_to_the_keys_paths_go_on_to() {
+    let text = r#"{"traits":{"email":"a@b.co","company":{"n":1},"name":"Ada"},"tags":["x"],"s":"t","n":{"m":1}}"#;
+    let mut p = Projection::new();
+    p.read_path(&["traits", "email"]);
+    p.read_path(&["traits", "name"]);
+    p.read_path(&["tags", "0"]);
+    p.read_path(&["s", "length"]);
+    let v = Val::parse_with(text, &p).unwrap();
+    assert_eq!(
+        v.to_json().unwrap(),
+        r#"{"traits":{"email":"a@b.co","name":"Ada"},"tags":["x"],"s":"t"}"#
+    );
+}
+
+proptest! {
+    #[test]
+    fn a_projected_parse_is_the_full_parse_cut_down(
+        text in object_text(),
+        roots in prop::collection::vec("[a-d]{1,2}", 0..4),
+        paths in prop::collection::vec(("[a-d]{1,2}", prop_oneof![Just("x"), Just("z"), Just("a")]), 0..4),
+    ) {
+        let mut p = Projection::of_roots(&roots);
+        for (root, child) in &paths {
+            p.read_path(&[root.as_str(), child]);
+        }
+        let full = Val::parse(&text).unwrap();
+        let projected = Val::parse_with(&text, &p).unwrap();
+        prop_assert_eq!(projected, cut(&full, &p));
     }
 }
