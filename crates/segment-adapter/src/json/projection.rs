@@ -7,9 +7,12 @@
 /// those paths as the full event does.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Projection {
-    /// Sorted by key; `None` keeps the value whole.
-    keys: Vec<(Box<str>, Option<Vec<Box<str>>>)>,
+    /// Sorted by key.
+    keys: Vec<(Box<str>, Children)>,
 }
+
+/// The keys kept of a top-level value when it is an object; `None` keeps it whole.
+type Children = Option<Vec<Box<str>>>;
 
 impl Projection {
     /// The empty projection: no key is kept.
@@ -26,7 +29,7 @@ impl Projection {
         p
     }
 
-    fn slot(&mut self, root: &str) -> &mut Option<Vec<Box<str>>> {
+    fn slot(&mut self, root: &str) -> &mut Children {
         let i = match self.keys.binary_search_by(|(k, _)| (**k).cmp(root)) {
             Ok(i) => i,
             Err(i) => {
