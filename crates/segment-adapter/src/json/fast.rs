@@ -9,6 +9,7 @@
 use std::borrow::Cow;
 
 use super::parse::SeenKeys;
+use super::projection::same_key;
 use super::{Obj, Projection, Val};
 
 /// Deeper nesting is left to serde_json (which refuses it past its own limit).
@@ -287,7 +288,7 @@ impl<'a> Reader<'a> {
             }
             let keep = match select {
                 Select::All => Some(None),
-                Select::Keys(keys) => keys.iter().any(|k| **k == *key).then_some(None),
+                Select::Keys(keys) => keys.iter().any(|k| same_key(k, &key)).then_some(None),
                 Select::Top(p) => p.lookup(&key),
             };
             match keep {

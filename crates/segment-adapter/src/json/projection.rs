@@ -86,9 +86,14 @@ impl Projection {
     pub(super) fn lookup(&self, key: &str) -> Option<Option<&[Box<str>]>> {
         self.keys
             .iter()
-            .find(|(k, _)| **k == *key)
+            .find(|(k, _)| same_key(k, key))
             .map(|(_, children)| children.as_deref())
     }
+}
+
+/// `a == b`, deciding most mismatches on the length and the first byte.
+pub(super) fn same_key(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.as_bytes().first() == b.as_bytes().first() && a == b
 }
 
 #[cfg(test)]
