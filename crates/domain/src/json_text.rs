@@ -73,30 +73,38 @@ impl fmt::Display for JsonText<'_> {
 /// The index of the first byte of `b` that a JSON string literal must escape (`"`, `\\`
 /// or a control character), or `b.len()`. Eight bytes are tested at a time.
 fn first_escape(b: &[u8]) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
     let mut i = 0;
     while let Some(chunk) = b.get(i..i + 8) {
         let mut word = [0u8; 8];
         word.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(word);
-        // The high bit of each byte below 0x20, or equal to '"' or '\\'. Borrows may flag
-        // bytes above the first such byte too, so only the lowest flag is used: it is exact.
-        let control = x.wrapping_sub(ONES * 0x20) & !x;
-        let quote = x ^ (ONES * u64::from(b'"'));
-        let quote = quote.wrapping_sub(ONES) & !quote;
-        let backslash = x ^ (ONES * u64::from(b'\\'));
-        let backslash = backslash.wrapping_sub(ONES) & !backslash;
-        let found = (control | quote | backslash) & HIGH;
+        let found = escapes(word);
         if found != 0 {
             return i + (found.trailing_zeros() / 8) as usize;
         }
         i += 8;
     }
-    i + b[i..]
-        .iter()
-        .position(|&c| c < 0x20 || c == b'"' || c == b'\\')
-        .unwrap_or(b.len() - i)
+    // The last bytes, padded with spaces (which need no escape).
+    let rest = &b[i..];
+    let mut word = [b' '; 8];
+    word[..rest.len()].copy_from_slice(rest);
+    match escapes(word) {
+        0 => b.len(),
+        found => i + (found.trailing_zeros() / 8) as usize,
+    }
+}
+
+/// The high bit of each byte of `word` that is below 0x20, `"` or `\\`. Borrows may flag
+/// bytes after the first such byte too, so only the lowest flag is used: it is exact.
+fn escapes(word: [u8; 8]) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let x = u64::from_le_bytes(word);
+    let control = x.wrapping_sub(ONES * 0x20) & !x;
+    let quote = x ^ (ONES * u64::from(b'"'));
+    let quote = quote.wrapping_sub(ONES) & !quote;
+    let backslash = x ^ (ONES * u64::from(b'\\'));
+    let backslash = backslash.wrapping_sub(ONES) & !backslash;
+    (control | quote | backslash) & HIGH
 }
 
 /// Appends `s` as a JSON string literal, escaping exactly as `JSON.stringify` does.
