@@ -110,20 +110,29 @@ impl<'a> AttioCommand<'a> {
 
 /// `/v2/objects/{object}/records/simple?matching_attribute=..&append_to_existing_values=true`
 pub fn simple_assert_path(a: &Assertion<'_>) -> String {
-    format!(
-        "/v2/objects/{}/records/simple?matching_attribute={}&append_to_existing_values=true",
-        utf8_percent_encode(a.object.as_str(), PATH_SEGMENT),
-        utf8_percent_encode(a.matching_attribute.as_str(), QUERY_VALUE),
+    assert_path(
+        a,
+        "/records/simple?matching_attribute=",
+        "&append_to_existing_values=true",
     )
+}
+
+/// `/v2/objects/{object}{middle}{matching_attribute}{end}`, built without formatting
+/// machinery (it is written for every single-mode request).
+fn assert_path(a: &Assertion<'_>, middle: &str, end: &str) -> String {
+    let (object, matching) = (a.object.as_str(), a.matching_attribute.as_str());
+    let mut s = String::with_capacity(12 + object.len() + middle.len() + matching.len() + end.len());
+    s.push_str("/v2/objects/");
+    s.extend(utf8_percent_encode(object, PATH_SEGMENT));
+    s.push_str(middle);
+    s.extend(utf8_percent_encode(matching, QUERY_VALUE));
+    s.push_str(end);
+    s
 }
 
 /// The documented assert: `/v2/objects/{object}/records?matching_attribute=..`.
 pub fn documented_assert_path(a: &Assertion<'_>) -> String {
-    format!(
-        "/v2/objects/{}/records?matching_attribute={}",
-        utf8_percent_encode(a.object.as_str(), PATH_SEGMENT),
-        utf8_percent_encode(a.matching_attribute.as_str(), QUERY_VALUE),
-    )
+    assert_path(a, "/records?matching_attribute=", "")
 }
 
 /// Percent-encodes one path segment (object or attribute slug).
@@ -224,6 +233,18 @@ mod tests {
         assert_eq!(
             AttioCommand::SimpleAssert(a).path_and_query(),
             "/v2/objects/my%20obj/records/simple?matching_attribute=a%26b%3Dc%23d&append_to_existing_values=true"
+        );
+    }
+
+    #[test]
+    fn documented_path_encodes_like_the_simple_one() {
+        let a = Assertion::new(
+            ObjectSlug::parse("a/b c").unwrap(),
+            AttributeSlug::parse("x&y").unwrap(),
+        );
+        assert_eq!(
+            documented_assert_path(&a),
+            "/v2/objects/a%2Fb%20c/records?matching_attribute=x%26y"
         );
     }
 
