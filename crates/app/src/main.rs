@@ -10,6 +10,11 @@ use app::config::{self, LogSettings, ValidConfig};
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
+/// Events are parsed and mapped into many small short-lived allocations; mimalloc serves
+/// them markedly faster than the system allocator.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn init_logging(log: &LogSettings) {
     let filter = EnvFilter::try_from_env("SEGMENT_ATTIO_LOG").unwrap_or_else(|_| EnvFilter::new(&log.level));
     let builder = tracing_subscriber::fmt()

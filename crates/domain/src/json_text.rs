@@ -70,12 +70,56 @@ impl fmt::Display for JsonText<'_> {
     }
 }
 
+/// The index of the first byte of `b` that a JSON string literal must escape (`"`, `\\`
+/// or a control character), or `b.len()`. Eight bytes are tested at a time.
+fn first_escape(b: &[u8]) -> usize {
+    let mut i = 0;
+    while let Some(chunk) = b.get(i..i + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let found = escapes(word);
+        if found != 0 {
+            return i + (found.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    // The last bytes, padded with spaces (which need no escape).
+    let rest = &b[i..];
+    let mut word = [b' '; 8];
+    word[..rest.len()].copy_from_slice(rest);
+    match escapes(word) {
+        0 => b.len(),
+        found => i + (found.trailing_zeros() / 8) as usize,
+    }
+}
+
+/// The high bit of each byte of `word` that is below 0x20, `"` or `\\`. Borrows may flag
+/// bytes after the first such byte too, so only the lowest flag is used: it is exact.
+fn escapes(word: [u8; 8]) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let x = u64::from_le_bytes(word);
+    let control = x.wrapping_sub(ONES * 0x20) & !x;
+    let quote = x ^ (ONES * u64::from(b'"'));
+    let quote = quote.wrapping_sub(ONES) & !quote;
+    let backslash = x ^ (ONES * u64::from(b'\\'));
+    let backslash = backslash.wrapping_sub(ONES) & !backslash;
+    (control | quote | backslash) & HIGH
+}
+
 /// Appends `s` as a JSON string literal, escaping exactly as `JSON.stringify` does.
 pub fn write_json_str(out: &mut String, s: &str) {
+    out.reserve(s.len() + 2);
     out.push('"');
     let bytes = s.as_bytes();
+    let first = first_escape(bytes);
+    if first == bytes.len() {
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
     let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
+    for (i, &b) in bytes.iter().enumerate().skip(first) {
         let esc: Option<&str> = match b {
             b'"' => Some("\\\""),
             b'\\' => Some("\\\\"),
@@ -112,6 +156,28 @@ mod tests {
         let t = JsonText::string("a\"b\\c\nd\u{1}é");
         assert_eq!(t.as_str(), r#""a\"b\\c\nd\u0001é""#);
         assert_eq!(t.to_value(), serde_json::json!("a\"b\\c\nd\u{1}é"));
+    }
+
+    #[test]
+    fn escapes_are_found_in_every_position_of_a_long_string() {
+        for special in ['"', '\\', '\n', '\u{1f}', '\u{0}'] {
+            for at in 0..20 {
+                let mut s: String = "abcdefghijklmnopqrst".into();
+                s.insert(at, special);
+                let mut out = String::new();
+                write_json_str(&mut out, &s);
+                assert_eq!(out, serde_json::to_string(&s).unwrap(), "{s:?}");
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn string_literals_are_serde_jsons(s in "(?s).{0,40}") {
+            let mut out = String::new();
+            write_json_str(&mut out, &s);
+            proptest::prop_assert_eq!(out, serde_json::to_string(&s).unwrap());
+        }
     }
 
     #[test]

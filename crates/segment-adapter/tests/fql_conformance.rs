@@ -27,6 +27,12 @@ fn every_conformance_case_gives_the_reference_answer_or_is_refused() {
             (Err(e), false) => failures.push(format!("line {line_no}: {text:?} was refused: {e}")),
             (Ok(s), false) => {
                 let actual = s.matches(&event);
+                let cut = Val::parse_with(&event_json, &s.projection()).expect("event is JSON");
+                if s.matches(&cut) != actual {
+                    failures.push(format!(
+                        "line {line_no}: {text:?} answers differently on the projected event"
+                    ));
+                }
                 if actual == expected {
                     counted.0 += 1;
                 } else {

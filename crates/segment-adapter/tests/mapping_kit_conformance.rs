@@ -67,6 +67,16 @@ fn run_line(line: &str) -> Result<(), String> {
     let event = Val::parse(&event_text).map_err(|e| format!("event unreadable: {e}"))?;
     let got = mapping.apply(&event).map_err(|e| format!("apply failed: {e}"))?;
     let got = got.to_serde();
+    if let Some(projection) = mapping.projection() {
+        // Parsing only what the mapping reads must not change what it gives.
+        let cut = Val::parse_with(&event_text, projection).map_err(|e| format!("projected parse: {e}"))?;
+        let projected = mapping
+            .apply(&cut)
+            .map_err(|e| format!("apply on the projected event failed: {e}"))?;
+        if projected.to_serde() != got {
+            return Err(format!("projected event maps differently: {:?}", projected.to_serde()));
+        }
+    }
     if expected.map(normalise) == got.as_ref().map(normalise) {
         return Ok(());
     }

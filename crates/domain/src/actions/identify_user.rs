@@ -43,12 +43,14 @@ impl<'a> IdentifyUser<'a> {
         let received_at = ReceivedAt::render(self.received_at.as_ref(), now)?;
         let email = JsonText::string(self.email_address.as_str());
 
-        let mut person = Assertion::new(ObjectSlug::PEOPLE, AttributeSlug::EMAIL_ADDRESSES);
+        let n = 1 + self.person_attributes.len();
+        let mut person = Assertion::with_capacity(ObjectSlug::PEOPLE, AttributeSlug::EMAIL_ADDRESSES, n);
         person.set_json("email_addresses", email.clone());
         person.spread(self.person_attributes);
         person.received_at = Some(received_at.clone());
 
-        let mut user = Assertion::new(ObjectSlug::USERS, AttributeSlug::USER_ID);
+        let n = 3 + self.user_attributes.len();
+        let mut user = Assertion::with_capacity(ObjectSlug::USERS, AttributeSlug::USER_ID, n);
         user.set_json("primary_email_address", email);
         user.set_json("user_id", JsonText::string(self.user_id.as_str()));
         user.spread(self.user_attributes);

@@ -22,7 +22,7 @@ pub struct Assertion<'a> {
     pub matching_attribute: AttributeSlug,
     pub values: Vec<(Cow<'a, str>, AssertValue<'a>)>,
     /// Sent in batch mode only.
-    pub received_at: Option<String>,
+    pub received_at: Option<Cow<'a, str>>,
 }
 
 impl<'a> Assertion<'a> {
@@ -32,6 +32,14 @@ impl<'a> Assertion<'a> {
             matching_attribute,
             values: Vec::new(),
             received_at: None,
+        }
+    }
+
+    /// `new` with room for `n` values.
+    pub fn with_capacity(object: ObjectSlug, matching_attribute: AttributeSlug, n: usize) -> Self {
+        Self {
+            values: Vec::with_capacity(n),
+            ..Self::new(object, matching_attribute)
         }
     }
 

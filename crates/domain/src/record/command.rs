@@ -64,12 +64,12 @@ impl<'a> AttioCommand<'a> {
     pub fn write_body(&self, out: &mut String, previous_record_id: Option<&str>) {
         match self {
             AttioCommand::SimpleAssert(a) => {
-                out.push_str("{\"data\":{\"values\":");
+                out.push_str(SIMPLE_OPEN);
                 write_values(out, &a.values, previous_record_id);
                 out.push_str("}}");
             }
             AttioCommand::BatchAssert(list) => {
-                out.push_str("{\"assertions\":[");
+                out.push_str(BATCH_OPEN);
                 for (i, a) in list.iter().enumerate() {
                     if i > 0 {
                         out.push(',');
@@ -82,9 +82,21 @@ impl<'a> AttioCommand<'a> {
     }
 
     pub fn body(&self, previous_record_id: Option<&str>) -> String {
-        let mut s = String::with_capacity(256);
+        let mut s = String::with_capacity(self.body_len_hint(previous_record_id));
         self.write_body(&mut s, previous_record_id);
         s
+    }
+
+    /// The length of the body when no key needs escaping (escapes only lengthen it), so
+    /// that a whole batch is written into one allocation.
+    pub fn body_len_hint(&self, previous_record_id: Option<&str>) -> usize {
+        match self {
+            AttioCommand::SimpleAssert(a) => SIMPLE_OPEN.len() + values_len(&a.values, previous_record_id) + 2,
+            AttioCommand::BatchAssert(list) => {
+                let items: usize = list.iter().map(|a| batch_assertion_len(a, previous_record_id)).sum();
+                BATCH_OPEN.len() + items + list.len().saturating_sub(1) + 2
+            }
+        }
     }
 
     /// Number of events this command carries (1 for a simple assert).
@@ -98,20 +110,29 @@ impl<'a> AttioCommand<'a> {
 
 /// `/v2/objects/{object}/records/simple?matching_attribute=..&append_to_existing_values=true`
 pub fn simple_assert_path(a: &Assertion<'_>) -> String {
-    format!(
-        "/v2/objects/{}/records/simple?matching_attribute={}&append_to_existing_values=true",
-        utf8_percent_encode(a.object.as_str(), PATH_SEGMENT),
-        utf8_percent_encode(a.matching_attribute.as_str(), QUERY_VALUE),
+    assert_path(
+        a,
+        "/records/simple?matching_attribute=",
+        "&append_to_existing_values=true",
     )
+}
+
+/// `/v2/objects/{object}{middle}{matching_attribute}{end}`, built without formatting
+/// machinery (it is written for every single-mode request).
+fn assert_path(a: &Assertion<'_>, middle: &str, end: &str) -> String {
+    let (object, matching) = (a.object.as_str(), a.matching_attribute.as_str());
+    let mut s = String::with_capacity(12 + object.len() + middle.len() + matching.len() + end.len());
+    s.push_str("/v2/objects/");
+    s.extend(utf8_percent_encode(object, PATH_SEGMENT));
+    s.push_str(middle);
+    s.extend(utf8_percent_encode(matching, QUERY_VALUE));
+    s.push_str(end);
+    s
 }
 
 /// The documented assert: `/v2/objects/{object}/records?matching_attribute=..`.
 pub fn documented_assert_path(a: &Assertion<'_>) -> String {
-    format!(
-        "/v2/objects/{}/records?matching_attribute={}",
-        utf8_percent_encode(a.object.as_str(), PATH_SEGMENT),
-        utf8_percent_encode(a.matching_attribute.as_str(), QUERY_VALUE),
-    )
+    assert_path(a, "/records?matching_attribute=", "")
 }
 
 /// Percent-encodes one path segment (object or attribute slug).
@@ -120,6 +141,44 @@ pub fn encode_path_segment(s: &str) -> String {
 }
 
 const PLACEHOLDER: &str = "<record_id from the reply to the previous request>";
+const SIMPLE_OPEN: &str = "{\"data\":{\"values\":";
+const BATCH_OPEN: &str = "{\"assertions\":[";
+const OBJECT: &str = "{\"object\":";
+const MODE: &str = ",\"mode\":\"create-or-update\",\"matching_attribute\":";
+const VALUES: &str = ",\"multiselect_values\":\"append\",\"values\":";
+const RECEIVED_AT: &str = ",\"received_at\":";
+
+/// `"s"` when `s` needs no escape.
+fn quoted_len(s: &str) -> usize {
+    s.len() + 2
+}
+
+fn values_len(values: &[(std::borrow::Cow<'_, str>, AssertValue<'_>)], prev: Option<&str>) -> usize {
+    let entries: usize = values
+        .iter()
+        .map(|(k, v)| {
+            quoted_len(k)
+                + 1
+                + match v {
+                    AssertValue::Json(j) => j.as_str().len(),
+                    AssertValue::Nested(n) => batch_assertion_len(n, prev),
+                    AssertValue::RecordIdOfPreviousReply => quoted_len(prev.unwrap_or(PLACEHOLDER)),
+                }
+        })
+        .sum();
+    2 + entries + values.len().saturating_sub(1)
+}
+
+fn batch_assertion_len(a: &Assertion<'_>, prev: Option<&str>) -> usize {
+    OBJECT.len()
+        + quoted_len(a.object.as_str())
+        + MODE.len()
+        + quoted_len(a.matching_attribute.as_str())
+        + VALUES.len()
+        + values_len(&a.values, prev)
+        + a.received_at.as_ref().map_or(0, |r| RECEIVED_AT.len() + quoted_len(r))
+        + 1
+}
 
 fn write_values(out: &mut String, values: &[(std::borrow::Cow<'_, str>, AssertValue<'_>)], prev: Option<&str>) {
     out.push('{');
@@ -139,14 +198,14 @@ fn write_values(out: &mut String, values: &[(std::borrow::Cow<'_, str>, AssertVa
 }
 
 fn write_batch_assertion(out: &mut String, a: &Assertion<'_>, prev: Option<&str>) {
-    out.push_str("{\"object\":");
+    out.push_str(OBJECT);
     write_json_str(out, a.object.as_str());
-    out.push_str(",\"mode\":\"create-or-update\",\"matching_attribute\":");
+    out.push_str(MODE);
     write_json_str(out, a.matching_attribute.as_str());
-    out.push_str(",\"multiselect_values\":\"append\",\"values\":");
+    out.push_str(VALUES);
     write_values(out, &a.values, prev);
     if let Some(r) = &a.received_at {
-        out.push_str(",\"received_at\":");
+        out.push_str(RECEIVED_AT);
         write_json_str(out, r);
     }
     out.push('}');
@@ -174,6 +233,18 @@ mod tests {
         assert_eq!(
             AttioCommand::SimpleAssert(a).path_and_query(),
             "/v2/objects/my%20obj/records/simple?matching_attribute=a%26b%3Dc%23d&append_to_existing_values=true"
+        );
+    }
+
+    #[test]
+    fn documented_path_encodes_like_the_simple_one() {
+        let a = Assertion::new(
+            ObjectSlug::parse("a/b c").unwrap(),
+            AttributeSlug::parse("x&y").unwrap(),
+        );
+        assert_eq!(
+            documented_assert_path(&a),
+            "/v2/objects/a%2Fb%20c/records?matching_attribute=x%26y"
         );
     }
 
@@ -209,6 +280,30 @@ mod tests {
         );
         assert_eq!(v["assertions"][0]["multiselect_values"], "append");
         assert_eq!(v["assertions"][0]["received_at"], "R");
+    }
+
+    #[test]
+    fn body_length_hint_is_exact_when_nothing_needs_escaping() {
+        let mut inner = Assertion::new(ObjectSlug::PEOPLE, AttributeSlug::EMAIL_ADDRESSES);
+        inner.set_json("email_addresses", JsonText::string("a@b.co"));
+        inner.received_at = Some("2024-05-24T10:00:00.000Z".into());
+        let mut outer = Assertion::new(ObjectSlug::USERS, AttributeSlug::USER_ID);
+        outer.set_json("user_id", JsonText::string("u1"));
+        outer.set_json("tags", JsonText::trusted("[1,{\"a\":null}]"));
+        outer.set("person", AssertValue::Nested(Box::new(inner)));
+        outer.set("company", AssertValue::RecordIdOfPreviousReply);
+        let empty = Assertion::new(ObjectSlug::USERS, AttributeSlug::USER_ID);
+        let commands = [
+            AttioCommand::BatchAssert(vec![outer.clone(), empty.clone(), outer.clone()]),
+            AttioCommand::BatchAssert(vec![]),
+            AttioCommand::SimpleAssert(outer),
+            AttioCommand::SimpleAssert(empty),
+        ];
+        for cmd in &commands {
+            for prev in [None, Some("rec-1")] {
+                assert_eq!(cmd.body_len_hint(prev), cmd.body(prev).len(), "{cmd:?}");
+            }
+        }
     }
 
     #[test]

@@ -18,13 +18,14 @@ pub enum ReceivedAtError {
     OutOfRange(String),
 }
 
-impl ReceivedAt<'_> {
-    /// The string sent as `received_at`; `now` is used when the event has none.
-    pub fn render(this: Option<&Self>, now: DateTime<Utc>) -> Result<String, ReceivedAtError> {
+impl<'a> ReceivedAt<'a> {
+    /// The string sent as `received_at` (text is passed on without a copy); `now` is used
+    /// when the event has none.
+    pub fn render(this: Option<&Self>, now: DateTime<Utc>) -> Result<Cow<'a, str>, ReceivedAtError> {
         match this {
-            Some(ReceivedAt::Text(s)) => Ok(s.to_string()),
-            Some(ReceivedAt::UnixMillis(ms)) => millis_to_rfc3339(*ms),
-            None => Ok(format_rfc3339_millis(now)),
+            Some(ReceivedAt::Text(s)) => Ok(s.clone()),
+            Some(ReceivedAt::UnixMillis(ms)) => millis_to_rfc3339(*ms).map(Cow::Owned),
+            None => Ok(Cow::Owned(format_rfc3339_millis(now))),
         }
     }
 }

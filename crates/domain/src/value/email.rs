@@ -38,11 +38,10 @@ fn check(s: &str) -> Result<(), EmailError> {
     {
         return Err(EmailError::LocalPart);
     }
-    let labels: Vec<&str> = domain.split('.').collect();
-    if labels.len() < 2 {
+    if !domain.contains('.') {
         return Err(EmailError::Domain);
     }
-    for label in labels {
+    for label in domain.split('.') {
         let b = label.as_bytes();
         let ok = !b.is_empty()
             && b[0].is_ascii_alphanumeric()

@@ -5,7 +5,7 @@ use domain::actions::{ActionKind, ActionPayload};
 use serde_json::Value;
 
 use crate::fql::{FqlError, Subscription};
-use crate::json::Val;
+use crate::json::{Projection, Val};
 use crate::mapping::{Mapping, MappingError};
 use crate::pipeline::{self, fields, Mode, PayloadError};
 
@@ -51,6 +51,8 @@ pub struct ActionSubscription {
     pub action: ActionKind,
     subscribe: Option<Subscription>,
     mapping: Mapping,
+    /// What the FQL and the mapping can read of an event; `None`: anything.
+    projection: Option<Projection>,
     pub batching: Batching,
 }
 
@@ -68,11 +70,14 @@ impl ActionSubscription {
         }
         let subscribe = subscribe.map(Subscription::parse).transpose()?;
         let batching = batching(mapping)?;
+        let mapping = Mapping::parse(mapping)?;
+        let projection = projection(subscribe.as_ref(), &mapping);
         Ok(Self {
             name: name.into(),
             action,
             subscribe,
-            mapping: Mapping::parse(mapping)?,
+            mapping,
+            projection,
             batching,
         })
     }
@@ -107,18 +112,42 @@ impl ActionSubscription {
         self.subscribe.as_ref().is_none_or(|s| s.matches(event))
     }
 
-    /// Maps the event and validates the result as the action's payload.
-    pub fn payload<'a>(&self, event: &Val<'a>, mode: Mode) -> Result<ActionPayload<'a>, Rejection> {
+    /// Maps the event and validates the result as the action's payload. The payload
+    /// borrows from the event and from the subscription's mapping.
+    pub fn payload<'a>(&'a self, event: &Val<'a>, mode: Mode) -> Result<ActionPayload<'a>, Rejection> {
         let mapped = self.mapping.apply(event).map_err(Rejection::Mapping)?;
         Ok(pipeline::prepare(self.action, mapped, mode)?)
     }
 
-    /// Top-level event keys this subscription reads, or `None` for "any".
-    pub fn referenced_roots(&self) -> Option<std::collections::BTreeSet<String>> {
-        let mut roots = self.mapping.referenced_roots()?;
-        roots.extend(["type", "event", "name", "userId", "properties", "traits", "context"].map(String::from));
-        Some(roots)
+    /// The top-level event keys this subscription's FQL and mapping can read, sorted, or
+    /// `None` when the mapping may read any of them.
+    pub fn referenced_roots(&self) -> Option<Vec<&str>> {
+        self.projection.as_ref().map(|p| p.roots().collect())
     }
+
+    /// What this subscription's FQL and mapping can read of an event (`None`: anything).
+    pub fn projection(&self) -> Option<&Projection> {
+        self.projection.as_ref()
+    }
+
+    /// Parses an event for this subscription alone: only what it can read is built
+    /// ([`Val::parse_with`]), so [`matches`](Self::matches) and [`payload`](Self::payload)
+    /// give what they give on the full parse.
+    pub fn parse_event<'a>(&self, text: &'a str) -> Result<Val<'a>, serde_json::Error> {
+        match &self.projection {
+            Some(p) => Val::parse_with(text, p),
+            None => Val::parse(text),
+        }
+    }
+}
+
+/// What the FQL reads together with what the mapping reads.
+fn projection(subscribe: Option<&Subscription>, mapping: &Mapping) -> Option<Projection> {
+    let mut p = mapping.projection()?.clone();
+    if let Some(s) = subscribe {
+        p.merge(&s.projection());
+    }
+    Some(p)
 }
 
 fn batching(mapping: &Value) -> Result<Batching, SubscriptionError> {
@@ -157,69 +186,4 @@ fn batching(mapping: &Value) -> Result<Batching, SubscriptionError> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn assert_record_without_object_is_refused_at_load() {
-        let err = ActionSubscription::new(
-            "s",
-            ActionKind::AssertRecord,
-            None,
-            &json!({"matching_attribute": "name"}),
-        )
-        .unwrap_err();
-        assert!(matches!(err, SubscriptionError::MissingObject));
-        assert!(err.to_string().contains("mapping.object"));
-        // The default mapping does not supply one either (deviation D4).
-        let err =
-            ActionSubscription::with_default_mapping("s", ActionKind::AssertRecord, None, &json!({})).unwrap_err();
-        assert!(matches!(err, SubscriptionError::MissingObject));
-    }
-
-    #[test]
-    fn presets_route_identify_and_group() {
-        let presets = ActionSubscription::presets();
-        assert_eq!(presets.len(), 2);
-        let identify = Val::parse(r#"{"type":"identify","userId":"u","traits":{"email":"a@b.co"}}"#).unwrap();
-        let group = Val::parse(r#"{"type":"group","groupId":"g","traits":{"website":"acme.io"}}"#).unwrap();
-        assert!(presets[0].matches(&identify) && !presets[0].matches(&group));
-        assert!(presets[1].matches(&group) && !presets[1].matches(&identify));
-        assert!(presets[0].payload(&identify, Mode::Single).is_ok());
-        assert!(presets[1].payload(&group, Mode::Single).is_ok());
-    }
-
-    #[test]
-    fn batching_settings_are_read_from_the_mapping() {
-        let m = json!({"object": "deals", "matching_attribute": "name", "enable_batching": "true", "batch_size": 250});
-        let s = ActionSubscription::new("s", ActionKind::AssertRecord, None, &m).unwrap();
-        assert_eq!(
-            s.batching,
-            Batching {
-                enabled: true,
-                size: 250
-            }
-        );
-        let too_big = json!({"object": "deals", "matching_attribute": "name", "batch_size": 10_001});
-        let err = ActionSubscription::new("s", ActionKind::AssertRecord, None, &too_big).unwrap_err();
-        assert!(err.to_string().starts_with("mapping.batch_size"), "{err}");
-    }
-
-    #[test]
-    fn invalid_fql_and_mapping_are_refused_with_their_reason() {
-        let bad_fql = ActionSubscription::new("s", ActionKind::IdentifyUser, Some("type == \"identify\""), &json!({}));
-        assert!(matches!(bad_fql, Err(SubscriptionError::Fql(_))));
-        let bad_mapping =
-            ActionSubscription::new("s", ActionKind::IdentifyUser, None, &json!({"user_id": {"@nope": 1}}));
-        assert!(matches!(bad_mapping, Err(SubscriptionError::Mapping(_))));
-    }
-
-    #[test]
-    fn rejection_names_the_field() {
-        let s = ActionSubscription::presets().remove(0);
-        let e = Val::parse(r#"{"type":"identify","userId":"u","traits":{"email":"not-an-email"}}"#).unwrap();
-        let err = s.payload(&e, Mode::Single).unwrap_err();
-        assert!(err.to_string().contains("email_address"), "{err}");
-    }
-}
+mod tests;

@@ -48,6 +48,58 @@ pub enum Field {
     Context(Vec<String>),
 }
 
+impl Field {
+    /// The top-level event key the field is read from.
+    pub fn root(&self) -> &'static str {
+        match self {
+            Field::Type => "type",
+            Field::Event => "event",
+            Field::Name => "name",
+            Field::UserId => "userId",
+            Field::Property(_) => "properties",
+            Field::Trait(_) => "traits",
+            Field::Context(_) => "context",
+        }
+    }
+}
+
+impl Field {
+    /// The keys walked below the root (empty for `type`, `event`, `name`, `userId`).
+    pub fn keys(&self) -> &[String] {
+        match self {
+            Field::Property(keys) | Field::Trait(keys) | Field::Context(keys) => keys,
+            Field::Type | Field::Event | Field::Name | Field::UserId => &[],
+        }
+    }
+}
+
+impl Group {
+    /// Adds what the group's conditions read of the event to `out`.
+    pub fn collect_reads(&self, out: &mut crate::json::Projection) {
+        for child in &self.children {
+            match child {
+                Node::Condition(c) => match c.field.keys().first() {
+                    Some(first) => out.read_path(&[c.field.root(), first.as_str()]),
+                    None => out.read_root(c.field.root()),
+                },
+                Node::Group(g) => g.collect_reads(out),
+            }
+        }
+    }
+
+    /// Adds the top-level event keys that the group's conditions read to `out`.
+    pub fn collect_roots(&self, out: &mut std::collections::BTreeSet<&'static str>) {
+        for child in &self.children {
+            match child {
+                Node::Condition(c) => {
+                    out.insert(c.field.root());
+                }
+                Node::Group(g) => g.collect_roots(out),
+            }
+        }
+    }
+}
+
 /// The reference's operators, with their expected values already converted the way
 /// the reference converts them (`String(v)` or `Number(v)`).
 #[derive(Debug, Clone, PartialEq)]

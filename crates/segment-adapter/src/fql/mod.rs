@@ -66,6 +66,23 @@ impl Subscription {
         eval::matches(event, &self.root)
     }
 
+    /// The top-level event keys the conditions read (`type`, `traits`, ...): an event
+    /// holding only these keys matches exactly when the full event does.
+    pub fn referenced_roots(&self) -> std::collections::BTreeSet<&'static str> {
+        let mut out = std::collections::BTreeSet::new();
+        self.root.collect_roots(&mut out);
+        out
+    }
+
+    /// What the conditions read of the event: an event parsed with it
+    /// ([`Val::parse_with`](crate::json::Val::parse_with)) matches exactly when the full
+    /// event does.
+    pub fn projection(&self) -> crate::json::Projection {
+        let mut out = crate::json::Projection::new();
+        self.root.collect_reads(&mut out);
+        out
+    }
+
     /// The original text.
     pub fn as_str(&self) -> &str {
         &self.text

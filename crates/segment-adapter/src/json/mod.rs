@@ -5,6 +5,10 @@
 //! their key order in a vector (no hashing); `Undefined` models JavaScript's
 //! `undefined`, which the reference produces for missing paths.
 
+mod fast;
+mod parse;
+mod projection;
 mod value;
 
+pub use projection::Projection;
 pub use value::{js_number_to_string, Obj, Val};

@@ -1,8 +1,6 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
-
 /// A JSON value as a JavaScript program would see it after `JSON.parse`.
 #[derive(Clone, PartialEq, Default)]
 pub enum Val<'a> {
@@ -102,14 +100,6 @@ pub fn js_number_to_string(n: f64) -> String {
 }
 
 impl<'a> Val<'a> {
-    /// Parses JSON text, borrowing strings from it where possible.
-    pub fn parse(text: &'a str) -> Result<Val<'a>, serde_json::Error> {
-        let mut de = serde_json::Deserializer::from_str(text);
-        let v = Val::deserialize(&mut de)?;
-        de.end()?;
-        Ok(v)
-    }
-
     pub fn str(s: &'a str) -> Self {
         Val::Str(Cow::Borrowed(s))
     }
@@ -274,6 +264,23 @@ impl<'a> Val<'a> {
         }
     }
 
+    /// The same value with its strings borrowed from `self` (containers are rebuilt).
+    pub fn borrowed(&self) -> Val<'_> {
+        match self {
+            Val::Undefined => Val::Undefined,
+            Val::Null => Val::Null,
+            Val::Bool(b) => Val::Bool(*b),
+            Val::Num(n) => Val::Num(*n),
+            Val::Str(s) => Val::Str(Cow::Borrowed(s)),
+            Val::Arr(a) => Val::Arr(a.iter().map(Val::borrowed).collect()),
+            Val::Obj(o) => Val::Obj(Obj(o
+                .0
+                .iter()
+                .map(|(k, v)| (Cow::Borrowed(&**k), v.borrowed()))
+                .collect())),
+        }
+    }
+
     pub fn into_owned(self) -> Val<'static> {
         match self {
             Val::Undefined => Val::Undefined,
@@ -328,95 +335,6 @@ impl fmt::Debug for Val<'_> {
 impl fmt::Debug for Obj<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&Val::Obj(self.clone()), f)
-    }
-}
-
-impl<'de> Deserialize<'de> for Val<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(ValVisitor)
-    }
-}
-
-struct ValVisitor;
-
-impl<'de> Visitor<'de> for ValVisitor {
-    type Value = Val<'de>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Val<'de>, E> {
-        Ok(Val::Bool(v))
-    }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Val<'de>, E> {
-        Ok(Val::Num(v as f64))
-    }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Val<'de>, E> {
-        Ok(Val::Num(v as f64))
-    }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Val<'de>, E> {
-        Ok(Val::Num(v))
-    }
-    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Val<'de>, E> {
-        Ok(Val::Str(Cow::Borrowed(v)))
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Val<'de>, E> {
-        Ok(Val::Str(Cow::Owned(v.to_owned())))
-    }
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Val<'de>, E> {
-        Ok(Val::Str(Cow::Owned(v)))
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Val<'de>, E> {
-        Ok(Val::Null)
-    }
-    fn visit_none<E: de::Error>(self) -> Result<Val<'de>, E> {
-        Ok(Val::Null)
-    }
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Val<'de>, D::Error> {
-        Val::deserialize(d)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Val<'de>, A::Error> {
-        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(4));
-        while let Some(v) = seq.next_element()? {
-            items.push(v);
-        }
-        Ok(Val::Arr(items))
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Val<'de>, A::Error> {
-        let mut obj = Obj::with_capacity(map.size_hint().unwrap_or(8));
-        while let Some(key) = map.next_key::<KeyCow<'de>>()? {
-            let v: Val<'de> = map.next_value()?;
-            // JSON.parse keeps the last duplicate at the first one's position.
-            obj.insert(key.0, v);
-        }
-        Ok(Val::Obj(obj))
-    }
-}
-
-struct KeyCow<'a>(Cow<'a, str>);
-
-impl<'de> Deserialize<'de> for KeyCow<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct K;
-        impl<'de> Visitor<'de> for K {
-            type Value = KeyCow<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string key")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<KeyCow<'de>, E> {
-                Ok(KeyCow(Cow::Borrowed(v)))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<KeyCow<'de>, E> {
-                Ok(KeyCow(Cow::Owned(v.to_owned())))
-            }
-            fn visit_string<E: de::Error>(self, v: String) -> Result<KeyCow<'de>, E> {
-                Ok(KeyCow(Cow::Owned(v)))
-            }
-        }
-        deserializer.deserialize_str(K)
     }
 }
 

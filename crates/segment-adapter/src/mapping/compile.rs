@@ -1,13 +1,11 @@
 //! Loading a mapping: validation (every problem is collected, each named by its JSON path)
 //! and compilation into [`Node`]s. The directive arguments are checked in `directives.rs`.
 
-use std::collections::BTreeSet;
-
 use serde_json::{Map, Value};
 
 use super::error::Problem;
 use super::node::{Node, Root, Transform};
-use crate::json::{Obj, Val};
+use crate::json::{Obj, Projection, Val};
 
 /// The key of the internal root directive that reshapes the event before the mapping runs.
 pub(crate) const ROOT_DIRECTIVE_KEY: &str = "__segment_internal_directive";
@@ -17,8 +15,8 @@ pub(crate) const MAX_DEPTH: usize = 64;
 
 pub(crate) struct Compiler {
     pub problems: Vec<Problem>,
-    /// Top-level event fields read; `None` once something may read any field.
-    pub roots: Option<BTreeSet<String>>,
+    /// What of the event is read; `None` once something may read any of it.
+    pub reads: Option<Projection>,
     depth: usize,
 }
 
@@ -26,7 +24,7 @@ impl Compiler {
     pub(crate) fn new() -> Self {
         Compiler {
             problems: Vec::new(),
-            roots: Some(BTreeSet::new()),
+            reads: Some(Projection::new()),
             depth: 0,
         }
     }
@@ -38,19 +36,29 @@ impl Compiler {
         });
     }
 
-    /// Records that the event's top-level field `root` is read (`None`: any field may be).
+    /// Records that the event's top-level field `root` is read whole (`None`: any field may
+    /// be).
     pub(crate) fn reads(&mut self, on_event: bool, root: Option<&str>) {
         if !on_event {
             return;
         }
-        match (root, self.roots.as_mut()) {
-            (Some(r), Some(set)) => {
-                if !set.contains(r) {
-                    set.insert(r.to_owned());
-                }
-            }
-            (None, _) => self.roots = None,
+        match (root, self.reads.as_mut()) {
+            (Some(r), Some(p)) => p.read_root(r),
+            (None, _) => self.reads = None,
             (Some(_), None) => {}
+        }
+    }
+
+    /// Records that a lookup of `path` (a `@path` or `@arrayPath` key list) reads the
+    /// event; an empty path is the whole event.
+    pub(crate) fn reads_path(&mut self, on_event: bool, path: &[Box<str>]) {
+        if !on_event {
+            return;
+        }
+        match (path.is_empty(), self.reads.as_mut()) {
+            (false, Some(p)) => p.read_path(path),
+            (true, _) => self.reads = None,
+            (false, None) => {}
         }
     }
 

@@ -34,11 +34,10 @@ impl Compiler {
         match name {
             "@path" => match self.str_arg(v, at, on_event, PathSpec::parse_dollar) {
                 Some(arg) => {
-                    let root = match &arg {
-                        StrArg::Static(p) => p.root(),
-                        StrArg::Dynamic { .. } => None,
-                    };
-                    self.reads(on_event, root);
+                    match &arg {
+                        StrArg::Static(p) => self.reads_path(on_event, p.keys()),
+                        StrArg::Dynamic { .. } => self.reads(on_event, None),
+                    }
                     Node::Path(Box::new(arg))
                 }
                 None => Node::Raw(crate::json::Val::Undefined),
@@ -187,7 +186,7 @@ impl Compiler {
         let root = match items.first() {
             Some(Value::String(p)) => {
                 let path = PathSpec::parse_dollar(p);
-                self.reads(on_event, path.root());
+                self.reads_path(on_event, path.keys());
                 Some(ArrayRoot::Path(path))
             }
             Some(d) if type_name(d) == "directive" => Some(ArrayRoot::Directive(self.node(d, at, on_event))),

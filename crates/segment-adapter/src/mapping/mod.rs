@@ -24,13 +24,13 @@ use std::collections::BTreeSet;
 
 pub use error::{MappingError, Problem};
 
-use crate::json::Val;
+use crate::json::{Projection, Val};
 
 /// A validated, compiled mapping.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Mapping {
     root: node::Root,
-    roots: Option<BTreeSet<String>>,
+    reads: Option<Projection>,
 }
 
 impl Mapping {
@@ -44,14 +44,15 @@ impl Mapping {
         if !c.problems.is_empty() {
             return Err(MappingError::Invalid(c.problems));
         }
-        Ok(Mapping { root, roots: c.roots })
+        Ok(Mapping { root, reads: c.reads })
     }
 
     /// Resolves the mapping against an event (which must be an object). Keys that resolve to
     /// `undefined` are removed from objects at every depth; inside arrays they stay as
     /// [`Val::Undefined`], which serialises as `null`. A mapping that is itself a directive
-    /// returns what it resolves to.
-    pub fn apply<'a>(&self, event: &Val<'a>) -> Result<Val<'a>, MappingError> {
+    /// returns what it resolves to. The result borrows from the event and from the mapping
+    /// (its keys and constant values), so neither is copied.
+    pub fn apply<'a>(&'a self, event: &Val<'a>) -> Result<Val<'a>, MappingError> {
         resolve::transform(&self.root, event, "/")
     }
 
@@ -59,7 +60,14 @@ impl Mapping {
     /// them (a path computed at run time, a path to the whole event, `{{ }}`, ...). An event
     /// holding only these fields resolves exactly like the full event.
     pub fn referenced_roots(&self) -> Option<BTreeSet<String>> {
-        self.roots.clone()
+        self.reads.as_ref().map(|p| p.roots().map(str::to_owned).collect())
+    }
+
+    /// What of the event the mapping can read — its top-level fields, narrowed to the keys
+    /// of their objects that paths go on to — or `None` when it may read anything. An event
+    /// parsed with it ([`Val::parse_with`]) resolves exactly like the full event.
+    pub fn projection(&self) -> Option<&Projection> {
+        self.reads.as_ref()
     }
 }
 

@@ -43,6 +43,11 @@ impl PathSpec {
         self.keys.first().map(|k| &**k)
     }
 
+    /// The keys, one per step.
+    pub(crate) fn keys(&self) -> &[Box<str>] {
+        &self.keys
+    }
+
     /// Looks the path up in `data`.
     pub(crate) fn get<'a>(&self, data: &Val<'a>) -> Val<'a> {
         walk(data, &self.keys)

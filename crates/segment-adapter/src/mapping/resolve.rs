@@ -17,7 +17,7 @@ type Result<T> = std::result::Result<T, MappingError>;
 
 /// `transform(mapping, data)`: the data must be an object; the result is cleaned of
 /// `undefined` properties.
-pub(crate) fn transform<'a>(root: &Root, data: &Val<'a>, at: &str) -> Result<Val<'a>> {
+pub(crate) fn transform<'a>(root: &'a Root, data: &Val<'a>, at: &str) -> Result<Val<'a>> {
     if !matches!(data, Val::Obj(_)) {
         return Err(MappingError::NotAnObject {
             at: at.to_owned(),
@@ -32,15 +32,15 @@ pub(crate) fn transform<'a>(root: &Root, data: &Val<'a>, at: &str) -> Result<Val
     Ok(out)
 }
 
-pub(crate) fn resolve<'a>(node: &Node, data: &Val<'a>) -> Result<Val<'a>> {
+pub(crate) fn resolve<'a>(node: &'a Node, data: &Val<'a>) -> Result<Val<'a>> {
     Ok(match node {
-        Node::Raw(v) => v.clone(),
+        Node::Raw(v) => v.borrowed(),
         Node::Arr(items) => Val::Arr(items.iter().map(|n| resolve(n, data)).collect::<Result<_>>()?),
         Node::Obj(fields) => {
             let mut o = Obj::with_capacity(fields.len());
             for (k, n) in fields {
                 // Keys are unique (they come from a JSON object), so no lookup is needed.
-                o.0.push((Cow::Owned(String::from(&**k)), resolve(n, data)?));
+                o.0.push((Cow::Borrowed(&**k), resolve(n, data)?));
             }
             Val::Obj(o)
         }
@@ -81,7 +81,7 @@ fn expected_string(at: &str, directive: &str, got: &Val<'_>) -> MappingError {
     MappingError::runtime(at, format!("{directive}: expected string, got {}", got.type_name()))
 }
 
-fn run_if<'a>(d: &If, data: &Val<'a>) -> Result<Val<'a>> {
+fn run_if<'a>(d: &'a If, data: &Val<'a>) -> Result<Val<'a>> {
     let truthy = |a: &Option<Arg>| a.as_ref().is_some_and(|a| a.truthy);
     if !truthy(&d.exists) && !truthy(&d.blank) {
         return Err(MappingError::runtime(
@@ -103,7 +103,7 @@ fn run_if<'a>(d: &If, data: &Val<'a>) -> Result<Val<'a>> {
     }
 }
 
-fn run_array_path<'a>(d: &ArrayPath, data: &Val<'a>) -> Result<Val<'a>> {
+fn run_array_path<'a>(d: &'a ArrayPath, data: &Val<'a>) -> Result<Val<'a>> {
     let root = match &d.root {
         ArrayRoot::Path(p) => p.get(data),
         ArrayRoot::Directive(n) => resolve(n, data)?,
@@ -120,7 +120,7 @@ fn run_array_path<'a>(d: &ArrayPath, data: &Val<'a>) -> Result<Val<'a>> {
     }
 }
 
-fn run_case<'a>(d: &Case, data: &Val<'a>) -> Result<Val<'a>> {
+fn run_case<'a>(d: &'a Case, data: &Val<'a>) -> Result<Val<'a>> {
     let Some(op) = &d.op else {
         return Err(MappingError::runtime(&d.at, "@case requires a \"operator\" key"));
     };
@@ -140,7 +140,7 @@ fn run_case<'a>(d: &Case, data: &Val<'a>) -> Result<Val<'a>> {
     }
 }
 
-fn run_replace<'a>(d: &Replace, data: &Val<'a>) -> Result<Val<'a>> {
+fn run_replace<'a>(d: &'a Replace, data: &Val<'a>) -> Result<Val<'a>> {
     if !d.value.truthy {
         return Ok(Val::Undefined);
     }
@@ -157,7 +157,7 @@ fn run_replace<'a>(d: &Replace, data: &Val<'a>) -> Result<Val<'a>> {
     Ok(Val::string(out))
 }
 
-fn run_json<'a>(d: &Json, data: &Val<'a>) -> Result<Val<'a>> {
+fn run_json<'a>(d: &'a Json, data: &Val<'a>) -> Result<Val<'a>> {
     if !d.value.truthy {
         return Err(MappingError::runtime(&d.at, "@json requires a \"value\" key"));
     }
@@ -176,7 +176,7 @@ fn run_json<'a>(d: &Json, data: &Val<'a>) -> Result<Val<'a>> {
     })
 }
 
-fn run_flatten<'a>(d: &Flatten, data: &Val<'a>) -> Result<Val<'a>> {
+fn run_flatten<'a>(d: &'a Flatten, data: &Val<'a>) -> Result<Val<'a>> {
     if d.separator.is_empty() {
         return Err(MappingError::runtime(&d.at, "@flatten requires a \"separator\" key"));
     }
@@ -184,7 +184,7 @@ fn run_flatten<'a>(d: &Flatten, data: &Val<'a>) -> Result<Val<'a>> {
     Ok(flatten(value, &d.separator, d.omit_arrays))
 }
 
-fn run_merge<'a>(d: &Merge, data: &Val<'a>) -> Result<Val<'a>> {
+fn run_merge<'a>(d: &'a Merge, data: &Val<'a>) -> Result<Val<'a>> {
     let mut objects = d.objects.iter().map(|n| resolve(n, data)).collect::<Result<Vec<_>>>()?;
     if d.left {
         objects.reverse();
@@ -192,7 +192,7 @@ fn run_merge<'a>(d: &Merge, data: &Val<'a>) -> Result<Val<'a>> {
     Ok(assign(objects))
 }
 
-fn run_transform<'a>(d: &Transform, data: &Val<'a>) -> Result<Val<'a>> {
+fn run_transform<'a>(d: &'a Transform, data: &Val<'a>) -> Result<Val<'a>> {
     let reshaped = transform(&d.apply, data, &d.at)?;
     resolve(&d.mapping, &reshaped)
 }

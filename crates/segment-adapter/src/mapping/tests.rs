@@ -361,6 +361,34 @@ fn referenced_roots_list_top_level_fields_read_from_the_event() {
 }
 
 #[test]
+fn projection_narrows_roots_to_the_keys_static_paths_go_on_to() {
+    let m = Mapping::parse(&json!({
+        "a": {"@path": "$.traits.email"},
+        "b": {"@arrayPath": ["$.properties.items", {"id": {"@path": "$.sku"}}]},
+        "c": {"@template": "{{context.ip}}"},
+        "d": {"@path": "$.userId"},
+        "e": {"@path": "$.properties.total"}
+    }))
+    .unwrap();
+    let p = m.projection().unwrap();
+    assert_eq!(
+        p.roots().collect::<Vec<_>>(),
+        ["context", "properties", "traits", "userId"]
+    );
+    let event = r#"{"traits":{"email":"e","x":1},"properties":{"items":[{"sku":"s"}],"total":3,"other":{}},
+        "context":{"ip":"i","y":2},"userId":"u","more":1}"#;
+    let cut = Val::parse_with(event, p).unwrap();
+    assert_eq!(
+        cut.to_json().unwrap(),
+        r#"{"traits":{"email":"e"},"properties":{"items":[{"sku":"s"}],"total":3},"context":{"ip":"i","y":2},"userId":"u"}"#
+    );
+    assert_eq!(
+        m.apply(&cut).unwrap().to_json(),
+        m.apply(&Val::parse(event).unwrap()).unwrap().to_json()
+    );
+}
+
+#[test]
 fn an_event_trimmed_to_the_referenced_roots_resolves_the_same() {
     let mapping = json!({"e": {"@path": "$.traits.email"}, "t": {"@template": "{{userId}}"}, "x": {"@path": "$.nope"}});
     let m = Mapping::parse(&mapping).unwrap();

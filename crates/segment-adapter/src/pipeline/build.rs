@@ -7,14 +7,14 @@ use domain::value::EmailAddress;
 use domain::{AttributeMap, AttributeSlug, JsonText, ObjectSlug, ReceivedAt};
 
 use super::error::excerpt;
-use super::fields::FieldDef;
+use super::fields::{FieldDef, MAX_FIELDS};
 use super::{Coerced, PayloadError};
-use crate::json::Obj;
+use crate::json::{Obj, Val};
 
 /// The fields of one payload, taken by key.
 struct Fields<'a> {
     defs: &'static [FieldDef],
-    values: Vec<Option<Coerced<'a>>>,
+    values: [Option<Coerced<'a>>; MAX_FIELDS],
 }
 
 impl<'a> Fields<'a> {
@@ -61,8 +61,14 @@ impl<'a> Fields<'a> {
 pub fn attribute_map(o: Obj<'_>) -> AttributeMap<'_> {
     let mut m = AttributeMap::with_capacity(o.len());
     for (k, v) in o {
-        if let Some(json) = v.to_json() {
-            m.insert(k, JsonText::trusted(json));
+        match v {
+            Val::Undefined => {}
+            Val::Str(s) => m.insert(k, JsonText::string(&s)),
+            other => {
+                let mut json = String::with_capacity(16);
+                other.write_json(&mut json);
+                m.insert(k, JsonText::trusted(json));
+            }
         }
     }
     m
@@ -71,7 +77,7 @@ pub fn attribute_map(o: Obj<'_>) -> AttributeMap<'_> {
 pub(super) fn build<'a>(
     action: ActionKind,
     defs: &'static [FieldDef],
-    values: Vec<Option<Coerced<'a>>>,
+    values: [Option<Coerced<'a>>; MAX_FIELDS],
 ) -> Result<ActionPayload<'a>, PayloadError> {
     let mut f = Fields { defs, values };
     Ok(match action {

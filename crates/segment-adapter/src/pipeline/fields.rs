@@ -69,6 +69,13 @@ const ASSERT_RECORD: [FieldDef; 6] = [
     COMMON[2],
 ];
 
+/// The most fields an action declares.
+pub const MAX_FIELDS: usize = 8;
+
+const _: () = assert!(
+    IDENTIFY_USER.len() <= MAX_FIELDS && GROUP_WORKSPACE.len() <= MAX_FIELDS && ASSERT_RECORD.len() <= MAX_FIELDS
+);
+
 /// The declared fields of `action`, in declaration order.
 pub fn fields(action: ActionKind) -> &'static [FieldDef] {
     match action {

@@ -33,7 +33,7 @@ pub fn prepare<'a>(action: ActionKind, mapped: Val<'a>, mode: Mode) -> Result<Ac
         other => return Err(PayloadError::NotAnObject { got: other.type_name() }),
     };
     let defs = fields::fields(action);
-    let mut values: Vec<Option<Coerced<'a>>> = vec![None; defs.len()];
+    let mut values: [Option<Coerced<'a>>; fields::MAX_FIELDS] = Default::default();
     for (key, value) in obj {
         let Some(i) = defs.iter().position(|d| d.key == key) else {
             continue;

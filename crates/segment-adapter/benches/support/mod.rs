@@ -1,0 +1,2 @@
+pub mod cpu_time;
+pub mod workload;
