@@ -242,9 +242,17 @@ async fn health_readiness_and_metrics_report_the_service_state() {
         "segment_attio_dead_letters 1",
         "segment_attio_events_rejected_total{subscription=\"Identify User\"} 1",
         "segment_attio_events_received_total{endpoint=\"identify\"} 2",
+        // One identify delivered: a Person and a User assert.
+        "segment_attio_attio_requests_total{endpoint=\"simple_assert\",status=\"200\"} 2",
     ] {
         assert!(metrics.lines().any(|l| l == line), "missing {line:?} in:\n{metrics}");
     }
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("segment_attio_attio_request_seconds_count{endpoint=\"simple_assert\"}")),
+        "missing the Attio latency histogram in:\n{metrics}"
+    );
 }
 
 #[tokio::test]

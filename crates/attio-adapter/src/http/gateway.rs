@@ -230,14 +230,26 @@ impl HttpAttioGateway {
             self.inner.limiter.acquire(class).await;
             let started = Instant::now();
             let reply = self.inner.sender.send(request).await;
-            let elapsed_ms = started.elapsed().as_millis() as u64;
+            let elapsed = started.elapsed();
+            let elapsed_ms = elapsed.as_millis() as u64;
+            let endpoint = endpoint_label(path_and_query);
+            metrics::histogram!("segment_attio_attio_request_seconds", "endpoint" => endpoint)
+                .record(elapsed.as_secs_f64());
             let response = match reply {
                 Ok(r) => r,
                 Err(e) => {
+                    metrics::counter!("segment_attio_attio_requests_total", "endpoint" => endpoint, "status" => "error")
+                        .increment(1);
                     tracing::debug!(%method, path = path_and_query, elapsed_ms, error = %e, "Attio request failed");
                     return Err(transport_error(e));
                 }
             };
+            metrics::counter!(
+                "segment_attio_attio_requests_total",
+                "endpoint" => endpoint,
+                "status" => response.status.to_string()
+            )
+            .increment(1);
             tracing::debug!(%method, path = path_and_query, status = response.status, elapsed_ms, "Attio replied");
             if response.status != 429 {
                 return check_status(response);
@@ -412,5 +424,25 @@ impl AttioGateway for HttpAttioGateway {
 
     async fn check_credentials(&self) -> Result<(), GatewayError> {
         self.execute(Method::GET, "/v1/token", None).await.map(|_| ())
+    }
+}
+
+/// A low-cardinality name of the endpoint a request went to, for metrics.
+fn endpoint_label(path_and_query: &str) -> &'static str {
+    let path = path_and_query.split('?').next().unwrap_or("");
+    if path.ends_with("/records/simple") {
+        "simple_assert"
+    } else if path == "/v2/batch/records" {
+        "batch_assert"
+    } else if path.ends_with("/attributes") {
+        "list_attributes"
+    } else if path == "/v2/objects" {
+        "list_objects"
+    } else if path == "/v1/token" || path == "/v2/self" {
+        "credentials"
+    } else if path.contains("/records") {
+        "documented_assert"
+    } else {
+        "other"
     }
 }
