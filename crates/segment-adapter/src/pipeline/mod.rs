@@ -7,6 +7,8 @@ mod coerce;
 mod date_like;
 mod error;
 pub mod fields;
+#[cfg(test)]
+mod props;
 
 pub use build::attribute_map;
 pub use coerce::Coerced;
