@@ -270,9 +270,11 @@ async fn refused_credentials_make_the_service_unready_and_keep_the_event() {
     // it was already being sent when Attio first refused the token).
     let ready = eventually("the service to report the credentials", WAIT, || async {
         let (status, ready) = service.get_json("/readyz").await;
-        let kept =
-            ready["spool"]["pending"].as_u64().unwrap_or(0) + ready["spool"]["dead_letters"].as_u64().unwrap_or(0);
-        if status == 503 && ready["credentials"] == "invalid" && kept == 1 {
+        let pending = ready["spool"]["pending"].as_u64().unwrap_or(0);
+        let dead = ready["spool"]["dead_letters"].as_u64().unwrap_or(0);
+        // Settled: dead-lettered, or waiting with delivery paused.
+        let settled = (dead == 1 && pending == 0) || (pending == 1 && dead == 0 && ready["delivery_paused"] == true);
+        if status == 503 && ready["credentials"] == "invalid" && settled {
             Ok(ready)
         } else {
             Err(format!("{status} {ready}"))
