@@ -67,13 +67,7 @@ impl Service {
     }
 
     pub(super) fn listening_addr(&self) -> Option<SocketAddr> {
-        self.log_entries().iter().find_map(|e| {
-            let fields = e.get("fields")?;
-            if fields.get("message")?.as_str()? != "listening" {
-                return None;
-            }
-            fields.get("addr")?.as_str()?.parse().ok()
-        })
+        self.log_entries().iter().find_map(listening_line_addr)
     }
 
     /// POSTs a JSON body without a write key.
@@ -207,5 +201,35 @@ impl Service {
             let _ = child.kill();
             let _ = child.wait();
         }
+    }
+}
+
+/// The address in the service's `listening` log entry (JSON log format).
+fn listening_line_addr(entry: &Value) -> Option<SocketAddr> {
+    let fields = entry.get("fields")?;
+    if fields.get("message")?.as_str()? != "listening" {
+        return None;
+    }
+    fields.get("addr")?.as_str()?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(line: &str) -> Value {
+        serde_json::from_str(line).expect("a JSON log line")
+    }
+
+    #[test]
+    fn listening_entry_gives_the_address_and_others_do_not() {
+        let line =
+            r#"{"timestamp":"t","level":"INFO","fields":{"message":"listening","addr":"127.0.0.1:4242"},"target":"x"}"#;
+        assert_eq!(
+            listening_line_addr(&entry(line)),
+            Some(SocketAddr::from(([127, 0, 0, 1], 4242)))
+        );
+        let other = r#"{"fields":{"message":"Attio simulator listening","addr":"127.0.0.1:1"}}"#;
+        assert_eq!(listening_line_addr(&entry(other)), None);
     }
 }
