@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::chaos::{self, ServiceSpec, SimProcess};
+use crate::service::{identify, ServiceBuilder, SimulatorProcess};
 
 /// What to measure.
 #[derive(Debug, Clone)]
@@ -84,19 +84,18 @@ impl std::fmt::Display for BenchReport {
 fn write_events(path: &Path, n: usize) {
     let mut f = std::io::BufWriter::new(std::fs::File::create(path).expect("events file"));
     for i in 0..n {
-        let e = chaos::identify(&format!("bench-{i}"), &format!("bench-{i}@example.com"));
+        let e = identify(&format!("bench-{i}"), &format!("bench-{i}@example.com"));
         writeln!(f, "{e}").expect("events file written");
     }
     f.flush().expect("events file flushed");
 }
 
-fn write_config(path: &Path, batch_size: usize) {
-    let toml = format!(
+fn batch_config(batch_size: usize) -> String {
+    format!(
         "[[subscriptions]]\nname = \"Identify User (batched)\"\naction = \"identifyUser\"\n\
          subscribe = 'type = \"identify\"'\nuse_default_mapping = true\nenable_batching = true\n\
          batch_size = {batch_size}\n"
-    );
-    std::fs::write(path, toml).expect("config written");
+    )
 }
 
 fn sum_requests(stats: &Value, writes_only: bool) -> u64 {
@@ -116,27 +115,26 @@ pub async fn run(opts: &BenchOptions) -> BenchReport {
     let dir = tempfile::tempdir().expect("temp dir");
     let write_rate = opts.write_rate.to_string();
     let read_rate = opts.read_rate.to_string();
-    let sim = SimProcess::start(dir.path(), &["--write-rate", &write_rate, "--read-rate", &read_rate]).await;
-    let data = dir.path().join("data");
+    let sim = SimulatorProcess::start_with(&["--write-rate", &write_rate, "--read-rate", &read_rate]).await;
     let events_file = dir.path().join("events.jsonl");
     write_events(&events_file, opts.events);
-    let config = opts.batch_size.map(|n| {
-        let p = dir.path().join("segment-attio.toml");
-        write_config(&p, n);
-        p
-    });
+    // The service's own rates and backoffs, at its default flush interval.
+    let mut builder = ServiceBuilder::new()
+        .attio(&sim)
+        .token("bench-token")
+        .env("SEGMENT_ATTIO__ATTIO__WRITE_RATE", &write_rate)
+        .env("SEGMENT_ATTIO__ATTIO__READ_RATE", &read_rate)
+        .env("SEGMENT_ATTIO__DELIVERY__INITIAL_BACKOFF_MS", "500")
+        .env("SEGMENT_ATTIO__DELIVERY__MAX_BACKOFF_SECS", "30")
+        .unset_env("SEGMENT_ATTIO__DELIVERY__FLUSH_INTERVAL_MS")
+        .unset_env("SEGMENT_ATTIO__SERVER__SHUTDOWN_GRACE_SECS");
+    if let Some(n) = opts.batch_size {
+        builder = builder.config(&batch_config(n));
+    }
 
     let started = Instant::now();
-    let mut import = std::process::Command::new(crate::binary::path());
-    if let Some(c) = &config {
-        import.arg("--config").arg(c);
-    }
-    let out = import
-        .arg("import")
-        .arg(&events_file)
-        .env("SEGMENT_ATTIO__SPOOL__PATH", data.join("spool.sqlite"))
-        .output()
-        .expect("import runs");
+    let events_arg = events_file.to_string_lossy();
+    let out = builder.cli(&["import", &events_arg]);
     assert!(
         out.status.success(),
         "import failed: {}{}",
@@ -145,17 +143,10 @@ pub async fn run(opts: &BenchOptions) -> BenchReport {
     );
     let import_time = started.elapsed();
 
-    let mut spec = ServiceSpec::new(&data, &sim.url, "bench-token")
-        .env("SEGMENT_ATTIO__ATTIO__WRITE_RATE", &write_rate)
-        .env("SEGMENT_ATTIO__ATTIO__READ_RATE", &read_rate)
-        .env("SEGMENT_ATTIO__DELIVERY__INITIAL_BACKOFF_MS", "500")
-        .env("SEGMENT_ATTIO__DELIVERY__MAX_BACKOFF_SECS", "30");
-    spec.config = config;
     let started = Instant::now();
-    let service = spec.start(&dir.path().join("service.log")).await;
-    let url = spec.url();
+    let service = builder.start().await;
     let stats = loop {
-        let (pending, _) = chaos::spool_counts(&url).await;
+        let (pending, _) = service.spool_counts().await;
         let stats = sim.stats().await;
         if pending == 0 && stats["batch"]["pending"].as_u64() == Some(0) {
             break stats;
@@ -168,7 +159,7 @@ pub async fn run(opts: &BenchOptions) -> BenchReport {
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     let drain_time = started.elapsed();
-    let (_, dead_letters) = chaos::spool_counts(&url).await;
+    let (_, dead_letters) = service.spool_counts().await;
     drop(service);
 
     let arrivals: Vec<f64> = stats["write_arrivals_ms"]

@@ -1,7 +1,6 @@
 //! Shared helpers of the acceptance suites.
 
 pub mod binary;
-pub mod chaos;
 pub mod conformance;
 pub mod delivery_bench;
 pub mod real_clients;

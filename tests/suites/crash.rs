@@ -6,7 +6,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use segment_attio_acceptance::chaos::{self, Rng, ServiceSpec, SimProcess};
+use segment_attio_acceptance::service::{http_client, identify, successful_writes, user_value};
+use segment_attio_acceptance::service::{ServiceBuilder, SimulatorProcess};
 use serde_json::json;
 
 const KILLS: usize = 5;
@@ -22,17 +23,14 @@ struct Ledger {
 }
 
 async fn sender(task: usize, url: Arc<Mutex<String>>, stop: Arc<AtomicBool>, ledger: Arc<Mutex<Ledger>>) {
-    let http = chaos::client();
+    let http = http_client();
     let mut n = 0usize;
     while !stop.load(Ordering::Relaxed) {
         let users: Vec<String> = (0..EVENTS_PER_REQUEST)
             .map(|i| format!("crash-{task}-{}", n * EVENTS_PER_REQUEST + i))
             .collect();
         n += 1;
-        let batch: Vec<_> = users
-            .iter()
-            .map(|u| chaos::identify(u, &format!("{u}@example.com")))
-            .collect();
+        let batch: Vec<_> = users.iter().map(|u| identify(u, &format!("{u}@example.com"))).collect();
         let target = url.lock().map(|u| u.clone()).unwrap_or_default();
         let ok = match http
             .post(format!("{target}/v1/batch"))
@@ -60,15 +58,18 @@ async fn sender(task: usize, url: Arc<Mutex<String>>, stop: Arc<AtomicBool>, led
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_under_load_loses_no_acknowledged_event() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let sim = SimProcess::start(dir.path(), &["--write-rate", "0", "--read-rate", "0"]).await;
-    let spec = ServiceSpec::new(&dir.path().join("data"), &sim.url, "crash-test-token");
-    let log = dir.path().join("service.log");
-    let mut service = spec.start(&log).await;
+    let sim = SimulatorProcess::start().await;
+    let builder = ServiceBuilder::new()
+        .attio(&sim)
+        .token("crash-test-token")
+        .unthrottled();
+    let mut service = builder.clone().start().await;
+    // Every restart runs on the same data directory (and spool).
+    let builder = service.builder();
 
     let (mut rng, seed) = Rng::from_clock();
     println!("kill timing seed: {seed}");
-    let url = Arc::new(Mutex::new(spec.url()));
+    let url = Arc::new(Mutex::new(service.base_url.clone()));
     let stop = Arc::new(AtomicBool::new(false));
     let ledger = Arc::new(Mutex::new(Ledger::default()));
     let senders: Vec<_> = (0..SENDERS)
@@ -86,22 +87,25 @@ async fn sigkill_under_load_loses_no_acknowledged_event() {
             started.elapsed()
         );
         tokio::time::sleep(Duration::from_millis(rng.between(0, 300))).await;
-        service = spec.start(&log).await;
+        service = builder.clone().start().await;
+        if let Ok(mut u) = url.lock() {
+            u.clone_from(&service.base_url);
+        }
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
     stop.store(true, Ordering::Relaxed);
     for s in senders {
         s.await.expect("sender finishes");
     }
-    let drain = chaos::wait_drained(&spec.url(), Duration::from_secs(90)).await;
+    let drain = service.wait_until_drained(Duration::from_secs(90)).await;
 
     let (acknowledged, unacknowledged) = {
         let l = ledger.lock().expect("ledger");
         (l.acknowledged.clone(), l.unacknowledged.clone())
     };
-    let users = sim.records("users").await;
-    let people = sim.records("people").await;
-    let delivered: HashSet<String> = users.iter().filter_map(|u| chaos::user_value(u, "user_id")).collect();
+    let users = sim.records("users").await.expect("simulator users");
+    let people = sim.records("people").await.expect("simulator people");
+    let delivered: HashSet<String> = users.iter().filter_map(|u| user_value(u, "user_id")).collect();
     let people_emails: HashSet<String> = people
         .iter()
         .filter_map(|p| p.pointer("/values/email_addresses/0/email_address"))
@@ -117,10 +121,10 @@ async fn sigkill_under_load_loses_no_acknowledged_event() {
         .collect();
     // Each identify is two writes (person, then user); writes beyond that were sent again.
     let stats = sim.stats().await;
-    let writes = chaos::successful_writes(&stats);
+    let writes = successful_writes(&stats);
     let expected_writes = 2 * delivered.len() as u64;
     let duplicated = writes.saturating_sub(expected_writes).div_ceil(2);
-    let (_, dead) = chaos::spool_counts(&spec.url()).await;
+    let (_, dead) = service.spool_counts().await;
     println!(
         "acknowledged {}, unacknowledged (sent while the service was down or dying) {}, delivered {} \
          ({} of them unacknowledged), duplicated {duplicated}, lost {}, dead letters {dead}, kills {KILLS}, \
@@ -144,4 +148,32 @@ async fn sigkill_under_load_loses_no_acknowledged_event() {
         duplicated <= (KILLS as u64) * 32,
         "{duplicated} duplicated deliveries for {KILLS} kills"
     );
+}
+
+/// A small deterministic generator (xorshift) for kill timings, seeded from the clock;
+/// the seed is printed so a run can be repeated.
+struct Rng(u64);
+
+impl Rng {
+    fn from_clock() -> (Rng, u64) {
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(42);
+        (Rng(seed.max(1)), seed)
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+
+    /// Uniform in `lo..hi` (milliseconds, say).
+    fn between(&mut self, lo: u64, hi: u64) -> u64 {
+        lo + self.next_u64() % (hi - lo).max(1)
+    }
 }

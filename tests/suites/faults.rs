@@ -5,14 +5,15 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use segment_attio_acceptance::chaos::{self, ServiceSpec, SimProcess};
+use segment_attio_acceptance::service::{http_client, identify, successful_writes, user_value};
+use segment_attio_acceptance::service::{Service, ServiceBuilder, SimulatorProcess};
 use serde_json::{json, Value};
 
 const USERS: usize = 25;
 const VERSIONS: usize = 6;
 
 async fn post_batch(url: &str, batch: Vec<Value>) {
-    let r = chaos::client()
+    let r = http_client()
         .post(format!("{url}/v1/batch"))
         .json(&json!({ "batch": batch }))
         .send()
@@ -35,15 +36,21 @@ fn count(stats: &Value, key: &str) -> u64 {
 
 /// Sends a 429 burst of `burst` writes while delivery is idle, then `events` new users;
 /// returns the write arrivals (ms) from the first 429 on and how many 429s there were.
-async fn burst_then_deliver(sim: &SimProcess, url: &str, faults: Value, tag: &str, events: usize) -> (Vec<f64>, u64) {
+async fn burst_then_deliver(
+    sim: &SimulatorProcess,
+    service: &Service,
+    faults: Value,
+    tag: &str,
+    events: usize,
+) -> (Vec<f64>, u64) {
     let before = sim.stats().await;
     let first = arrivals(&before).len();
-    sim.set_faults(faults).await;
+    sim.set_faults(&faults).await;
     let batch = (0..events)
-        .map(|i| chaos::identify(&format!("{tag}-{i}"), &format!("{tag}-{i}@example.com")))
+        .map(|i| identify(&format!("{tag}-{i}"), &format!("{tag}-{i}@example.com")))
         .collect();
-    post_batch(url, batch).await;
-    chaos::wait_drained(url, Duration::from_secs(30)).await;
+    post_batch(&service.base_url, batch).await;
+    service.wait_until_drained(Duration::from_secs(30)).await;
     let after = sim.stats().await;
     let limited = count(&after, "rate_limited") - count(&before, "rate_limited");
     (arrivals(&after).split_off(first), limited)
@@ -80,33 +87,31 @@ fn assert_pause_honoured(writes: &[f64], n429: usize, pause_ms: f64, in_flight_m
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_errors_drops_latency_and_429s_lose_nothing_and_keep_order() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let sim = SimProcess::start(dir.path(), &["--write-rate", "0", "--read-rate", "0"]).await;
-    sim.set_faults(json!({"server_error_rate": 0.2, "drop_rate": 0.05, "latency_ms": 15}))
+    let sim = SimulatorProcess::start().await;
+    sim.set_faults(&json!({"server_error_rate": 0.2, "drop_rate": 0.05, "latency_ms": 15}))
         .await;
-    let spec = ServiceSpec::new(&dir.path().join("data"), &sim.url, "faults-token");
-    let service = spec.start(&dir.path().join("service.log")).await;
-    let url = spec.url();
+    let service = ServiceBuilder::new()
+        .attio(&sim)
+        .token("faults-token")
+        .unthrottled()
+        .start()
+        .await;
+    let url = service.base_url.clone();
 
     // Every user changes its email VERSIONS times, in order; the last one must win.
     for v in 0..VERSIONS {
         let batch = (0..USERS)
-            .map(|u| chaos::identify(&format!("user-{u}"), &format!("user-{u}-v{v}@example.com")))
+            .map(|u| identify(&format!("user-{u}"), &format!("user-{u}-v{v}@example.com")))
             .collect();
         post_batch(&url, batch).await;
     }
-    let drain = chaos::wait_drained(&url, Duration::from_secs(60)).await;
+    let drain = service.wait_until_drained(Duration::from_secs(60)).await;
     let stats = sim.stats().await;
-    let (pending, dead) = chaos::spool_counts(&url).await;
-    let users = sim.records("users").await;
+    let (pending, dead) = service.spool_counts().await;
+    let users = sim.records("users").await.expect("simulator users");
     let finals: HashMap<String, String> = users
         .iter()
-        .filter_map(|u| {
-            Some((
-                chaos::user_value(u, "user_id")?,
-                chaos::user_value(u, "primary_email_address")?,
-            ))
-        })
+        .filter_map(|u| Some((user_value(u, "user_id")?, user_value(u, "primary_email_address")?)))
         .collect();
     println!(
         "{} events, drained in {drain:?}; injected 5xx {}, dropped connections {}, successful writes {}, \
@@ -114,14 +119,14 @@ async fn server_errors_drops_latency_and_429s_lose_nothing_and_keep_order() {
         USERS * VERSIONS,
         count(&stats, "injected_server_errors"),
         count(&stats, "dropped_connections"),
-        chaos::successful_writes(&stats),
+        successful_writes(&stats),
     );
     assert!(
         count(&stats, "injected_server_errors") > 0,
         "no server error was injected"
     );
     assert!(count(&stats, "dropped_connections") > 0, "no connection was dropped");
-    assert_eq!(dead, 0, "nothing may be dead-lettered:\n{}", service.output());
+    assert_eq!(dead, 0, "nothing may be dead-lettered:\n{}", service.logs());
     assert_eq!(finals.len(), USERS, "every user delivered");
     for u in 0..USERS {
         let want = format!("user-{u}-v{}@example.com", VERSIONS - 1);
@@ -135,7 +140,7 @@ async fn server_errors_drops_latency_and_429s_lose_nothing_and_keep_order() {
     // A burst of 429s with Retry-After in seconds: nothing is sent during the pause.
     let (writes, limited) = burst_then_deliver(
         &sim,
-        &url,
+        &service,
         json!({"burst_429": {"count": 3, "retry_after_secs": 2, "seconds_form": true}}),
         "burst-seconds",
         12,
@@ -147,7 +152,7 @@ async fn server_errors_drops_latency_and_429s_lose_nothing_and_keep_order() {
     // The same with Retry-After as an HTTP date (whole seconds, so at least 1 s ahead).
     let (writes, limited) = burst_then_deliver(
         &sim,
-        &url,
+        &service,
         json!({"burst_429": {"count": 2, "retry_after_secs": 2}, "latency_ms": 10}),
         "burst-date",
         12,
@@ -155,28 +160,21 @@ async fn server_errors_drops_latency_and_429s_lose_nothing_and_keep_order() {
     .await;
     assert_eq!(limited, 2);
     assert_pause_honoured(&writes, 2, 1000.0, 150.0);
-    let (_, dead) = chaos::spool_counts(&url).await;
+    let (_, dead) = service.spool_counts().await;
     assert_eq!(dead, 0);
-    assert_eq!(sim.records("users").await.len(), USERS + 24);
+    assert_eq!(sim.records("users").await.expect("simulator users").len(), USERS + 24);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refused_token_loses_nothing_and_readyz_says_why() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let sim = SimProcess::start(
-        dir.path(),
-        &["--write-rate", "0", "--read-rate", "0", "--token", "the-right-token"],
-    )
-    .await;
-    let data = dir.path().join("data");
-    let wrong = ServiceSpec::new(&data, &sim.url, "a-wrong-token");
-    let log = dir.path().join("service.log");
-    let mut service = wrong.start(&log).await;
-    let url = wrong.url();
+    let sim =
+        SimulatorProcess::start_with(&["--write-rate", "0", "--read-rate", "0", "--token", "the-right-token"]).await;
+    let wrong = ServiceBuilder::new().attio(&sim).token("a-wrong-token").unthrottled();
+    let mut service = wrong.start().await;
     // The check at start finds the token refused: readiness says why before any event.
     let mut ready = (0, Value::Null);
     for _ in 0..100 {
-        ready = chaos::readyz(&url).await;
+        ready = service.get_json("/readyz").await;
         if ready.0 == 503 {
             break;
         }
@@ -193,17 +191,17 @@ async fn refused_token_loses_nothing_and_readyz_says_why() {
     // Events sent meanwhile wait in the spool: none is sent to be refused, none is dropped.
     let events = 8;
     let batch = (0..events)
-        .map(|i| chaos::identify(&format!("refused-{i}"), &format!("refused-{i}@example.com")))
+        .map(|i| identify(&format!("refused-{i}"), &format!("refused-{i}@example.com")))
         .collect();
-    post_batch(&url, batch).await;
+    post_batch(&service.base_url, batch).await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    let (status, body) = chaos::readyz(&url).await;
+    let (status, body) = service.get_json("/readyz").await;
     println!("/readyz after {events} events: {status} {body}");
     assert_eq!(status, 503);
     assert_eq!(body["delivery_paused"], json!(true));
-    let (pending, dead) = chaos::spool_counts(&url).await;
+    let (pending, dead) = service.spool_counts().await;
     assert_eq!((pending, dead), (events, 0), "the events wait for working credentials");
-    assert!(sim.records("users").await.is_empty());
+    assert!(sim.records("users").await.expect("simulator users").is_empty());
     let refused_writes = sim.stats().await["requests"]
         .as_array()
         .map(|rs| rs.iter().filter(|r| r["method"] != "GET").count())
@@ -213,22 +211,19 @@ async fn refused_token_loses_nothing_and_readyz_says_why() {
         "no write is attempted with a token known to be refused"
     );
     assert!(
-        service.terminate(Duration::from_secs(15)),
+        service.terminate(Duration::from_secs(15)).is_some(),
         "the service stops on SIGTERM"
     );
 
     // With the token fixed, the waiting events are delivered.
-    let right = ServiceSpec {
-        port: wrong.port,
-        ..ServiceSpec::new(&data, &sim.url, "the-right-token")
-    };
-    let _service = right.start(&log).await;
-    chaos::wait_drained(&url, Duration::from_secs(30)).await;
+    // (On the same data directory, and so the same spool.)
+    let service = service.builder().token("the-right-token").start().await;
+    service.wait_until_drained(Duration::from_secs(30)).await;
     assert_eq!(
-        sim.records("users").await.len() as u64,
+        sim.records("users").await.expect("simulator users").len() as u64,
         events,
         "every event delivered in the end"
     );
-    let (status, _) = chaos::readyz(&url).await;
+    let (status, _) = service.get_json("/readyz").await;
     assert_eq!(status, 200);
 }

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::time::Duration;
 
-use segment_attio_acceptance::chaos::{self, Proc, ServiceSpec};
+use segment_attio_acceptance::service::{http_client, identify, user_value, Service, ServiceBuilder};
 use serde_json::{json, Value};
 
 const KEY: &str = "hostile-suite-key";
@@ -137,7 +137,7 @@ fn cases() -> Vec<Case> {
 }
 
 async fn send(url: &str, c: &Case) -> (u16, Value) {
-    let mut req = chaos::client().post(format!("{url}{}", c.path)).body(c.body.clone());
+    let mut req = http_client().post(format!("{url}{}", c.path)).body(c.body.clone());
     if let Some(ct) = c.content_type {
         req = req.header("content-type", ct);
     }
@@ -156,17 +156,17 @@ async fn send(url: &str, c: &Case) -> (u16, Value) {
     }
 }
 
-async fn still_serves(url: &str, service: &Proc, n: usize) {
-    let health = chaos::client().get(format!("{url}/healthz")).send().await;
+async fn still_serves(service: &Service, n: usize) {
+    let health = http_client().get(service.url("/healthz")).send().await;
     assert!(
         health.is_ok_and(|r| r.status().is_success()),
         "the service stopped serving:\n{}",
-        service.output()
+        service.logs()
     );
-    let r = chaos::client()
-        .post(format!("{url}/v1/batch"))
+    let r = http_client()
+        .post(service.url("/v1/batch"))
         .basic_auth(KEY, Some(""))
-        .json(&json!({"batch": [chaos::identify(&format!("after-{n}"), &format!("after-{n}@example.com"))]}))
+        .json(&json!({"batch": [identify(&format!("after-{n}"), &format!("after-{n}@example.com"))]}))
         .send()
         .await
         .expect("answers");
@@ -175,13 +175,12 @@ async fn still_serves(url: &str, service: &Proc, n: usize) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_malformed_request_gets_a_named_4xx_and_the_service_keeps_serving() {
-    let dir = tempfile::tempdir().expect("temp dir");
     // No Attio token: the service delivers to its built-in simulator.
-    let mut spec = ServiceSpec::new(&dir.path().join("data"), "", "");
-    spec.env.retain(|(k, _)| !k.starts_with("SEGMENT_ATTIO__ATTIO__"));
-    let spec = spec.env("SEGMENT_ATTIO__INGEST__WRITE_KEYS", KEY);
-    let service = spec.start(&dir.path().join("service.log")).await;
-    let url = spec.url();
+    let service = ServiceBuilder::new()
+        .env("SEGMENT_ATTIO__INGEST__WRITE_KEYS", KEY)
+        .start()
+        .await;
+    let url = service.base_url.clone();
 
     let all = cases();
     for (n, c) in all.iter().enumerate() {
@@ -198,22 +197,17 @@ async fn each_malformed_request_gets_a_named_4xx_and_the_service_keeps_serving()
                 c.name
             );
         }
-        still_serves(&url, &service, n).await;
+        still_serves(&service, n).await;
     }
 
     // Nothing hostile was stored; every valid event sent in between is delivered.
-    chaos::wait_drained(&url, Duration::from_secs(30)).await;
-    let users = chaos::get_json(&format!("{url}/_simulator/records/users")).await;
-    let mut ids: Vec<String> = users
-        .get("data")
-        .unwrap_or(&users)
-        .as_array()
-        .map(|a| a.iter().filter_map(|u| chaos::user_value(u, "user_id")).collect())
-        .unwrap_or_default();
+    service.wait_until_drained(Duration::from_secs(30)).await;
+    let users = service.records("users").await.expect("built-in simulator users");
+    let mut ids: Vec<String> = users.iter().filter_map(|u| user_value(u, "user_id")).collect();
     ids.sort();
     let mut want: Vec<String> = (0..all.len()).map(|n| format!("after-{n}")).collect();
     want.sort();
     assert_eq!(ids, want);
-    let (_, dead) = chaos::spool_counts(&url).await;
+    let (_, dead) = service.spool_counts().await;
     assert_eq!(dead, 0);
 }

@@ -15,7 +15,8 @@ use std::time::Duration;
 use segment_attio_acceptance::real_clients::deps;
 use segment_attio_acceptance::real_clients::program::{ClientReport, ClientRun};
 use segment_attio_acceptance::real_clients::records::{one, record_id, strings, targets};
-use segment_attio_acceptance::real_clients::service::{Service, Snapshot};
+use segment_attio_acceptance::real_clients::snapshot::{wait_for, Snapshot};
+use segment_attio_acceptance::service::{Service, ServiceBuilder};
 use serde_json::{json, Value};
 
 const CONFIG: &str = include_str!("../clients/service.toml");
@@ -27,7 +28,7 @@ const DELIVERY_TIMEOUT: Duration = Duration::from_secs(20);
 fn scenario(service: &Service, tag: &str, phase: &str) -> Value {
     json!({
         "phase": phase,
-        "host": service.url(),
+        "host": service.base_url,
         "writeKey": WRITE_KEY,
         "user": {"userId": format!("{tag}-user-1"), "email": format!("{tag}.user@example.com"), "name": format!("{tag} User")},
         "group": {"groupId": format!("{tag}-ws-1"), "website": format!("{tag}-corp.example.com"), "name": format!("{tag} Corp")},
@@ -152,9 +153,20 @@ fn alias_landed(s: &Snapshot, sc: &Value, user_record: &str) -> Result<(), Strin
     Ok(())
 }
 
+/// The service with the clients' configuration and write key, delivering to its built-in
+/// simulator.
+async fn start_service() -> Service {
+    ServiceBuilder::new()
+        .config(CONFIG)
+        .env("SEGMENT_ATTIO__INGEST__WRITE_KEYS", WRITE_KEY)
+        .env("SEGMENT_ATTIO__DELIVERY__FLUSH_INTERVAL_MS", "100")
+        .start()
+        .await
+}
+
 /// Runs a server-side client through both phases and checks the records after each.
 async fn server_side_client(tag: &str, program: &std::path::Path, args: &[&str], dir: &std::path::Path) {
-    let service = Service::start(CONFIG, WRITE_KEY);
+    let service = start_service().await;
     let main = scenario(&service, tag, "main");
     let run = |sc| ClientRun {
         program,
@@ -165,12 +177,14 @@ async fn server_side_client(tag: &str, program: &std::path::Path, args: &[&str],
     };
     let report = run(&main).run().await;
     assert_answered(&report, &["identify", "group", "track", "page"]);
-    service
-        .wait_for("identify, group, track and page records", DELIVERY_TIMEOUT, |s| {
-            main_phase_landed(s, &main)
-        })
-        .await;
-    let snapshot_user = service.records("users").await;
+    wait_for(
+        &service,
+        "identify, group, track and page records",
+        DELIVERY_TIMEOUT,
+        |s| main_phase_landed(s, &main),
+    )
+    .await;
+    let snapshot_user = service.records("users").await.expect("the simulator's users");
     let user_record = one(&snapshot_user, "users", "user_id", "value", text(&main, "/user/userId"))
         .map(|u| record_id(u).to_owned())
         .expect("the user exists after the first phase");
@@ -179,11 +193,10 @@ async fn server_side_client(tag: &str, program: &std::path::Path, args: &[&str],
     let alias = scenario(&service, tag, "alias");
     let report = run(&alias).run().await;
     assert_answered(&report, &["alias"]);
-    service
-        .wait_for("the alias's rename", DELIVERY_TIMEOUT, |s| {
-            alias_landed(s, &alias, &user_record)
-        })
-        .await;
+    wait_for(&service, "the alias's rename", DELIVERY_TIMEOUT, |s| {
+        alias_landed(s, &alias, &user_record)
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -203,9 +216,9 @@ async fn analytics_python_calls_land_as_attio_records() {
 async fn analytics_next_in_chromium_loads_settings_and_identifies() {
     let dir = deps::node_dir();
     let chromium = deps::chromium();
-    let service = Service::start(CONFIG, WRITE_KEY);
+    let service = start_service().await;
     let sc = json!({
-        "host": service.url(),
+        "host": service.base_url,
         "writeKey": WRITE_KEY,
         "umd": {
             "user": {"userId": "browser-user-1", "email": "browser.user@example.com", "name": "Browser User"},
@@ -229,7 +242,7 @@ async fn analytics_next_in_chromium_loads_settings_and_identifies() {
 
     // Each page loaded its settings from the service, then posted its calls there, and
     // every answer was 200 (browser.mjs fails otherwise; checked again here).
-    let settings_url = format!("{}/v1/projects/{WRITE_KEY}/settings", service.url());
+    let settings_url = service.url(&format!("/v1/projects/{WRITE_KEY}/settings"));
     for (page, posts) in [("umd", &["/v1/i", "/v1/g"][..]), ("standalone", &["/v1/i"][..])] {
         let requests = report["pages"]
             .as_array()
@@ -250,15 +263,19 @@ async fn analytics_next_in_chromium_loads_settings_and_identifies() {
             "{page}: settings not loaded from the service: {report}"
         );
         for path in posts {
-            let url = format!("{}{path}", service.url());
+            let url = service.url(path);
             assert!(answered("POST", &url), "{page}: no 200 answer to POST {url}: {report}");
         }
     }
 
-    service
-        .wait_for("the browser's identify and group records", DELIVERY_TIMEOUT, |s| {
+    wait_for(
+        &service,
+        "the browser's identify and group records",
+        DELIVERY_TIMEOUT,
+        |s| {
             identified_and_grouped(s, &sc["umd"]["user"], Some(&sc["umd"]["group"]))?;
             identified_and_grouped(s, &sc["standalone"]["user"], None).map(|_| ())
-        })
-        .await;
+        },
+    )
+    .await;
 }

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use segment_attio_acceptance::chaos::{self, ServiceSpec, SimProcess};
+use segment_attio_acceptance::service::{http_client, identify, ServiceBuilder, SimulatorProcess};
 use serde_json::json;
 
 const TOKEN: &str = "attio-token-QX7Z9-very-secret";
@@ -23,18 +23,19 @@ fn assert_clean(what: &str, text: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn token_and_write_keys_never_appear_in_output_metrics_or_cli() {
-    let dir = tempfile::tempdir().expect("temp dir");
     // The simulator accepts another token only: every Attio call is refused.
-    let sim = SimProcess::start(dir.path(), &["--token", "only-this-one", "--write-rate", "0"]).await;
-    let spec = ServiceSpec::new(&dir.path().join("data"), &sim.url, TOKEN)
+    let sim = SimulatorProcess::start_with(&["--token", "only-this-one", "--write-rate", "0"]).await;
+    let mut service = ServiceBuilder::new()
+        .attio(&sim)
+        .token(TOKEN)
+        .unthrottled()
         .env("SEGMENT_ATTIO__INGEST__WRITE_KEYS", &format!("{KEY_A},{KEY_B}"))
-        .env("SEGMENT_ATTIO__LOG__FORMAT", "json")
-        .env("SEGMENT_ATTIO__LOG__LEVEL", "debug");
-    let log = dir.path().join("service.log");
-    let mut service = spec.start(&log).await;
-    let url = spec.url();
-    let http = chaos::client();
-    let event = |u: &str| chaos::identify(u, &format!("{u}@example.com"));
+        .env("SEGMENT_ATTIO__LOG__LEVEL", "debug")
+        .start()
+        .await;
+    let url = service.base_url.clone();
+    let http = http_client();
+    let event = |u: &str| identify(u, &format!("{u}@example.com"));
 
     // Accepted with each key, in every place a key can be presented.
     let r = http
@@ -98,7 +99,7 @@ async fn token_and_write_keys_never_appear_in_output_metrics_or_cli() {
     // Attio refuses the token: readiness and the logs say so, without the token.
     let mut ready = (0, json!(null));
     for _ in 0..100 {
-        ready = chaos::readyz(&url).await;
+        ready = service.get_json("/readyz").await;
         if ready.0 == 503 {
             break;
         }
@@ -116,37 +117,24 @@ async fn token_and_write_keys_never_appear_in_output_metrics_or_cli() {
         .unwrap_or_default();
     assert!(metrics.contains("segment_attio"), "metrics are served");
     assert_clean("/metrics", &metrics);
-    assert!(service.terminate(Duration::from_secs(15)));
+    assert!(service.terminate(Duration::from_secs(15)).is_some());
 
-    let output = service.output();
+    let output = service.logs();
     assert!(
         output.contains("401") && output.contains("\"level\":\"DEBUG\""),
         "the log should show the refusal at debug level:\n{output}"
     );
     assert_clean("the service output", &output);
 
-    // The CLI: check-config, check-auth (refused), dead-letters.
-    let bin = segment_attio_acceptance::binary::path();
-    let env = [
-        ("SEGMENT_ATTIO__ATTIO__TOKEN", TOKEN.to_owned()),
-        ("SEGMENT_ATTIO__ATTIO__BASE_URL", sim.url.clone()),
-        ("SEGMENT_ATTIO__INGEST__WRITE_KEYS", format!("{KEY_A},{KEY_B}")),
-        (
-            "SEGMENT_ATTIO__SPOOL__PATH",
-            dir.path().join("data/spool.sqlite").display().to_string(),
-        ),
-    ];
+    // The CLI, with the service's token, write keys and spool: check-config, check-auth
+    // (refused), dead-letters.
     for args in [
         &["check-config"][..],
         &["check-auth"][..],
         &["check-auth", "--json"][..],
         &["dead-letters", "list", "--json"][..],
     ] {
-        let out = std::process::Command::new(&bin)
-            .args(args)
-            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-            .output()
-            .expect("cli runs");
+        let out = service.cli(args);
         let text = format!(
             "{}{}",
             String::from_utf8_lossy(&out.stdout),
@@ -163,6 +151,8 @@ async fn token_and_write_keys_never_appear_in_output_metrics_or_cli() {
         format!("[attio]\ntoken = {{ value = \"{TOKEN}\" }}\n"),
         format!("[ingest]\nwebhook_secret = [\"{KEY_B}\"]\n"),
     ];
+    let bin = segment_attio_acceptance::binary::path();
+    let dir = tempfile::tempdir().expect("temp dir");
     for (i, text) in bad_configs.iter().enumerate() {
         let path = dir.path().join(format!("bad-{i}.toml"));
         std::fs::write(&path, text).expect("config written");
@@ -185,7 +175,7 @@ async fn token_and_write_keys_never_appear_in_output_metrics_or_cli() {
     let out = std::process::Command::new(&bin)
         .arg("check-auth")
         .env("SEGMENT_ATTIO__ATTIO__TOKEN", format!("{TOKEN}\n"))
-        .env("SEGMENT_ATTIO__ATTIO__BASE_URL", &sim.url)
+        .env("SEGMENT_ATTIO__ATTIO__BASE_URL", &sim.base_url)
         .output()
         .expect("cli runs");
     assert!(!out.status.success());

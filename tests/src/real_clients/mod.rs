@@ -1,6 +1,6 @@
 //! Support for the suite that points Segment's own client libraries (which this project
 //! did not write) at a running `segment-attio serve`: locating the installed clients,
-//! running the service, running a client program, and reading the simulator's records.
+//! running a client program, and reading the simulator's records.
 //!
 //! The clients live under `tests/clients/` and are installed by
 //! `scripts/install-test-deps.sh`; a missing one makes the suite fail, never skip.
@@ -8,4 +8,4 @@
 pub mod deps;
 pub mod program;
 pub mod records;
-pub mod service;
+pub mod snapshot;
