@@ -168,18 +168,21 @@ fn test_event_prints_the_requests_without_sending_them() {
 
 #[tokio::test]
 async fn events_spooled_while_attio_is_down_are_delivered_after_a_restart() {
-    let port = free_port();
+    // Hold the port Attio will later listen on, so that no other test's process can take
+    // it meanwhile; nothing answers on it, so the events wait in the spool.
+    let hold = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+    let port = hold.local_addr().expect("bound").port();
     let attio = format!("http://127.0.0.1:{port}");
     let mut service = ServiceBuilder::new().attio_url(&attio).start().await;
     for i in 0..3 {
         let event = json!({"userId": format!("d{i}"), "traits": {"email": format!("d{i}@example.com")}});
         assert_eq!(service.post("/v1/identify", &event).await.status(), 200);
     }
-    // Attio (nothing on that port) cannot be reached: the events wait in the spool.
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(service.spool_stats().await["pending"], 3);
     assert!(service.terminate(Duration::from_secs(10)).is_some());
 
+    drop(hold);
     let sim = SimulatorProcess::start_on(port, &["--write-rate", "0", "--read-rate", "0"]).await;
     let service = service.builder().start().await;
     let users = sim.wait_for_records("users", WAIT, |r| r.len() == 3).await;
