@@ -1,0 +1,140 @@
+//! Sending: single-mode plans for ready lanes, batches filled from them.
+
+use segment_adapter::pipeline::Mode;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use super::{BatchBuffer, Done, Engine};
+use crate::delivery::send::{send_batch, send_single};
+
+impl Engine {
+    pub(super) fn dispatch(&mut self, tx: &mpsc::UnboundedSender<Done>) {
+        let now = Instant::now();
+        let mut deferred = Vec::new();
+        while let Some(id) = self.ready.pop_front() {
+            let Some(lane) = self.lanes.get_mut(&id) else { continue };
+            if lane.busy || lane.jobs.is_empty() || lane.not_before.is_some_and(|t| t > now) {
+                continue;
+            }
+            let sub = id.0;
+            match self.router.mode(sub) {
+                Mode::Single => {
+                    if self.in_flight >= self.config.concurrency {
+                        // No capacity: stop here instead of scanning every ready lane.
+                        self.ready.push_front(id);
+                        break;
+                    }
+                    let Some(job) = lane.jobs.front() else { continue };
+                    let Some(entry) = self.events.get(&job.event_id) else {
+                        continue;
+                    };
+                    lane.busy = true;
+                    self.in_flight += 1;
+                    let (router, gateway, text, tx) = (
+                        self.router.clone(),
+                        self.gateway.clone(),
+                        entry.text.clone(),
+                        tx.clone(),
+                    );
+                    tokio::spawn(async move {
+                        let outcome = send_single(router, gateway, sub, text).await;
+                        let _ = tx.send(Done {
+                            parts: vec![(id, 1)],
+                            outcome,
+                        });
+                    });
+                }
+                Mode::Batch => {
+                    let size = self
+                        .router
+                        .subscriptions
+                        .get(sub)
+                        .map(|s| s.batching.size)
+                        .unwrap_or(1)
+                        .max(1);
+                    let isolate = lane.jobs.front().is_some_and(|j| j.isolate);
+                    let buf = self.buffers.entry(sub).or_default();
+                    if isolate {
+                        if self.in_flight >= self.config.concurrency {
+                            self.ready.push_front(id);
+                            break;
+                        }
+                        lane.busy = true;
+                        self.in_flight += 1;
+                        let solo = BatchBuffer {
+                            parts: vec![(id, 1)],
+                            events: 1,
+                            started: Some(now),
+                        };
+                        self.send_buffer(sub, solo, tx);
+                        continue;
+                    }
+                    let take = lane
+                        .jobs
+                        .iter()
+                        .take_while(|j| !j.isolate)
+                        .count()
+                        .min(size - buf.events);
+                    if take == 0 {
+                        deferred.push(id);
+                        continue;
+                    }
+                    lane.busy = true;
+                    buf.parts.push((id, take));
+                    buf.events += take;
+                    buf.started.get_or_insert(now);
+                    if buf.events >= size {
+                        if self.in_flight >= self.config.concurrency {
+                            continue;
+                        }
+                        if let Some(full) = self.buffers.remove(&sub) {
+                            self.in_flight += 1;
+                            self.send_buffer(sub, full, tx);
+                        }
+                    }
+                }
+            }
+        }
+        self.ready.extend(deferred);
+        // Flush partial batches whose interval has passed.
+        let router = &self.router;
+        let interval = self.config.flush_interval;
+        let due: Vec<usize> = self
+            .buffers
+            .iter()
+            .filter(|(sub, b)| {
+                let size = router.subscriptions.get(**sub).map(|s| s.batching.size).unwrap_or(1);
+                b.events > 0 && (b.events >= size || b.started.is_some_and(|s| s + interval <= now))
+            })
+            .map(|(s, _)| *s)
+            .collect();
+        for sub in due {
+            if self.in_flight >= self.config.concurrency {
+                break;
+            }
+            if let Some(buf) = self.buffers.remove(&sub) {
+                self.in_flight += 1;
+                self.send_buffer(sub, buf, tx);
+            }
+        }
+    }
+
+    pub(super) fn send_buffer(&mut self, sub: usize, buf: BatchBuffer, tx: &mpsc::UnboundedSender<Done>) {
+        let mut texts = Vec::with_capacity(buf.events);
+        for (id, n) in &buf.parts {
+            if let Some(lane) = self.lanes.get(id) {
+                for job in lane.jobs.iter().take(*n) {
+                    if let Some(e) = self.events.get(&job.event_id) {
+                        texts.push(e.text.clone());
+                    }
+                }
+            }
+        }
+        let (router, gateway, tx, now) = (self.router.clone(), self.gateway.clone(), tx.clone(), self.clock.now());
+        let parts = buf.parts;
+        tokio::spawn(async move {
+            let outcome = send_batch(router, gateway, sub, texts, now).await;
+            let _ = tx.send(Done { parts, outcome });
+        });
+    }
+}

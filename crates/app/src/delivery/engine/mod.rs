@@ -1,0 +1,332 @@
+//! The delivery loop: reads the spool in acceptance order, routes each event, keeps one
+//! FIFO lane per (subscription, record key) so that events touching the same record are
+//! delivered in order while different records go in parallel, batches where the
+//! subscription asks for it, retries with backoff and dead-letters what cannot succeed.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use domain::ports::{AttioGateway, Clock, DeadLetter, EventSpool, SpooledEvent};
+use segment_adapter::json::Val;
+use tokio::sync::{mpsc, watch, Notify};
+use tokio::time::Instant;
+
+use super::send::SendError;
+use super::status::{CredentialState, DeliveryStatus};
+use super::DeliveryConfig;
+use crate::routing::{Route, Router};
+
+mod dispatch;
+mod outcome;
+
+type LaneId = (usize, String);
+
+#[derive(Debug)]
+struct Job {
+    event_id: i64,
+    /// Sent in a batch of its own (its batch was refused as a whole).
+    isolate: bool,
+}
+
+#[derive(Debug, Default)]
+struct Lane {
+    jobs: VecDeque<Job>,
+    busy: bool,
+    not_before: Option<Instant>,
+    attempts: u32,
+}
+
+#[derive(Debug)]
+struct EventEntry {
+    text: Arc<str>,
+    received_at: DateTime<Utc>,
+    remaining: usize,
+}
+
+#[derive(Debug, Default)]
+struct BatchBuffer {
+    parts: Vec<(LaneId, usize)>,
+    events: usize,
+    started: Option<Instant>,
+}
+
+/// A finished send: which lanes and how many of their head jobs it carried.
+struct Done {
+    parts: Vec<(LaneId, usize)>,
+    outcome: Result<(), SendError>,
+}
+
+pub(super) struct Engine {
+    pub config: DeliveryConfig,
+    pub spool: Arc<dyn EventSpool>,
+    pub gateway: Arc<dyn AttioGateway>,
+    pub clock: Arc<dyn Clock>,
+    pub router: Arc<Router>,
+    pub status: Arc<DeliveryStatus>,
+    pub notify: Arc<Notify>,
+    cursor: i64,
+    exhausted: bool,
+    events: HashMap<i64, EventEntry>,
+    lanes: HashMap<LaneId, Lane>,
+    ready: VecDeque<LaneId>,
+    timers: BinaryHeap<Reverse<(Instant, LaneId)>>,
+    buffers: HashMap<usize, BatchBuffer>,
+    in_flight: usize,
+    finished: Vec<i64>,
+    letters: Vec<DeadLetter>,
+    paused_until_credentials: bool,
+    next_credential_check: Instant,
+    next_poll: Instant,
+}
+
+impl Engine {
+    pub fn new(
+        config: DeliveryConfig,
+        spool: Arc<dyn EventSpool>,
+        gateway: Arc<dyn AttioGateway>,
+        clock: Arc<dyn Clock>,
+        router: Arc<Router>,
+        status: Arc<DeliveryStatus>,
+        notify: Arc<Notify>,
+    ) -> Self {
+        let now = Instant::now();
+        Self {
+            config,
+            spool,
+            gateway,
+            clock,
+            router,
+            status,
+            notify,
+            cursor: 0,
+            exhausted: false,
+            events: HashMap::new(),
+            lanes: HashMap::new(),
+            ready: VecDeque::new(),
+            timers: BinaryHeap::new(),
+            buffers: HashMap::new(),
+            in_flight: 0,
+            finished: Vec::new(),
+            letters: Vec::new(),
+            paused_until_credentials: false,
+            next_credential_check: now,
+            next_poll: now,
+        }
+    }
+
+    /// Runs until `shutdown` turns true, then lets in-flight requests finish (up to the
+    /// grace period) and returns. Whatever is not delivered stays in the spool.
+    pub async fn run(mut self, mut shutdown: watch::Receiver<bool>) {
+        let (tx, mut rx) = mpsc::unbounded_channel::<Done>();
+        let mut credential_check: Option<tokio::task::JoinHandle<bool>> = None;
+        loop {
+            if *shutdown.borrow() {
+                break;
+            }
+            if let Err(e) = self.fill().await {
+                tracing::error!(error = %e, "reading the spool failed");
+                self.status.set_last_error(Some(format!("spool: {e}")));
+                self.exhausted = true;
+                self.next_poll = Instant::now() + Duration::from_secs(1);
+            }
+            self.wake_timers();
+            if !self.paused_until_credentials && matches!(self.status.credentials(), CredentialState::Invalid(_)) {
+                // Known to be refused (e.g. by the check at start): wait instead of sending
+                // events only to have them refused.
+                self.pause_for_credentials();
+            }
+            if !self.paused_until_credentials {
+                self.dispatch(&tx);
+            } else if credential_check.is_none() && Instant::now() >= self.next_credential_check {
+                let gw = self.gateway.clone();
+                credential_check = Some(tokio::spawn(async move { gw.check_credentials().await.is_ok() }));
+                self.next_credential_check = Instant::now() + self.config.credential_recheck;
+            }
+            if let Some(h) = &credential_check {
+                if h.is_finished() {
+                    if let Some(h) = credential_check.take() {
+                        if h.await.unwrap_or(false) {
+                            tracing::info!("Attio credentials work again; resuming delivery");
+                            self.status.set_credentials(CredentialState::Valid);
+                            self.paused_until_credentials = false;
+                            self.status.paused.store(false, std::sync::atomic::Ordering::Relaxed);
+                        }
+                    }
+                }
+            }
+            self.flush_outcomes().await;
+            self.status
+                .in_memory
+                .store(self.events.len() as u64, std::sync::atomic::Ordering::Relaxed);
+            metrics::gauge!("segment_attio_delivery_events_in_memory").set(self.events.len() as f64);
+
+            let deadline = self.next_deadline();
+            tokio::select! {
+                Some(done) = rx.recv() => self.on_done(done),
+                _ = tokio::time::sleep_until(deadline) => {}
+                _ = self.notify.notified() => { self.exhausted = false; }
+                _ = shutdown.changed() => {}
+            }
+        }
+        // Drain: wait for what is in flight, up to the grace period.
+        let grace = Instant::now() + self.config.shutdown_grace;
+        while self.in_flight > 0 {
+            tokio::select! {
+                Some(done) = rx.recv() => self.on_done(done),
+                _ = tokio::time::sleep_until(grace) => break,
+            }
+        }
+        self.flush_outcomes().await;
+    }
+
+    fn next_deadline(&self) -> Instant {
+        let now = Instant::now();
+        let mut d = now + Duration::from_millis(250);
+        if self.exhausted {
+            d = d.min(self.next_poll.max(now + Duration::from_millis(20)));
+        } else if self.events.len() < self.config.window {
+            d = now;
+        }
+        if let Some(Reverse((t, _))) = self.timers.peek() {
+            d = d.min(*t);
+        }
+        for b in self.buffers.values() {
+            if let Some(s) = b.started {
+                d = d.min(s + self.config.flush_interval);
+            }
+        }
+        if self.paused_until_credentials {
+            d = d.min(self.next_credential_check);
+        }
+        d.max(now)
+    }
+
+    /// Reads more events from the spool while the window has room.
+    async fn fill(&mut self) -> Result<(), domain::ports::SpoolError> {
+        if self.exhausted && Instant::now() < self.next_poll {
+            return Ok(());
+        }
+        let room = self.config.window.saturating_sub(self.events.len());
+        if room == 0 {
+            return Ok(());
+        }
+        let want = room.min(self.config.read_chunk);
+        let batch = self.spool.read_after(self.cursor, want).await?;
+        self.exhausted = batch.len() < want;
+        if self.exhausted {
+            self.next_poll = Instant::now() + self.config.poll_interval;
+        }
+        for ev in batch {
+            self.cursor = self.cursor.max(ev.id);
+            self.admit(ev);
+        }
+        Ok(())
+    }
+
+    fn admit(&mut self, ev: SpooledEvent) {
+        let text: Arc<str> = Arc::from(ev.payload.into_boxed_str());
+        let routes = match Val::parse(&text) {
+            Ok(event) => self.router.route(&event, ev.only_subscription.as_deref()),
+            Err(e) => {
+                let name = ev.only_subscription.clone().unwrap_or_else(|| "*".into());
+                self.letters.push(self.letter(
+                    ev.id,
+                    &text,
+                    ev.received_at,
+                    &name,
+                    format!("stored event is not JSON: {e}"),
+                    0,
+                    None,
+                ));
+                self.finished.push(ev.id);
+                return;
+            }
+        };
+        if routes.is_empty() {
+            self.finished.push(ev.id);
+            DeliveryStatus::count(&self.status.filtered, 1);
+            return;
+        }
+        let mut remaining = 0;
+        for route in routes {
+            match route {
+                Route::Reject { subscription, reason } => {
+                    let name = self.router.name(subscription).to_owned();
+                    metrics::counter!("segment_attio_events_rejected_total", "subscription" => name.clone())
+                        .increment(1);
+                    tracing::warn!(event_id = ev.id, subscription = %name, %reason, "event rejected by the mapping or validation");
+                    self.letters
+                        .push(self.letter(ev.id, &text, ev.received_at, &name, reason, 0, None));
+                    DeliveryStatus::count(&self.status.dead_lettered, 1);
+                }
+                Route::Deliver { subscription, key } => {
+                    remaining += 1;
+                    let id = (subscription, key);
+                    let lane = self.lanes.entry(id.clone()).or_default();
+                    lane.jobs.push_back(Job {
+                        event_id: ev.id,
+                        isolate: false,
+                    });
+                    if lane.jobs.len() == 1 && !lane.busy && lane.not_before.is_none() {
+                        self.ready.push_back(id);
+                    }
+                }
+            }
+        }
+        if remaining == 0 {
+            self.finished.push(ev.id);
+        } else {
+            self.events.insert(
+                ev.id,
+                EventEntry {
+                    text,
+                    received_at: ev.received_at,
+                    remaining,
+                },
+            );
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn letter(
+        &self,
+        event_id: i64,
+        text: &str,
+        received_at: DateTime<Utc>,
+        subscription: &str,
+        reason: String,
+        attempts: u32,
+        last_error: Option<String>,
+    ) -> DeadLetter {
+        DeadLetter {
+            event_id,
+            received_at,
+            payload: text.to_owned(),
+            subscription: subscription.to_owned(),
+            reason,
+            attempts,
+            last_error,
+            failed_at: self.clock.now(),
+        }
+    }
+
+    fn wake_timers(&mut self) {
+        let now = Instant::now();
+        while let Some(Reverse((t, _))) = self.timers.peek() {
+            if *t > now {
+                break;
+            }
+            if let Some(Reverse((_, id))) = self.timers.pop() {
+                if let Some(lane) = self.lanes.get_mut(&id) {
+                    lane.not_before = None;
+                    if !lane.busy && !lane.jobs.is_empty() {
+                        self.ready.push_back(id);
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,207 @@
+//! What a finished send means for its events: acknowledged, retried later or
+//! dead-lettered, and the spool updated accordingly.
+
+use std::cmp::Reverse;
+
+use domain::Retryability;
+use tokio::time::Instant;
+
+use super::{Done, Engine, LaneId};
+use crate::delivery::backoff;
+use crate::delivery::missing_reference;
+use crate::delivery::send::SendError;
+use crate::delivery::status::{CredentialState, DeliveryStatus};
+
+impl Engine {
+    pub(super) fn on_done(&mut self, done: Done) {
+        self.in_flight = self.in_flight.saturating_sub(1);
+        let total: usize = done.parts.iter().map(|(_, n)| n).sum();
+        match done.outcome {
+            Ok(()) => {
+                metrics::counter!("segment_attio_events_delivered_total").increment(total as u64);
+                DeliveryStatus::count(&self.status.delivered, total as u64);
+                if self.status.credentials() != CredentialState::Valid {
+                    self.status.set_credentials(CredentialState::Valid);
+                }
+                for (id, n) in done.parts {
+                    for event_id in self.pop_jobs(&id, n) {
+                        self.complete(event_id);
+                    }
+                    self.release(&id, true);
+                }
+            }
+            Err(err) => self.on_failure(done.parts, total, err),
+        }
+    }
+
+    pub(super) fn on_failure(&mut self, parts: Vec<(LaneId, usize)>, total: usize, err: SendError) {
+        self.status.set_last_error(Some(err.message.clone()));
+        let attempts = parts
+            .first()
+            .and_then(|(id, _)| self.lanes.get(id))
+            .map(|l| l.attempts + 1)
+            .unwrap_or(1);
+        let retryability = missing_reference::retryability(
+            err.retryability,
+            err.missing_reference && total == 1,
+            attempts,
+            self.config.missing_reference_attempts,
+        );
+        match retryability {
+            Retryability::Retryable { after } => {
+                DeliveryStatus::count(&self.status.retries, total as u64);
+                let now_utc = self.clock.now();
+                for (id, n) in parts {
+                    // The lane's oldest events that are past the retry limit are given up;
+                    // younger ones (a batch may carry both) are retried.
+                    let expired = self.lanes.get(&id).map_or(0, |l| {
+                        l.jobs
+                            .iter()
+                            .take(n)
+                            .take_while(|j| {
+                                self.events.get(&j.event_id).is_some_and(|e| {
+                                    (now_utc - e.received_at).to_std().unwrap_or_default() > self.config.max_age
+                                })
+                            })
+                            .count()
+                    });
+                    let attempts = self.lanes.get(&id).map(|l| l.attempts + 1).unwrap_or(1);
+                    if expired > 0 {
+                        let reason = format!("gave up after {attempts} attempts: the event is older than the retry limit; last error: {}", err.message);
+                        for event_id in self.pop_jobs(&id, expired) {
+                            self.dead(event_id, id.0, reason.clone(), attempts, err.attio.clone());
+                        }
+                        if expired == n {
+                            self.release(&id, true);
+                            continue;
+                        }
+                    }
+                    let wait = backoff::delay(attempts, self.config.initial_backoff, self.config.max_backoff, after);
+                    tracing::debug!(subscription = %self.router.name(id.0), ?wait, error = %err.message, "delivery will be retried");
+                    if let Some(lane) = self.lanes.get_mut(&id) {
+                        lane.attempts = attempts;
+                        lane.busy = false;
+                        let at = Instant::now() + wait;
+                        lane.not_before = Some(at);
+                        self.timers.push(Reverse((at, id)));
+                    }
+                }
+            }
+            Retryability::Authentication => {
+                tracing::error!(error = %err.message, "Attio refused the credentials; delivery paused until they work");
+                self.status
+                    .set_credentials(CredentialState::Invalid(err.message.clone()));
+                self.pause_for_credentials();
+                let reason = format!("Attio refused the credentials: {}", err.message);
+                for (id, n) in parts {
+                    let attempts = self.lanes.get(&id).map(|l| l.attempts + 1).unwrap_or(1);
+                    for event_id in self.pop_jobs(&id, n) {
+                        self.dead(event_id, id.0, reason.clone(), attempts, err.attio.clone());
+                    }
+                    self.release(&id, true);
+                }
+            }
+            Retryability::Permanent => {
+                if total > 1 {
+                    // One bad event must not sink the others: send each on its own.
+                    for (id, n) in parts {
+                        if let Some(lane) = self.lanes.get_mut(&id) {
+                            for job in lane.jobs.iter_mut().take(n) {
+                                job.isolate = true;
+                            }
+                        }
+                        self.release(&id, false);
+                    }
+                    return;
+                }
+                for (id, n) in parts {
+                    let attempts = self.lanes.get(&id).map(|l| l.attempts + 1).unwrap_or(1);
+                    for event_id in self.pop_jobs(&id, n) {
+                        self.dead(event_id, id.0, err.message.clone(), attempts, err.attio.clone());
+                    }
+                    self.release(&id, true);
+                }
+            }
+        }
+    }
+
+    pub(super) fn pause_for_credentials(&mut self) {
+        self.status.paused.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.paused_until_credentials = true;
+        self.next_credential_check = Instant::now() + self.config.credential_recheck;
+    }
+
+    pub(super) fn pop_jobs(&mut self, id: &LaneId, n: usize) -> Vec<i64> {
+        match self.lanes.get_mut(id) {
+            Some(lane) => (0..n)
+                .filter_map(|_| lane.jobs.pop_front())
+                .map(|j| j.event_id)
+                .collect(),
+            None => Vec::new(),
+        }
+    }
+
+    /// The lane is free again; `reset` clears its attempt count.
+    pub(super) fn release(&mut self, id: &LaneId, reset: bool) {
+        let remove = match self.lanes.get_mut(id) {
+            Some(lane) => {
+                lane.busy = false;
+                if reset {
+                    lane.attempts = 0;
+                }
+                if !lane.jobs.is_empty() && lane.not_before.is_none() {
+                    self.ready.push_back(id.clone());
+                }
+                lane.jobs.is_empty() && lane.not_before.is_none()
+            }
+            None => false,
+        };
+        if remove {
+            self.lanes.remove(id);
+        }
+    }
+
+    pub(super) fn complete(&mut self, event_id: i64) {
+        if let Some(e) = self.events.get_mut(&event_id) {
+            e.remaining = e.remaining.saturating_sub(1);
+            if e.remaining == 0 {
+                let received_at = e.received_at;
+                self.events.remove(&event_id);
+                self.finished.push(event_id);
+                let age = (self.clock.now() - received_at).to_std().unwrap_or_default();
+                metrics::histogram!("segment_attio_delivery_latency_seconds").record(age.as_secs_f64());
+            }
+        }
+    }
+
+    pub(super) fn dead(&mut self, event_id: i64, sub: usize, reason: String, attempts: u32, attio: Option<String>) {
+        let name = self.router.name(sub).to_owned();
+        tracing::warn!(event_id, subscription = %name, %reason, "event moved to the dead letters");
+        metrics::counter!("segment_attio_events_dead_lettered_total", "subscription" => name.clone()).increment(1);
+        DeliveryStatus::count(&self.status.dead_lettered, 1);
+        if let Some(e) = self.events.get(&event_id) {
+            let letter = self.letter(event_id, &e.text, e.received_at, &name, reason, attempts, attio);
+            self.letters.push(letter);
+        }
+        self.complete(event_id);
+    }
+
+    /// Writes acknowledgements and dead letters to the spool.
+    pub(super) async fn flush_outcomes(&mut self) {
+        if self.finished.is_empty() && self.letters.is_empty() {
+            return;
+        }
+        let finished = std::mem::take(&mut self.finished);
+        let letters = std::mem::take(&mut self.letters);
+        let result = if letters.is_empty() {
+            self.spool.ack(finished.clone()).await
+        } else {
+            self.spool.dead_letter(letters.clone(), finished.clone()).await
+        };
+        if let Err(e) = result {
+            tracing::error!(error = %e, "recording delivery outcomes in the spool failed; will retry");
+            self.finished = finished;
+            self.letters = letters;
+        }
+    }
+}
