@@ -39,6 +39,12 @@ async fn healthz() -> impl IntoResponse {
 
 async fn readyz(State(s): State<OpsState>) -> Response {
     let mut reasons = Vec::new();
+    // A write probe: acknowledging id 0 (ids start at 1, so nothing is removed) goes
+    // through the spool's writer and takes its write lock, so a read-only or locked file or
+    // a stopped writer shows here.
+    if let Err(e) = s.spool.ack(vec![0]).await {
+        reasons.push(format!("spool is not writable: {e}"));
+    }
     let stats = match s.spool.stats().await {
         Ok(st) => Some(st),
         Err(e) => {
