@@ -1,7 +1,6 @@
 //! Delivery: from the spool to Attio, in order per record, with batching, retries and
 //! dead letters.
 
-mod backoff;
 mod engine;
 mod missing_reference;
 mod send;

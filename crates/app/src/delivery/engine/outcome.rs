@@ -3,11 +3,11 @@
 
 use std::cmp::Reverse;
 
+use attio_adapter::http::RetryPolicy;
 use domain::Retryability;
 use tokio::time::Instant;
 
 use super::{Done, Engine, LaneId};
-use crate::delivery::backoff;
 use crate::delivery::missing_reference;
 use crate::delivery::send::SendError;
 use crate::delivery::status::{CredentialState, DeliveryStatus};
@@ -76,7 +76,7 @@ impl Engine {
                             continue;
                         }
                     }
-                    let wait = backoff::delay(attempts, self.config.initial_backoff, self.config.max_backoff, after);
+                    let wait = self.retry_policy().delay(attempts, after);
                     tracing::debug!(subscription = %self.router.name(id.0), ?wait, error = %err.message, "delivery will be retried");
                     if let Some(lane) = self.lanes.get_mut(&id) {
                         lane.attempts = attempts;
@@ -202,6 +202,18 @@ impl Engine {
             tracing::error!(error = %e, "recording delivery outcomes in the spool failed; will retry");
             self.finished = finished;
             self.letters = letters;
+        }
+    }
+
+    /// Jittered exponential backoff from the delivery settings; how long to keep trying is
+    /// decided by the event's age (`max_age`), not by an attempt count.
+    fn retry_policy(&self) -> RetryPolicy {
+        RetryPolicy {
+            initial_delay: self.config.initial_backoff,
+            max_delay: self.config.max_backoff,
+            max_attempts: None,
+            max_elapsed: None,
+            ..RetryPolicy::default()
         }
     }
 }
