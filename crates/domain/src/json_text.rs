@@ -52,10 +52,6 @@ impl<'a> JsonText<'a> {
     pub fn to_value(&self) -> serde_json::Value {
         serde_json::from_str(&self.0).unwrap_or(serde_json::Value::Null)
     }
-
-    pub fn into_owned(self) -> JsonText<'static> {
-        JsonText(Cow::Owned(self.0.into_owned()))
-    }
 }
 
 impl fmt::Debug for JsonText<'_> {

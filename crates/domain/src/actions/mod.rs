@@ -17,7 +17,7 @@ pub use text::{NonEmptyText, TextError};
 
 use chrono::{DateTime, Utc};
 
-use crate::{Assertion, AttioCommand, Plan, ReceivedAtError};
+use crate::{Assertion, Plan, ReceivedAtError};
 
 /// The three actions of the destination.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -107,9 +107,4 @@ impl<'a> ActionPayload<'a> {
             ),
         }
     }
-}
-
-/// One batch request from the assertions of its valid events, in order.
-pub fn batch_command(assertions: Vec<Assertion<'_>>) -> AttioCommand<'_> {
-    AttioCommand::BatchAssert(assertions)
 }

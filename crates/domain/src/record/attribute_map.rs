@@ -46,16 +46,6 @@ impl<'a> AttributeMap<'a> {
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
-
-    pub fn into_owned(self) -> AttributeMap<'static> {
-        AttributeMap {
-            entries: self
-                .entries
-                .into_iter()
-                .map(|(k, v)| (Cow::Owned(k.into_owned()), v.into_owned()))
-                .collect(),
-        }
-    }
 }
 
 impl<'a> IntoIterator for AttributeMap<'a> {

@@ -1,5 +1,3 @@
-use std::fmt::Write as _;
-
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use super::{AssertValue, Assertion};
@@ -96,14 +94,6 @@ impl<'a> AttioCommand<'a> {
                 let items: usize = list.iter().map(|a| batch_assertion_len(a, previous_record_id)).sum();
                 BATCH_OPEN.len() + items + list.len().saturating_sub(1) + 2
             }
-        }
-    }
-
-    /// Number of events this command carries (1 for a simple assert).
-    pub fn event_count(&self) -> usize {
-        match self {
-            AttioCommand::SimpleAssert(_) => 1,
-            AttioCommand::BatchAssert(list) => list.len(),
         }
     }
 }
@@ -213,9 +203,7 @@ fn write_batch_assertion(out: &mut String, a: &Assertion<'_>, prev: Option<&str>
 
 impl std::fmt::Display for AttioCommand<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut s = String::new();
-        let _ = write!(s, "{} {}", self.method().as_str(), self.path_and_query());
-        f.write_str(&s)
+        write!(f, "{} {}", self.method().as_str(), self.path_and_query())
     }
 }
 

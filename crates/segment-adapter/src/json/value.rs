@@ -35,10 +35,6 @@ impl<'a> Obj<'a> {
         self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
     }
 
-    pub fn get_mut(&mut self, key: &str) -> Option<&mut Val<'a>> {
-        self.0.iter_mut().find(|(k, _)| k == key).map(|(_, v)| v)
-    }
-
     pub fn insert(&mut self, key: impl Into<Cow<'a, str>>, value: Val<'a>) {
         let key = key.into();
         if let Some(slot) = self.0.iter_mut().find(|(k, _)| *k == key) {
