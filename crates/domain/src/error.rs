@@ -106,6 +106,14 @@ impl GatewayError {
 impl Retryable for GatewayError {
     fn retryability(&self) -> Retryability {
         match self {
+            // Attio documents this conflict (two writes to one record at once) as
+            // "please try again": the same request can succeed later.
+            GatewayError::Status {
+                status: 409,
+                body: Some(AttioErrorBody { code: Some(code), .. }),
+                retry_after,
+                ..
+            } if code == "concurrent_write_conflict" => Retryability::Retryable { after: *retry_after },
             GatewayError::Status {
                 status, retry_after, ..
             } => Self::classify_status(*status, *retry_after),
@@ -141,6 +149,24 @@ mod tests {
         for s in [401, 403] {
             assert_eq!(status(s).retryability(), Retryability::Authentication, "{s}");
         }
+    }
+
+    #[test]
+    fn concurrent_write_conflict_is_retryable_and_other_conflicts_are_not() {
+        let conflict = |code: &str| GatewayError::Status {
+            status: 409,
+            status_text: "Conflict".into(),
+            body: Some(AttioErrorBody {
+                status_code: Some(409),
+                kind: Some("invalid_request_error".into()),
+                code: Some(code.into()),
+                message: Some("please try again".into()),
+            }),
+            raw_body: None,
+            retry_after: None,
+        };
+        assert!(conflict("concurrent_write_conflict").retryability().is_retryable());
+        assert_eq!(conflict("uniqueness_conflict").retryability(), Retryability::Permanent);
     }
 
     #[test]

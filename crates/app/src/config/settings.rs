@@ -62,7 +62,7 @@ impl Default for AttioSettings {
             write_rate: 25,
             read_rate: 100,
             timeout_secs: 10,
-            validate_schema: false,
+            validate_schema: true,
         }
     }
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use domain::actions::{execute_plan, ExecError};
 use domain::ports::AttioGateway;
+use domain::record::AttioCommand;
 use domain::{GatewayError, Retryability, Retryable};
 use segment_adapter::json::Val;
 use segment_adapter::pipeline::Mode;
@@ -92,34 +93,86 @@ pub async fn send_single(
         .payload(&event, Mode::Single)
         .map_err(|e| SendError::permanent(e.to_string()))?;
     let plan = payload.single_plan();
+    // Every step is checked before the first is sent: a plan whose later step cannot
+    // succeed must not write its earlier ones.
+    let steps: Vec<_> = plan
+        .commands
+        .iter()
+        .filter_map(|c| match c {
+            AttioCommand::SimpleAssert(a) => Some(a.clone()),
+            _ => None,
+        })
+        .collect();
+    if let Some(Err(e)) = gateway.check_assertions(&steps).await.into_iter().find(Result::is_err) {
+        return Err(e.into());
+    }
     execute_plan(&plan, gateway.as_ref()).await?;
     Ok(())
 }
 
-/// Sends events as one batch request, in order.
+/// What a batch send did with its events.
+#[derive(Debug, Default)]
+pub struct BatchReport {
+    /// Events taken out before sending (by position in the batch), with why: their mapping
+    /// failed or the schema check refused them. They are dead-lettered, never delivered.
+    pub rejected: Vec<(usize, String)>,
+}
+
+/// Sends events as one batch request, in order. Events that cannot be sent (their mapping
+/// fails, or the schema check refuses them) are taken out and reported; the others go on.
+/// A failure to read the workspace or to send fails the whole batch (nothing is reported
+/// then: the retry checks again).
 pub async fn send_batch(
     router: Arc<Router>,
     gateway: Arc<dyn AttioGateway>,
     subscription: usize,
     texts: Vec<Arc<str>>,
     now: DateTime<Utc>,
-) -> Result<(), SendError> {
+) -> Result<BatchReport, SendError> {
     let sub = router
         .subscriptions
         .get(subscription)
         .ok_or_else(|| SendError::permanent("subscription no longer configured".into()))?;
-    let mut assertions = Vec::with_capacity(texts.len());
-    for text in &texts {
-        let event = Val::parse(text).map_err(|e| SendError::permanent(format!("stored event is not JSON: {e}")))?;
-        let payload = sub
-            .payload(&event, Mode::Batch)
-            .map_err(|e| SendError::permanent(e.to_string()))?;
-        assertions.push(
-            payload
-                .batch_assertion(now)
-                .map_err(|e| SendError::permanent(e.to_string()))?,
-        );
+    let mut report = BatchReport::default();
+    let mut events = Vec::with_capacity(texts.len());
+    for (i, text) in texts.iter().enumerate() {
+        match Val::parse(text) {
+            Ok(e) => events.push((i, e)),
+            Err(e) => report.rejected.push((i, format!("stored event is not JSON: {e}"))),
+        }
     }
-    gateway.batch_assert(&assertions).await?;
-    Ok(())
+    let mut positions = Vec::with_capacity(events.len());
+    let mut assertions = Vec::with_capacity(events.len());
+    for (i, event) in &events {
+        let built = sub
+            .payload(event, Mode::Batch)
+            .map_err(|e| e.to_string())
+            .and_then(|p| p.batch_assertion(now).map_err(|e| e.to_string()));
+        match built {
+            Ok(a) => {
+                positions.push(*i);
+                assertions.push(a);
+            }
+            Err(reason) => report.rejected.push((*i, reason)),
+        }
+    }
+    let checks = gateway.check_assertions(&assertions).await;
+    if let Some(Err(e)) = checks
+        .iter()
+        .find(|c| c.as_ref().is_err_and(|e| e.retryability() != Retryability::Permanent))
+    {
+        return Err(e.clone().into());
+    }
+    let mut valid = Vec::with_capacity(assertions.len());
+    for ((i, a), check) in positions.into_iter().zip(assertions).zip(checks) {
+        match check {
+            Ok(()) => valid.push(a),
+            Err(e) => report.rejected.push((i, e.to_string())),
+        }
+    }
+    report.rejected.sort_by_key(|(i, _)| *i);
+    if !valid.is_empty() {
+        gateway.batch_assert(&valid).await?;
+    }
+    Ok(report)
 }

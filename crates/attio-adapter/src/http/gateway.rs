@@ -24,7 +24,8 @@ use super::fallback::endpoint_missing;
 use super::rate_limit::{shared_limiter, RateLimitStats, RequestClass, TokenLimiter};
 use super::schema::{ObjectSchema, SchemaCache};
 use super::send::{HttpSend, RawRequest, RawResponse, ReqwestSend};
-use super::validate::{needs_object_slugs, objects_in, validate_assertion};
+use super::validate::objects_in;
+use super::workspace::{ChoiceCache, MemberCache};
 
 /// `user-agent` of every request.
 pub const USER_AGENT_VALUE: &str = concat!("segment-attio/", env!("CARGO_PKG_VERSION"));
@@ -74,9 +75,11 @@ pub(super) struct Inner {
     documented_fallback: bool,
     sender: Arc<dyn HttpSend>,
     limiter: Arc<TokenLimiter>,
-    schemas: SchemaCache,
-    schema_ttl: Duration,
-    objects_by_id: Mutex<Option<ObjectsById>>,
+    pub(super) schemas: SchemaCache,
+    pub(super) schema_ttl: Duration,
+    pub(super) objects_by_id: Mutex<Option<ObjectsById>>,
+    pub(super) choices: Mutex<ChoiceCache>,
+    pub(super) members: Mutex<MemberCache>,
     simple_missing: AtomicBool,
     batch_missing: AtomicBool,
     pub(super) fallbacks: AtomicU64,
@@ -174,6 +177,8 @@ impl HttpAttioGateway {
                 schemas: SchemaCache::new(config.schema_ttl),
                 schema_ttl: config.schema_ttl,
                 objects_by_id: Mutex::new(None),
+                choices: Mutex::new(HashMap::new()),
+                members: Mutex::new(None),
                 simple_missing: AtomicBool::new(false),
                 batch_missing: AtomicBool::new(false),
                 fallbacks: AtomicU64::new(0),
@@ -315,24 +320,17 @@ impl HttpAttioGateway {
         Ok(map)
     }
 
-    /// Checks assertions against their objects' attributes (see [`super::validate`]).
+    /// Checks assertions against the workspace (see [`Self::check_each`]); the first refusal.
     pub async fn validate(&self, assertions: &[Assertion<'_>]) -> Result<(), GatewayError> {
-        let mut objects = Vec::new();
-        for a in assertions {
-            objects_in(a, &mut objects);
+        self.check_each(assertions).await.into_iter().collect()
+    }
+
+    /// After Attio refused a write as wrong (an unknown object, attribute, option, ...), what
+    /// is cached about the workspace may be stale: it is read again at the next check.
+    fn note_refusal(&self, e: &GatewayError) {
+        if self.inner.validate_schema && matches!(e.status(), Some(400 | 404)) {
+            self.forget_schema();
         }
-        let mut schemas = HashMap::with_capacity(objects.len());
-        for object in objects {
-            schemas.insert(object.as_str().to_owned(), self.schema(object).await?);
-        }
-        let object_slugs = if assertions.iter().any(|a| needs_object_slugs(a, &schemas)) {
-            Some(self.object_slugs_by_id().await?)
-        } else {
-            None
-        };
-        assertions
-            .iter()
-            .try_for_each(|a| validate_assertion(a, &schemas, object_slugs.as_deref()))
     }
 
     fn note_missing(&self, flag: &AtomicBool, endpoint: &str) {
@@ -354,6 +352,9 @@ struct DataList<T> {
     data: Vec<T>,
 }
 
+/// Writes are not checked here: the caller checks them first with
+/// [`AttioGateway::check_assertions`] (every step of a plan before the first is sent, each
+/// member of a batch so that an invalid one can be taken out instead of refusing the batch).
 #[async_trait]
 impl AttioGateway for HttpAttioGateway {
     async fn simple_assert<'a>(
@@ -361,9 +362,6 @@ impl AttioGateway for HttpAttioGateway {
         assertion: &Assertion<'a>,
         previous_record_id: Option<&'a str>,
     ) -> Result<AssertReply, GatewayError> {
-        if self.inner.validate_schema {
-            self.validate(std::slice::from_ref(assertion)).await?;
-        }
         if !self.inner.simple_missing.load(Ordering::Relaxed) {
             let command = AttioCommand::SimpleAssert(assertion.clone());
             let body = command.body(previous_record_id);
@@ -377,16 +375,16 @@ impl AttioGateway for HttpAttioGateway {
                 Err(e) if self.inner.documented_fallback && endpoint_missing(&e, &[&assertion.object]) => {
                     self.note_missing(&self.inner.simple_missing, "simple assert (/records/simple)");
                 }
-                Err(e) => return Err(e),
+                Err(e) => {
+                    self.note_refusal(&e);
+                    return Err(e);
+                }
             }
         }
         self.assert_documented(assertion, previous_record_id).await
     }
 
     async fn batch_assert<'a>(&self, assertions: &[Assertion<'a>]) -> Result<u16, GatewayError> {
-        if self.inner.validate_schema {
-            self.validate(assertions).await?;
-        }
         if !self.inner.batch_missing.load(Ordering::Relaxed) {
             let command = AttioCommand::BatchAssert(assertions.to_vec());
             let body = command.body(None);
@@ -401,7 +399,10 @@ impl AttioGateway for HttpAttioGateway {
                 {
                     self.note_missing(&self.inner.batch_missing, "batch assert (/v2/batch/records)");
                 }
-                Err(e) => return Err(e),
+                Err(e) => {
+                    self.note_refusal(&e);
+                    return Err(e);
+                }
             }
         }
         let mut status = 200;
@@ -409,6 +410,13 @@ impl AttioGateway for HttpAttioGateway {
             status = self.assert_documented(a, None).await?.status;
         }
         Ok(status)
+    }
+
+    async fn check_assertions<'a>(&self, assertions: &[Assertion<'a>]) -> Vec<Result<(), GatewayError>> {
+        if !self.inner.validate_schema {
+            return assertions.iter().map(|_| Ok(())).collect();
+        }
+        self.check_each(assertions).await
     }
 
     async fn list_objects(&self) -> Result<Vec<AttioObject>, GatewayError> {

@@ -10,6 +10,7 @@
 // Every fallible function here returns the port's error type, `domain::GatewayError`, whose
 // size the domain fixes; boxing it in this module alone would only add conversions.
 
+pub mod choices;
 pub mod classify;
 pub mod config;
 mod documented;
@@ -21,6 +22,7 @@ pub mod schema;
 pub mod send;
 pub mod validate;
 pub mod value_check;
+mod workspace;
 
 #[cfg(test)]
 mod tests;

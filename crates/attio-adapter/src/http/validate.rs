@@ -1,6 +1,8 @@
 //! Refusing, before anything is sent, an assertion Attio cannot accept: an unknown
-//! attribute, a matching attribute that is not unique, a write to a read-only attribute,
-//! or a value of the wrong type. Nested assertions are checked against their own object.
+//! attribute, a matching attribute that is missing or not unique, a write to a read-only
+//! attribute, a value of the wrong type or with too many values, a select option, status or
+//! workspace member that does not exist, a required attribute cleared. Nested assertions are
+//! checked against their own object.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -8,6 +10,9 @@ use std::sync::Arc;
 use domain::value::AttributeType;
 use domain::{AssertValue, Assertion, GatewayError, ObjectSlug};
 
+use domain::value::WriteValue;
+
+use super::choices::{check_named, Choice, Member};
 use super::schema::ObjectSchema;
 use super::value_check::{allowed_object_ids, check_write, Targets};
 
@@ -39,6 +44,61 @@ fn rejected(object: &str, msg: String) -> GatewayError {
 /// Schemas by object slug, for every object of [`objects_in`].
 pub type Schemas = HashMap<String, Arc<ObjectSchema>>;
 
+/// Options or statuses by (object slug, attribute slug).
+pub type Choices = HashMap<(String, String), Arc<Vec<Choice>>>;
+
+/// What is known of the workspace for checking assertions. Anything `None` or absent is
+/// not checked (left to Attio).
+#[derive(Debug, Clone, Copy)]
+pub struct Workspace<'w> {
+    pub schemas: &'w Schemas,
+    /// Object slugs by object id (from `GET /v2/objects`), for record-reference shorthand.
+    pub object_slugs: Option<&'w HashMap<String, String>>,
+    pub choices: Option<&'w Choices>,
+    pub members: Option<&'w [Member]>,
+}
+
+impl<'w> Workspace<'w> {
+    /// Only the attribute lists.
+    pub fn of(schemas: &'w Schemas) -> Self {
+        Self {
+            schemas,
+            object_slugs: None,
+            choices: None,
+            members: None,
+        }
+    }
+}
+
+/// The (object, attribute) pairs of select and status attributes `a` writes to, and whether
+/// it writes an actor reference: what must be fetched beyond the attribute lists.
+pub fn named_lookups(a: &Assertion<'_>, schemas: &Schemas, choices: &mut Vec<(String, String, AttributeType)>) -> bool {
+    let mut actors = false;
+    let schema = schemas.get(a.object.as_str());
+    for (key, value) in &a.values {
+        match value {
+            AssertValue::Json(_) => {
+                let Some(def) = schema.and_then(|s| s.get(key)) else {
+                    continue;
+                };
+                match def.attribute_type {
+                    AttributeType::Select | AttributeType::Status => {
+                        let pair = (a.object.as_str().to_owned(), def.api_slug.clone(), def.attribute_type);
+                        if !choices.contains(&pair) {
+                            choices.push(pair);
+                        }
+                    }
+                    AttributeType::ActorReference => actors = true,
+                    _ => {}
+                }
+            }
+            AssertValue::Nested(n) => actors |= named_lookups(n, schemas, choices),
+            AssertValue::RecordIdOfPreviousReply => {}
+        }
+    }
+    actors
+}
+
 /// Whether checking `a` needs object slugs by id (it writes a value to a record-reference
 /// attribute, whose allowed targets the schema names by object id).
 pub fn needs_object_slugs(a: &Assertion<'_>, schemas: &Schemas) -> bool {
@@ -52,15 +112,10 @@ pub fn needs_object_slugs(a: &Assertion<'_>, schemas: &Schemas) -> bool {
     })
 }
 
-/// Checks `a` and its nested assertions. `object_slugs` maps object ids to slugs (from
-/// `GET /v2/objects`) so that record-reference shorthand can be checked; without it such
-/// shorthand is left to Attio.
-pub fn validate_assertion(
-    a: &Assertion<'_>,
-    schemas: &Schemas,
-    object_slugs: Option<&HashMap<String, String>>,
-) -> Result<(), GatewayError> {
+/// Checks `a` and its nested assertions against what is known of the workspace.
+pub fn validate_assertion(a: &Assertion<'_>, ws: Workspace<'_>) -> Result<(), GatewayError> {
     let object = a.object.as_str();
+    let (schemas, object_slugs) = (ws.schemas, ws.object_slugs);
     let Some(schema) = schemas.get(object) else {
         return Err(rejected(object, "its attributes could not be read".into()));
     };
@@ -86,7 +141,7 @@ pub fn validate_assertion(
         let key = key.as_ref();
         if is_uuid(key) || schema.is_unreadable(key) {
             if let AssertValue::Nested(n) = value {
-                validate_assertion(n, schemas, object_slugs)?;
+                validate_assertion(n, ws)?;
             }
             continue;
         }
@@ -110,7 +165,23 @@ pub fn validate_assertion(
                     _ => None,
                 };
                 let targets = slugs.as_deref().map_or(Targets::Unknown, Targets::Known);
-                check_write(def, targets, &json.to_value()).map_err(|reason| rejected(object, reason))?;
+                let parsed = check_write(def, targets, &json.to_value()).map_err(|reason| rejected(object, reason))?;
+                match parsed {
+                    Some(WriteValue::Clear) if def.is_required => {
+                        return Err(rejected(
+                            object,
+                            format!("attribute {key:?} is required, so it cannot be cleared (the value is empty)"),
+                        ))
+                    }
+                    Some(value) => {
+                        let choices = ws
+                            .choices
+                            .and_then(|c| c.get(&(object.to_owned(), key.to_owned())))
+                            .map(|c| c.as_slice());
+                        check_named(key, &value, choices, ws.members).map_err(|reason| rejected(object, reason))?;
+                    }
+                    None => {}
+                }
             }
             AssertValue::Nested(n) => {
                 if def.attribute_type != AttributeType::RecordReference {
@@ -123,7 +194,7 @@ pub fn validate_assertion(
                         ),
                     ));
                 }
-                validate_assertion(n, schemas, object_slugs)?;
+                validate_assertion(n, ws)?;
             }
             AssertValue::RecordIdOfPreviousReply => {
                 if def.attribute_type != AttributeType::RecordReference {
@@ -166,7 +237,7 @@ mod tests {
             schema(
                 "users",
                 json!([
-                    {"api_slug":"user_id","type":"text","is_unique":true},
+                    {"api_slug":"user_id","type":"text","is_unique":true,"is_required":true},
                     {"api_slug":"person","type":"record-reference",
                      "config":{"record_reference":{"allowed_object_ids":["oid-people"]}}},
                     {"api_slug":"nickname","type":"text"}
@@ -193,14 +264,14 @@ mod tests {
         let mut a = people();
         a.set_json("age", JsonText::trusted("42"));
         a.set_json("3fa85f64-5717-4562-b3fc-2c963f66afa6", JsonText::trusted("1"));
-        assert_eq!(validate_assertion(&a, &schemas(), None), Ok(()));
+        assert_eq!(validate_assertion(&a, Workspace::of(&schemas())), Ok(()));
     }
 
     #[test]
     fn unknown_attribute_is_named_with_its_object() {
         let mut a = people();
         a.set_json("shoe_size", JsonText::trusted("42"));
-        let m = message(validate_assertion(&a, &schemas(), None));
+        let m = message(validate_assertion(&a, Workspace::of(&schemas())));
         assert!(
             m.contains("\"people\"") && m.contains("\"shoe_size\" does not exist"),
             "{m}"
@@ -211,21 +282,21 @@ mod tests {
     fn non_unique_matching_attribute_is_refused() {
         let mut a = Assertion::new(ObjectSlug::PEOPLE, AttributeSlug::parse("job_title").unwrap());
         a.set_json("job_title", JsonText::string("x"));
-        assert!(message(validate_assertion(&a, &schemas(), None)).contains("not unique"));
+        assert!(message(validate_assertion(&a, Workspace::of(&schemas()))).contains("not unique"));
     }
 
     #[test]
     fn write_to_read_only_attribute_is_refused() {
         let mut a = people();
         a.set_json("avatar_url", JsonText::string("x"));
-        assert!(message(validate_assertion(&a, &schemas(), None)).contains("cannot be written"));
+        assert!(message(validate_assertion(&a, Workspace::of(&schemas()))).contains("cannot be written"));
     }
 
     #[test]
     fn wrong_type_names_attribute_type_and_value() {
         let mut a = people();
         a.set_json("age", JsonText::string("forty"));
-        let m = message(validate_assertion(&a, &schemas(), None));
+        let m = message(validate_assertion(&a, Workspace::of(&schemas())));
         assert!(m.contains("\"age\" (number)") && m.contains("\"forty\""), "{m}");
     }
 
@@ -236,7 +307,7 @@ mod tests {
         let mut outer = Assertion::new(ObjectSlug::USERS, AttributeSlug::USER_ID);
         outer.set_json("user_id", JsonText::string("u1"));
         outer.set("person", AssertValue::Nested(Box::new(inner)));
-        let m = message(validate_assertion(&outer, &schemas(), None));
+        let m = message(validate_assertion(&outer, Workspace::of(&schemas())));
         assert!(m.contains("\"people\"") && m.contains("\"nickname\""), "{m}");
         let mut objects = Vec::new();
         objects_in(&outer, &mut objects);
@@ -247,7 +318,7 @@ mod tests {
     fn nested_assertion_into_a_non_reference_attribute_is_refused() {
         let mut outer = Assertion::new(ObjectSlug::USERS, AttributeSlug::USER_ID);
         outer.set("nickname", AssertValue::Nested(Box::new(people())));
-        assert!(message(validate_assertion(&outer, &schemas(), None)).contains("only record-reference"));
+        assert!(message(validate_assertion(&outer, Workspace::of(&schemas()))).contains("only record-reference"));
     }
 
     #[test]
@@ -256,16 +327,64 @@ mod tests {
         a.set_json("user_id", JsonText::string("u1"));
         a.set_json("person", JsonText::string("not-an-email"));
         assert_eq!(
-            validate_assertion(&a, &schemas(), None),
+            validate_assertion(&a, Workspace::of(&schemas())),
             Ok(()),
             "unknown targets are left to Attio"
         );
         let slugs = HashMap::from([("oid-people".to_owned(), "people".to_owned())]);
         assert!(needs_object_slugs(&a, &schemas()));
-        let m = message(validate_assertion(&a, &schemas(), Some(&slugs)));
+        let all = schemas();
+        let ws = Workspace {
+            object_slugs: Some(&slugs),
+            ..Workspace::of(&all)
+        };
+        let m = message(validate_assertion(&a, ws));
         assert!(m.contains("\"person\"") && m.contains("not-an-email"), "{m}");
         a.set_json("person", JsonText::string("a@b.co"));
-        assert_eq!(validate_assertion(&a, &schemas(), Some(&slugs)), Ok(()));
+        assert_eq!(validate_assertion(&a, ws), Ok(()));
+    }
+
+    #[test]
+    fn clearing_a_required_attribute_is_refused() {
+        let mut a = Assertion::new(ObjectSlug::USERS, AttributeSlug::USER_ID);
+        a.set_json("user_id", JsonText::trusted("null"));
+        let m = message(validate_assertion(&a, Workspace::of(&schemas())));
+        assert!(m.contains("\"user_id\" is required"), "{m}");
+    }
+
+    #[test]
+    fn an_unknown_select_option_is_refused_when_the_options_are_known() {
+        let mut all = schemas();
+        all.extend([schema(
+            "companies",
+            json!([
+                {"api_slug":"domains","type":"domain","is_unique":true,"is_multiselect":true},
+                {"api_slug":"categories","type":"select","is_multiselect":true}
+            ]),
+        )]);
+        let mut a = Assertion::new(ObjectSlug::COMPANIES, AttributeSlug::DOMAINS);
+        a.set_json("domains", JsonText::string("acme.com"));
+        a.set_json("categories", JsonText::string("Gold"));
+        let mut lookups = Vec::new();
+        assert!(!named_lookups(&a, &all, &mut lookups));
+        assert_eq!(
+            lookups,
+            [("companies".into(), "categories".into(), AttributeType::Select)]
+        );
+        assert_eq!(validate_assertion(&a, Workspace::of(&all)), Ok(()), "options unknown");
+        let choices = Choices::from([(
+            ("companies".to_owned(), "categories".to_owned()),
+            Arc::new(vec![Choice {
+                id: String::new(),
+                title: "B2B".into(),
+            }]),
+        )]);
+        let ws = Workspace {
+            choices: Some(&choices),
+            ..Workspace::of(&all)
+        };
+        let m = message(validate_assertion(&a, ws));
+        assert!(m.contains("\"companies\"") && m.contains("no option \"Gold\""), "{m}");
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! ([`domain::value::parse_write`]).
 
 use domain::ports::AttributeDefinition;
-use domain::value::{parse_write, AttributeSpec, AttributeType};
+use domain::value::{parse_write, AttributeSpec, AttributeType, WriteValue};
 use serde_json::Value;
 
 /// What is known of the objects a record-reference attribute may point to.
@@ -22,15 +22,21 @@ fn has_string(v: &Value) -> bool {
     }
 }
 
-/// `Ok` if `value` can be written to `def`; otherwise the parser's message, which names the
-/// attribute, its type and the value.
+/// The parsed value if `value` can be written to `def`; otherwise the parser's message,
+/// which names the attribute, its type and the value.
 ///
 /// A record-reference string is shorthand whose meaning depends on the target object; when
-/// the targets are unknown such a value is let through for Attio to judge.
-pub fn check_write(def: &AttributeDefinition, targets: Targets<'_>, value: &Value) -> Result<(), String> {
+/// the targets are unknown such a value is let through for Attio to judge (`Ok(None)`).
+pub fn check_write(
+    def: &AttributeDefinition,
+    targets: Targets<'_>,
+    value: &Value,
+) -> Result<Option<WriteValue>, String> {
     let allowed_targets = match targets {
         Targets::Known(t) => t,
-        Targets::Unknown if def.attribute_type == AttributeType::RecordReference && has_string(value) => return Ok(()),
+        Targets::Unknown if def.attribute_type == AttributeType::RecordReference && has_string(value) => {
+            return Ok(None)
+        }
         Targets::Unknown => &[],
     };
     let spec = AttributeSpec {
@@ -43,7 +49,7 @@ pub fn check_write(def: &AttributeDefinition, targets: Targets<'_>, value: &Valu
             .and_then(Value::as_str),
         allowed_targets,
     };
-    parse_write(&spec, value).map(|_| ()).map_err(|e| e.to_string())
+    parse_write(&spec, value).map(Some).map_err(|e| e.to_string())
 }
 
 /// The object ids a record-reference attribute allows (`config.record_reference.allowed_object_ids`).
@@ -90,9 +96,8 @@ mod tests {
             (T::PersonalName, json!("Bloggs, Joe")),
             (T::Text, json!(null)),
         ] {
-            assert_eq!(
-                check_write(&def("a", t, false), Targets::Unknown, &v),
-                Ok(()),
+            assert!(
+                check_write(&def("a", t, false), Targets::Unknown, &v).is_ok(),
                 "{t} {v}"
             );
         }
@@ -126,9 +131,9 @@ mod tests {
     #[test]
     fn reference_shorthand_is_checked_only_when_the_target_is_known() {
         let d = def("person", AttributeType::RecordReference, false);
-        assert_eq!(check_write(&d, Targets::Unknown, &json!("not-an-email")), Ok(()));
+        assert_eq!(check_write(&d, Targets::Unknown, &json!("not-an-email")), Ok(None));
         assert!(check_write(&d, Targets::Known(&["people"]), &json!("not-an-email")).is_err());
-        assert_eq!(check_write(&d, Targets::Known(&["people"]), &json!("a@b.co")), Ok(()));
+        assert!(check_write(&d, Targets::Known(&["people"]), &json!("a@b.co")).is_ok_and(|v| v.is_some()));
     }
 
     #[test]

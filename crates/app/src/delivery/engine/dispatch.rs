@@ -37,7 +37,7 @@ impl Engine {
                         tx.clone(),
                     );
                     tokio::spawn(async move {
-                        let outcome = send_single(router, gateway, sub, text).await;
+                        let outcome = send_single(router, gateway, sub, text).await.map(|()| Vec::new());
                         let _ = tx.send(Done {
                             parts: vec![(id, 1)],
                             outcome,
@@ -133,7 +133,7 @@ impl Engine {
         let (router, gateway, tx, now) = (self.router.clone(), self.gateway.clone(), tx.clone(), self.clock.now());
         let parts = buf.parts;
         tokio::spawn(async move {
-            let outcome = send_batch(router, gateway, sub, texts, now).await;
+            let outcome = send_batch(router, gateway, sub, texts, now).await.map(|r| r.rejected);
             let _ = tx.send(Done { parts, outcome });
         });
     }

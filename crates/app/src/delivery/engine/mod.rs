@@ -53,10 +53,11 @@ struct BatchBuffer {
     started: Option<Instant>,
 }
 
-/// A finished send: which lanes and how many of their head jobs it carried.
+/// A finished send: which lanes and how many of their head jobs it carried. `Ok` lists the
+/// events (by position, in the order of `parts`) that were taken out before sending, with why.
 struct Done {
     parts: Vec<(LaneId, usize)>,
-    outcome: Result<(), SendError>,
+    outcome: Result<Vec<(usize, String)>, SendError>,
 }
 
 pub(super) struct Engine {

@@ -17,15 +17,23 @@ impl Engine {
         self.in_flight = self.in_flight.saturating_sub(1);
         let total: usize = done.parts.iter().map(|(_, n)| n).sum();
         match done.outcome {
-            Ok(()) => {
-                metrics::counter!("segment_attio_events_delivered_total").increment(total as u64);
-                DeliveryStatus::count(&self.status.delivered, total as u64);
+            Ok(rejected) => {
+                let delivered = total.saturating_sub(rejected.len());
+                metrics::counter!("segment_attio_events_delivered_total").increment(delivered as u64);
+                DeliveryStatus::count(&self.status.delivered, delivered as u64);
                 if self.status.credentials() != CredentialState::Valid {
                     self.status.set_credentials(CredentialState::Valid);
                 }
+                let mut reasons = rejected.into_iter().peekable();
+                let mut position = 0;
                 for (id, n) in done.parts {
+                    let attempts = self.lanes.get(&id).map(|l| l.attempts + 1).unwrap_or(1);
                     for event_id in self.pop_jobs(&id, n) {
-                        self.complete(event_id);
+                        match reasons.next_if(|(p, _)| *p == position) {
+                            Some((_, reason)) => self.dead(event_id, id.0, reason, attempts, None),
+                            None => self.complete(event_id),
+                        }
+                        position += 1;
                     }
                     self.release(&id, true);
                 }

@@ -7,6 +7,7 @@ mod batching;
 mod failures;
 mod ordering;
 mod routing;
+mod schema_check;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -145,6 +146,8 @@ pub struct FakeGateway {
     /// Whether `check_credentials` succeeds.
     pub credentials_ok: AtomicBool,
     pub credential_checks: Mutex<Vec<Instant>>,
+    /// Events (by seq) the pre-send check refuses.
+    pub refused_seqs: Mutex<Vec<String>>,
 }
 
 impl FakeGateway {
@@ -154,7 +157,14 @@ impl FakeGateway {
             calls: Mutex::new(Vec::new()),
             credentials_ok: AtomicBool::new(true),
             credential_checks: Mutex::new(Vec::new()),
+            refused_seqs: Mutex::new(Vec::new()),
         }
+    }
+
+    /// The pre-send check refuses the events carrying these seqs.
+    pub fn refusing(self, seqs: &[&str]) -> Self {
+        *self.refused_seqs.lock().unwrap_or_else(|p| p.into_inner()) = seqs.iter().map(|s| s.to_string()).collect();
+        self
     }
 
     pub fn accepting() -> Self {
@@ -219,6 +229,25 @@ impl AttioGateway for FakeGateway {
         tokio::time::sleep(Duration::from_millis(5)).await;
         self.record(true, &body)?;
         Ok(202)
+    }
+
+    async fn check_assertions<'a>(&self, assertions: &[Assertion<'a>]) -> Vec<Result<(), GatewayError>> {
+        let refused = self.refused_seqs.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        assertions
+            .iter()
+            .map(|a| {
+                let body: Value = serde_json::from_str(&AttioCommand::SimpleAssert(a.clone()).body(None))
+                    .expect("the command body is JSON");
+                let mut seqs = Vec::new();
+                collect_seqs(&body, &mut seqs);
+                match seqs.iter().find(|s| refused.contains(s)) {
+                    Some(seq) => Err(GatewayError::Rejected(format!(
+                        "refused before sending to Attio: object \"people\": attribute \"seq\" (number) cannot take {seq:?}"
+                    ))),
+                    None => Ok(()),
+                }
+            })
+            .collect()
     }
 
     async fn list_objects(&self) -> Result<Vec<AttioObject>, GatewayError> {

@@ -160,7 +160,7 @@ async fn missing_batch_endpoint_asserts_nested_records_first() {
 }
 
 #[tokio::test]
-async fn schema_check_rejects_before_sending_and_fetches_attributes_once() {
+async fn schema_check_refuses_each_invalid_assertion_and_fetches_attributes_once() {
     let server = TestServer::start(workspace).await;
     let mut config = config_for(&server.url());
     config.validate_schema = true;
@@ -168,7 +168,7 @@ async fn schema_check_rejects_before_sending_and_fetches_attributes_once() {
 
     let mut unknown = people("a@b.co");
     unknown.set_json("shoe_size", JsonText::trusted("44"));
-    let err = g.simple_assert(&unknown, None).await.unwrap_err();
+    let err = g.validate(&[unknown]).await.unwrap_err();
     assert_eq!(err.retryability(), Retryability::Permanent);
     let GatewayError::Rejected(m) = &err else {
         panic!("{err:?}")
@@ -177,7 +177,10 @@ async fn schema_check_rejects_before_sending_and_fetches_attributes_once() {
 
     let mut wrong = people("a@b.co");
     wrong.set_json("age", JsonText::string("forty"));
-    let err = g.batch_assert(&[wrong]).await.unwrap_err();
+    let ok = people("b@c.co");
+    let results = g.check_assertions(&[ok, wrong]).await;
+    assert_eq!(results[0], Ok(()));
+    let err = results[1].clone().unwrap_err();
     let GatewayError::Rejected(m) = &err else {
         panic!("{err:?}")
     };
