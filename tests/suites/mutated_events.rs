@@ -14,6 +14,7 @@ fn router() -> Router {
     Router {
         integrations: valid.integrations,
         subscriptions: valid.subscriptions,
+        blocked: Vec::new(),
     }
 }
 

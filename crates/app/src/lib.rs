@@ -4,5 +4,6 @@ pub mod cli;
 pub mod config;
 pub mod delivery;
 pub mod routing;
+pub mod schema_check;
 pub mod server;
 pub mod spool;

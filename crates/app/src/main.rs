@@ -60,7 +60,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             runtime.block_on(commands::simulator::run(args))?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::CheckConfig => {
+        Command::CheckConfig(args) => {
             let valid = valid()?;
             println!(
                 "configuration is valid: {} subscription(s){}; attio: {}",
@@ -80,14 +80,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     s.subscribe_text().unwrap_or("every event")
                 );
             }
-            Ok(ExitCode::SUCCESS)
+            if args.offline {
+                return Ok(ExitCode::SUCCESS);
+            }
+            let fits = runtime.block_on(commands::schema::check_config(&valid))?;
+            Ok(if fits { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
         Command::TestEvent(args) => {
             let valid = valid()?;
             commands::test_event::run(valid, args.clone())
         }
         Command::Serve(args) => {
-            let valid = valid()?;
+            let mut valid = valid()?;
+            valid.settings.attio.allow_schema_errors |= args.allow_schema_errors;
             init_logging(&valid.settings.log);
             let metrics = metrics_exporter_prometheus::PrometheusBuilder::new()
                 .install_recorder()
@@ -114,7 +119,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::CheckAuth(out) => {
             let valid = valid()?;
-            runtime.block_on(commands::attio_info::check_auth(&valid.settings.attio, out.json))
+            runtime.block_on(commands::attio_info::check_auth(&valid, out.json))
         }
         Command::DeadLetters(cmd) => {
             let cmd = cmd.clone();

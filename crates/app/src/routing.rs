@@ -12,6 +12,10 @@ use segment_adapter::pipeline::Mode;
 pub struct Router {
     pub integrations: IntegrationsFilter,
     pub subscriptions: Vec<ActionSubscription>,
+    /// Why a subscription's events cannot be sent (the schema check at start refused it and
+    /// the service was told to go on), by subscription index: its events are dead-lettered
+    /// with this reason.
+    pub blocked: Vec<Option<String>>,
 }
 
 /// What happens to an event for one subscription.
@@ -40,6 +44,13 @@ impl Router {
         let mut routes = Vec::new();
         for (i, sub) in self.subscriptions.iter().enumerate() {
             if only.is_some_and(|name| name != sub.name) || !sub.matches(event) {
+                continue;
+            }
+            if let Some(Some(reason)) = self.blocked.get(i) {
+                routes.push(Route::Reject {
+                    subscription: i,
+                    reason: format!("not sent: the subscription does not fit the workspace: {reason}"),
+                });
                 continue;
             }
             match sub.payload(event, self.mode(i)) {

@@ -25,8 +25,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// Run the Attio simulator on its own.
     Simulator(SimulatorArgs),
-    /// Validate the configuration and exit.
-    CheckConfig,
+    /// Validate the configuration (and check it against the workspace) and exit.
+    CheckConfig(CheckConfigArgs),
     /// Show the Attio requests some events would cause, without sending anything.
     TestEvent(TestEventArgs),
     /// List the workspace's objects (the "Attio Object" dropdown).
@@ -48,7 +48,18 @@ pub enum Command {
 }
 
 #[derive(Debug, Clone, Args)]
+pub struct CheckConfigArgs {
+    /// Do not check the subscriptions against the workspace (no request is made).
+    #[arg(long)]
+    pub offline: bool,
+}
+
+#[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
+    /// Start even when the subscriptions do not fit the workspace (overrides
+    /// attio.allow_schema_errors); the refused subscriptions' events are dead-lettered.
+    #[arg(long)]
+    pub allow_schema_errors: bool,
     /// Address to listen on (overrides server.listen).
     #[arg(long)]
     pub listen: Option<SocketAddr>,

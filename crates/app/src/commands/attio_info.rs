@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use app::config::AttioSettings;
+use app::config::{AttioSettings, ValidConfig};
 use domain::actions::{choice_error, object_choices};
 use domain::ports::AttioGateway;
 use domain::ObjectSlug;
@@ -96,14 +96,27 @@ fn yes(b: bool) -> &'static str {
 /// Why `check-auth` fails when Attio accepts the token but reports it revoked.
 const INACTIVE: &str = "the token is not active";
 
-pub async fn check_auth(settings: &AttioSettings, as_json: bool) -> anyhow::Result<ExitCode> {
-    let target = attio::connect(settings).await?;
+pub async fn check_auth(valid: &ValidConfig, as_json: bool) -> anyhow::Result<ExitCode> {
+    let target = attio::connect(&valid.settings.attio).await?;
     let who = target.gateway.whoami().await;
     let check = target.gateway.check_credentials().await;
-    let ok = check.is_ok() && who.as_ref().map(|w| w.active).unwrap_or(true);
+    let credentials_ok = check.is_ok() && who.as_ref().map(|w| w.active).unwrap_or(true);
+    // The subscriptions against the workspace, once the credentials work.
+    let schema = if credentials_ok {
+        Some(super::schema::check_target(&target, valid).await)
+    } else {
+        None
+    };
+    let schema_ok = matches!(&schema, Some(Ok(p)) if p.is_empty());
+    let ok = credentials_ok && schema_ok;
+    let schema_json = match &schema {
+        None => json!(null),
+        Some(Ok(p)) => json!({"ok": p.is_empty(), "problems": p.iter().map(ToString::to_string).collect::<Vec<_>>()}),
+        Some(Err(e)) => json!({"ok": false, "error": e.to_string()}),
+    };
     let error = match &check {
         Err(e) => Some(e.to_string()),
-        Ok(()) if !ok => Some(INACTIVE.to_owned()),
+        Ok(()) if !credentials_ok => Some(INACTIVE.to_owned()),
         Ok(()) => None,
     };
     if as_json {
@@ -114,9 +127,10 @@ pub async fn check_auth(settings: &AttioSettings, as_json: bool) -> anyhow::Resu
                 "target": target.describe(),
                 "workspace": who.as_ref().ok().map(|w| json!({"id": w.workspace_id, "name": w.workspace_name, "slug": w.workspace_slug, "active": w.active})),
                 "error": error,
+                "schema": schema_json,
             }))?
         );
-    } else if ok {
+    } else if credentials_ok {
         match &who {
             Ok(w) => println!(
                 "credentials valid for workspace {} ({})",
@@ -124,6 +138,15 @@ pub async fn check_auth(settings: &AttioSettings, as_json: bool) -> anyhow::Resu
                 target.describe()
             ),
             Err(_) => println!("credentials valid ({})", target.describe()),
+        }
+        match &schema {
+            Some(Ok(p)) if p.is_empty() => println!("the subscriptions fit the workspace"),
+            Some(Ok(p)) => eprintln!(
+                "the subscriptions do not fit the workspace:\n{}",
+                super::schema::report(p)
+            ),
+            Some(Err(e)) => eprintln!("could not check the subscriptions against the workspace: {e}"),
+            None => {}
         }
     } else {
         eprintln!("credentials refused: {}", error.as_deref().unwrap_or(INACTIVE));

@@ -36,7 +36,18 @@ pub async fn run(spool_config: SpoolConfig, cmd: DeadLetterCommand) -> anyhow::R
         DeadLetterCommand::List { limit, offset, json } => {
             let letters = spool.list(limit, offset).await?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&letters)?);
+                // Each item also carries the event's messageId, to find it by.
+                let mut items = Vec::with_capacity(letters.len());
+                for l in &letters {
+                    let mut v = serde_json::to_value(l)?;
+                    let message_id = serde_json::from_str::<serde_json::Value>(&l.letter.payload)
+                        .ok()
+                        .and_then(|p| p.get("messageId").cloned())
+                        .unwrap_or(serde_json::Value::Null);
+                    v["message_id"] = message_id;
+                    items.push(v);
+                }
+                println!("{}", serde_json::to_string_pretty(&items)?);
             } else if letters.is_empty() {
                 println!("no dead letters");
             } else {

@@ -4,6 +4,7 @@ pub mod attio;
 pub mod attio_info;
 pub mod dead_letters;
 pub mod import;
+pub mod schema;
 pub mod serve;
 pub mod simulator;
 pub mod test_event;

@@ -64,6 +64,38 @@ pub async fn run(valid: ValidConfig, opts: ServeOptions) -> anyhow::Result<()> {
     for s in &subscriptions {
         tracing::info!(subscription = %s.name, action = %s.action, subscribe = ?s.subscribe_text(), batching = s.batching.enabled, "subscription");
     }
+    let mut blocked: Vec<Option<String>> = vec![None; subscriptions.len()];
+    let mut schema_problems = Vec::new();
+    match app::schema_check::check(&target.gateway, &subscriptions).await {
+        Ok(problems) if problems.is_empty() => tracing::info!("the subscriptions fit the workspace"),
+        Ok(problems) => {
+            let text = super::schema::report(&problems);
+            if !settings.attio.allow_schema_errors {
+                let describe = target.describe();
+                if let Some(sim) = target.simulator {
+                    sim.shutdown().await;
+                }
+                anyhow::bail!(
+                    "the subscriptions do not fit the workspace ({describe}):\n{text}\nfix the configuration, or start with --allow-schema-errors (attio.allow_schema_errors = true) to dead-letter these subscriptions' events instead"
+                );
+            }
+            tracing::error!("the subscriptions do not fit the workspace; their events are dead-lettered:\n{text}");
+            for p in &problems {
+                if let Some(i) = subscriptions.iter().position(|s| s.name == p.subscription) {
+                    let line = p.to_string();
+                    blocked[i] = Some(match blocked[i].take() {
+                        Some(before) => format!("{before}; {line}"),
+                        None => line,
+                    });
+                }
+                schema_problems.push(p.to_string());
+            }
+        }
+        Err(e) => tracing::warn!(
+            error = %e,
+            "could not check the subscriptions against the workspace at start; each event is still checked before it is sent"
+        ),
+    }
     if let Some(dir) = &opts.data_dir {
         settings.spool.path = dir.join("spool.sqlite");
     }
@@ -104,6 +136,7 @@ pub async fn run(valid: ValidConfig, opts: ServeOptions) -> anyhow::Result<()> {
     let router = Arc::new(Router {
         integrations,
         subscriptions,
+        blocked,
     });
     let deps = DeliveryDeps {
         spool: spool.clone(),
@@ -124,6 +157,7 @@ pub async fn run(valid: ValidConfig, opts: ServeOptions) -> anyhow::Result<()> {
         clock,
         metrics: opts.metrics,
         attio_target: target.describe(),
+        schema_problems: Arc::new(schema_problems),
     };
     let mut app = ingest::router(ingest_state.clone()).merge(ops::router(ops_state));
     if let Some(sim) = &target.simulator {

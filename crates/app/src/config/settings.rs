@@ -50,8 +50,12 @@ pub struct AttioSettings {
     pub write_rate: u32,
     pub read_rate: u32,
     pub timeout_secs: u64,
-    /// Check values against the objects' attribute schemas before sending.
+    /// Check every assertion against the workspace (attributes, options, statuses,
+    /// members) before sending it; refused events are dead-lettered with the reason.
     pub validate_schema: bool,
+    /// Start `serve` even when the configuration does not fit the workspace; the events of
+    /// the refused subscriptions are then dead-lettered with the reason.
+    pub allow_schema_errors: bool,
 }
 
 impl Default for AttioSettings {
@@ -63,6 +67,7 @@ impl Default for AttioSettings {
             read_rate: 100,
             timeout_secs: 10,
             validate_schema: true,
+            allow_schema_errors: false,
         }
     }
 }

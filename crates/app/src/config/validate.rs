@@ -46,6 +46,17 @@ pub fn validate(settings: Settings, file: Option<&Path>) -> Result<ValidConfig, 
             format!("must be an http:// or https:// URL, not {base:?}"),
         ));
     }
+    for (field, rate) in [
+        ("attio.write_rate", settings.attio.write_rate),
+        ("attio.read_rate", settings.attio.read_rate),
+    ] {
+        if rate == 0 {
+            problems.push(invalid(
+                field,
+                "must be at least 1 (requests per second); 0 would stop every request".to_owned(),
+            ));
+        }
+    }
     if settings.attio.timeout_secs == 0 {
         problems.push(invalid("attio.timeout_secs", "must be at least 1".to_owned()));
     }
@@ -182,6 +193,14 @@ mod tests {
         f.write_all(text.as_bytes()).expect("write");
         let settings = load_with_env(Some(f.path()), Vec::new()).expect("loads");
         validate(settings, Some(f.path()))
+    }
+
+    #[test]
+    fn a_zero_rate_is_refused_with_its_field() {
+        let errs = validate_text("[attio]\nwrite_rate = 0\n").unwrap_err();
+        let text: Vec<String> = errs.iter().map(ToString::to_string).collect();
+        assert_eq!(text.len(), 1, "{text:?}");
+        assert!(text[0].contains("attio.write_rate") && text[0].contains("at least 1"), "{text:?}");
     }
 
     #[test]

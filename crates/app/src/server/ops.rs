@@ -23,6 +23,9 @@ pub struct OpsState {
     pub metrics: Option<PrometheusHandle>,
     /// `attio` or `simulator`.
     pub attio_target: &'static str,
+    /// What the check of the subscriptions against the workspace found at start (the
+    /// service was told to go on; those subscriptions' events are dead-lettered).
+    pub schema_problems: Arc<Vec<String>>,
 }
 
 pub fn router(state: OpsState) -> Router {
@@ -60,8 +63,12 @@ async fn readyz(State(s): State<OpsState>) -> Response {
         CredentialState::Valid => "valid",
         CredentialState::Unknown => "unknown",
     };
+    for p in s.schema_problems.iter() {
+        reasons.push(format!("configuration does not fit the workspace: {p}"));
+    }
     let body = json!({
         "ready": reasons.is_empty(),
+        "schema": {"ok": s.schema_problems.is_empty(), "problems": *s.schema_problems},
         "reasons": reasons,
         "attio": s.attio_target,
         "credentials": credentials,

@@ -54,6 +54,8 @@ pub struct ActionSubscription {
     /// What the FQL and the mapping can read of an event; `None`: anything.
     projection: Option<Projection>,
     pub batching: Batching,
+    /// The mapping as configured (with the defaults laid under it, where asked for).
+    mapping_json: Value,
 }
 
 impl ActionSubscription {
@@ -70,6 +72,7 @@ impl ActionSubscription {
         }
         let subscribe = subscribe.map(Subscription::parse).transpose()?;
         let batching = batching(mapping)?;
+        let mapping_json = mapping.clone();
         let mapping = Mapping::parse(mapping)?;
         let projection = projection(subscribe.as_ref(), &mapping);
         Ok(Self {
@@ -79,6 +82,7 @@ impl ActionSubscription {
             mapping,
             projection,
             batching,
+            mapping_json,
         })
     }
 
@@ -101,6 +105,11 @@ impl ActionSubscription {
                 Self::new(name, action, Some(subscribe), &fields::default_mapping(action)).ok()
             })
             .collect()
+    }
+
+    /// The mapping as configured, directives included (for checks against the workspace).
+    pub fn mapping_json(&self) -> &Value {
+        &self.mapping_json
     }
 
     pub fn subscribe_text(&self) -> Option<&str> {

@@ -347,6 +347,7 @@ impl Harness {
             router: Arc::new(Router {
                 integrations: IntegrationsFilter::default(),
                 subscriptions,
+                blocked: Vec::new(),
             }),
             status: status.clone(),
             notify: notify.clone(),
