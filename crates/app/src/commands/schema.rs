@@ -8,10 +8,7 @@ use domain::GatewayError;
 use super::attio::{self, AttioTarget};
 
 /// The result of the check against an already connected target.
-pub async fn check_target(
-    target: &AttioTarget,
-    valid: &ValidConfig,
-) -> Result<Vec<SchemaProblem>, GatewayError> {
+pub async fn check_target(target: &AttioTarget, valid: &ValidConfig) -> Result<Vec<SchemaProblem>, GatewayError> {
     schema_check::check(&target.gateway, &valid.subscriptions).await
 }
 

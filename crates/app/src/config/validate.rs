@@ -200,7 +200,10 @@ mod tests {
         let errs = validate_text("[attio]\nwrite_rate = 0\n").unwrap_err();
         let text: Vec<String> = errs.iter().map(ToString::to_string).collect();
         assert_eq!(text.len(), 1, "{text:?}");
-        assert!(text[0].contains("attio.write_rate") && text[0].contains("at least 1"), "{text:?}");
+        assert!(
+            text[0].contains("attio.write_rate") && text[0].contains("at least 1"),
+            "{text:?}"
+        );
     }
 
     #[test]

@@ -9,8 +9,8 @@ mod targets;
 use std::collections::HashSet;
 use std::fmt;
 
-use attio_adapter::http::value_check::{check_write, Targets};
 use attio_adapter::http::validate::is_uuid;
+use attio_adapter::http::value_check::{check_write, Targets};
 use attio_adapter::http::{HttpAttioGateway, ObjectSchema};
 use domain::ports::AttioGateway;
 use domain::{GatewayError, ObjectSlug};
@@ -69,10 +69,7 @@ pub fn check_target(subscription: &str, t: &Target, schema: Option<&ObjectSchema
         }
     }
     let fixed = t.fixed.iter().map(|k| (k.to_string(), None, "set by the action"));
-    let mapped = t
-        .mapped
-        .iter()
-        .map(|(k, v)| (k.clone(), v.as_ref(), t.field));
+    let mapped = t.mapped.iter().map(|(k, v)| (k.clone(), v.as_ref(), t.field));
     for (key, literal, from) in fixed.chain(mapped) {
         if is_uuid(&key) || schema.is_unreadable(&key) {
             continue;
@@ -93,7 +90,10 @@ pub fn check_target(subscription: &str, t: &Target, schema: Option<&ObjectSchema
         }
         if let Some(value) = literal {
             if let Err(reason) = check_write(def, Targets::Unknown, value) {
-                out.push(problem(Some(&key), format!("the literal value in {from} is refused: {reason}")));
+                out.push(problem(
+                    Some(&key),
+                    format!("the literal value in {from} is refused: {reason}"),
+                ));
             }
         }
     }
@@ -183,11 +183,18 @@ mod tests {
 
     #[test]
     fn a_missing_attribute_names_the_subscription_object_and_attribute() {
-        let p = check_target("Identify users", &identify(json!({"plan": {"@path": "$.traits.plan"}})), Some(&users()));
+        let p = check_target(
+            "Identify users",
+            &identify(json!({"plan": {"@path": "$.traits.plan"}})),
+            Some(&users()),
+        );
         assert_eq!(p.len(), 1, "{p:?}");
         let text = p[0].to_string();
         assert!(
-            text.contains("\"Identify users\"") && text.contains("\"users\"") && text.contains("\"plan\"") && text.contains("does not exist"),
+            text.contains("\"Identify users\"")
+                && text.contains("\"users\"")
+                && text.contains("\"plan\"")
+                && text.contains("does not exist"),
             "{text}"
         );
     }
@@ -201,8 +208,14 @@ mod tests {
         );
         let text: Vec<String> = p.iter().map(ToString::to_string).collect();
         assert_eq!(p.len(), 2, "{text:?}");
-        assert!(text[0].contains("\"avatar\"") && text[0].contains("read-only"), "{text:?}");
-        assert!(text[1].contains("\"logins\"") && text[1].contains("\"many\""), "{text:?}");
+        assert!(
+            text[0].contains("\"avatar\"") && text[0].contains("read-only"),
+            "{text:?}"
+        );
+        assert!(
+            text[1].contains("\"logins\"") && text[1].contains("\"many\""),
+            "{text:?}"
+        );
     }
 
     #[test]
@@ -227,8 +240,14 @@ mod tests {
         let p = check_target(&sub.name, &targets(&sub)[0], Some(&deals));
         let text: Vec<String> = p.iter().map(ToString::to_string).collect();
         assert_eq!(p.len(), 2, "{text:?}");
-        assert!(text[0].contains("\"name\"") && text[0].contains("not unique"), "{text:?}");
-        assert!(text[1].contains("\"stage\"") && text[1].contains("required"), "{text:?}");
+        assert!(
+            text[0].contains("\"name\"") && text[0].contains("not unique"),
+            "{text:?}"
+        );
+        assert!(
+            text[1].contains("\"stage\"") && text[1].contains("required"),
+            "{text:?}"
+        );
     }
 
     #[test]

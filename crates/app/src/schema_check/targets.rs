@@ -87,7 +87,13 @@ pub fn targets(sub: &ActionSubscription) -> Vec<Target> {
                 workspace_fixed.push("users");
             }
             vec![
-                target("companies".into(), "domains".into(), vec!["domains"], m, "company_attributes"),
+                target(
+                    "companies".into(),
+                    "domains".into(),
+                    vec!["domains"],
+                    m,
+                    "company_attributes",
+                ),
                 target(
                     "workspaces".into(),
                     "workspace_id".into(),
