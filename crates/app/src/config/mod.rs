@@ -1,6 +1,8 @@
 //! Configuration in layers: defaults, then a TOML file, then `SEGMENT_ATTIO__SECTION__KEY`
 //! environment variables. Validated as a whole at start (and by `check-config`).
 
+#[cfg(test)]
+mod documented;
 mod settings;
 mod validate;
 

@@ -4,12 +4,12 @@ use std::net::SocketAddr;
 
 use secrecy::SecretString;
 use segment_adapter::ingest::IngestConfig;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize, Serializer};
 
 use crate::spool::SpoolConfig;
 
 /// Everything `segment-attio` reads from its configuration.
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, Serialize, Default)]
 #[serde(deny_unknown_fields, default)]
 pub struct Settings {
     pub server: ServerSettings,
@@ -22,7 +22,7 @@ pub struct Settings {
     pub log: LogSettings,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ServerSettings {
     /// Address of the HTTP server (ingestion, health, metrics).
@@ -40,11 +40,17 @@ impl Default for ServerSettings {
     }
 }
 
-#[derive(Debug, Deserialize)]
+/// A secret is serialized as whether it is set, never as its value.
+fn redacted<S: Serializer>(secret: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
+    secret.as_ref().map(|_| "[redacted]").serialize(s)
+}
+
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AttioSettings {
     pub base_url: String,
     /// The workspace's access token. Without one, `serve` runs the built-in simulator.
+    #[serde(serialize_with = "redacted")]
     pub token: Option<SecretString>,
     /// Requests per second.
     pub write_rate: u32,
@@ -72,7 +78,7 @@ impl Default for AttioSettings {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DeliverySettings {
     /// Give up retrying an event this many seconds after it was received.
@@ -100,7 +106,7 @@ impl Default for DeliverySettings {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DestinationSettings {
     /// Names under which the `integrations` object can address this destination.
@@ -116,7 +122,7 @@ impl Default for DestinationSettings {
 }
 
 /// One action subscription.
-#[derive(Debug, Deserialize, Clone)]
+#[derive(Debug, Deserialize, Serialize, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct SubscriptionSettings {
     pub name: String,
@@ -140,7 +146,7 @@ pub struct SubscriptionSettings {
     pub batch_size: Option<u64>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LogSettings {
     /// `human` or `json`.

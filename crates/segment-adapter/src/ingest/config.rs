@@ -1,13 +1,14 @@
 use secrecy::SecretString;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize, Serializer};
 
 /// Settings of the ingestion endpoints. Every field has a default, so an empty
 /// configuration section is valid.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct IngestConfig {
     /// Accepted write keys. Empty: no key is checked, and (with
     /// `loopback_only_without_keys`) only loopback clients are accepted.
+    #[serde(serialize_with = "redacted_all")]
     pub write_keys: Vec<SecretString>,
     /// Largest event, in bytes of JSON as received (Segment: 32 KB).
     pub max_event_bytes: usize,
@@ -17,6 +18,7 @@ pub struct IngestConfig {
     pub max_batch_events: usize,
     /// Shared secret of Segment's Webhooks destination: when set, `POST /webhook`
     /// requires `X-Signature` = hex HMAC-SHA1 of the body with this secret.
+    #[serde(serialize_with = "redacted")]
     pub webhook_secret: Option<SecretString>,
     /// Without write keys, accept only clients connecting from a loopback address.
     pub loopback_only_without_keys: bool,
@@ -26,6 +28,15 @@ pub struct IngestConfig {
     /// the settings endpoint to tell analytics.js where to send events. Without it the
     /// request's `Host` and `X-Forwarded-Proto` headers are used.
     pub public_url: Option<String>,
+}
+
+/// Secrets are serialized as whether they are set, never as their values.
+fn redacted<S: Serializer>(secret: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
+    secret.as_ref().map(|_| "[redacted]").serialize(s)
+}
+
+fn redacted_all<S: Serializer>(secrets: &[SecretString], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(secrets.iter().map(|_| "[redacted]"))
 }
 
 impl Default for IngestConfig {
