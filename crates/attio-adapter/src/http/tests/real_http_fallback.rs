@@ -188,3 +188,38 @@ async fn schema_check_refuses_each_invalid_assertion_and_fetches_attributes_once
 
     assert_eq!(lines(&server), ["GET /v2/objects/people/attributes"]);
 }
+
+#[tokio::test]
+async fn an_attribute_deleted_in_attio_is_noticed_after_attio_refuses_a_write() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let reads = Arc::new(AtomicUsize::new(0));
+    let counter = reads.clone();
+    let server = TestServer::start(move |req, _| {
+        let path = req.path_and_query.as_str();
+        if req.method == "GET" && path == "/v2/objects/people/attributes" {
+            // job_title exists at the first read and is deleted afterwards.
+            let attrs = if counter.fetch_add(1, Ordering::SeqCst) == 0 {
+                attributes("people")
+            } else {
+                json!([{"api_slug":"email_addresses","type":"email-address","is_unique":true,"is_multiselect":true}])
+            };
+            return Reply::json(200, json!({ "data": attrs }).to_string());
+        }
+        Reply::json(
+            400,
+            r#"{"status_code":400,"type":"invalid_request_error","code":"value_not_found","message":"Cannot find attribute with slug/ID \"job_title\"."}"#,
+        )
+    })
+    .await;
+    let mut config = config_for(&server.url());
+    config.validate_schema = true;
+    let g = HttpAttioGateway::new(config).unwrap();
+    let mut a = people("a@b.co");
+    a.set_json("job_title", JsonText::string("CTO"));
+    assert_eq!(g.validate(std::slice::from_ref(&a)).await, Ok(()));
+    assert!(g.simple_assert(&a, None).await.is_err());
+    let err = g.validate(std::slice::from_ref(&a)).await.unwrap_err();
+    assert!(err.to_string().contains("\"job_title\" does not exist"), "{err}");
+    assert_eq!(reads.load(Ordering::SeqCst), 2);
+}
