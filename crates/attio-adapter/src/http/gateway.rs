@@ -80,6 +80,9 @@ pub(super) struct Inner {
     pub(super) objects_by_id: Mutex<Option<ObjectsById>>,
     pub(super) choices: Mutex<ChoiceCache>,
     pub(super) members: Mutex<MemberCache>,
+    /// Held while the workspace is read for a check, so that checks missing the cache at
+    /// once wait for one read instead of each reading it.
+    pub(super) workspace_reads: tokio::sync::Mutex<()>,
     simple_missing: AtomicBool,
     batch_missing: AtomicBool,
     pub(super) fallbacks: AtomicU64,
@@ -179,6 +182,7 @@ impl HttpAttioGateway {
                 objects_by_id: Mutex::new(None),
                 choices: Mutex::new(HashMap::new()),
                 members: Mutex::new(None),
+                workspace_reads: tokio::sync::Mutex::new(()),
                 simple_missing: AtomicBool::new(false),
                 batch_missing: AtomicBool::new(false),
                 fallbacks: AtomicU64::new(0),

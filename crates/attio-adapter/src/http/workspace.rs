@@ -97,6 +97,7 @@ impl HttpAttioGateway {
     /// retryable).
     pub async fn check_each(&self, assertions: &[Assertion<'_>]) -> Vec<Result<(), GatewayError>> {
         let all = |e: GatewayError| assertions.iter().map(|_| Err(e.clone())).collect();
+        let reading = self.inner.workspace_reads.lock().await;
         let mut objects = Vec::new();
         for a in assertions {
             objects_in(a, &mut objects);
@@ -140,6 +141,7 @@ impl HttpAttioGateway {
         } else {
             None
         };
+        drop(reading);
         let ws = Workspace {
             schemas: &schemas,
             object_slugs: object_slugs.as_deref(),
