@@ -2,7 +2,7 @@
 //! memory, for tests, demos and trying mappings offline.
 //!
 //! It serves the endpoints segment-attio and Segment's destination use
-//! (`/v2/self`, `/v1/token`, objects, attributes, records assert/create/query/get/
+//! (`/v2/self`, `/v1/token`, `/v2/workspace_members`, objects, attributes, records assert/create/query/get/
 //! update/delete, the Segment `/records/simple` assert and `/v2/batch/records`), with
 //! Attio's error bodies, rate limits (429 with an HTTP-date `Retry-After`) and
 //! injectable faults. `/_simulator/stats`, `/_simulator/records/{object}` and

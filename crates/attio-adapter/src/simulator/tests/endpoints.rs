@@ -38,6 +38,21 @@ async fn self_is_flat_and_names_the_workspace() {
 }
 
 #[tokio::test]
+async fn workspace_members_are_listed_with_their_ids_and_emails() {
+    let sim = start_unlimited().await;
+    let (status, body) = call(&sim, Method::GET, "/v2/workspace_members", None).await;
+    assert_eq!(status, 200);
+    let members = body["data"].as_array().expect("list");
+    assert!(!members.is_empty(), "{body}");
+    assert!(members[0]["id"]["workspace_member_id"].is_string(), "{body}");
+    assert!(
+        members[0]["email_address"].as_str().is_some_and(|e| e.contains('@')),
+        "{body}"
+    );
+    sim.shutdown().await;
+}
+
+#[tokio::test]
 async fn objects_are_listed_and_inactive_ones_are_404() {
     let sim = start(SimulatorConfig {
         inactive_objects: vec!["deals".into()],
