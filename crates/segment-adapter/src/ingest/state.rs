@@ -1,7 +1,9 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+use axum::http::HeaderMap;
 use domain::ports::{Clock, EventSpool};
+use tokio::sync::Semaphore;
 
 use super::auth::KeyRing;
 use super::IngestConfig;
@@ -15,12 +17,16 @@ pub struct IngestState {
     /// Set while the service shuts down: every request is answered 503.
     pub draining: Arc<AtomicBool>,
     pub(crate) keys: Arc<KeyRing>,
+    /// The bytes of request bodies all requests together may hold (one permit a byte).
+    pub(crate) budget: Arc<Semaphore>,
 }
 
 impl IngestState {
     pub fn new(spool: Arc<dyn EventSpool>, clock: Arc<dyn Clock>, config: IngestConfig) -> Self {
         let keys = Arc::new(KeyRing::new(&config.write_keys));
+        let budget = Arc::new(Semaphore::new(config.max_buffered_bytes.min(Semaphore::MAX_PERMITS)));
         IngestState {
+            budget,
             spool,
             clock,
             config: Arc::new(config),
@@ -42,5 +48,19 @@ impl IngestState {
 
     pub fn is_draining(&self) -> bool {
         self.draining.load(Ordering::SeqCst)
+    }
+
+    /// Whether write keys are configured.
+    pub fn has_write_keys(&self) -> bool {
+        !self.keys.is_empty()
+    }
+
+    /// Whether the request headers carry one of the configured write keys (HTTP Basic
+    /// username or `X-Write-Key`).
+    pub fn headers_carry_write_key(&self, headers: &HeaderMap) -> bool {
+        match super::auth::header_key(headers) {
+            Ok(Some(key)) => self.keys.contains(&key),
+            _ => false,
+        }
     }
 }
