@@ -162,14 +162,18 @@ impl IntoResponse for IngestError {
             error["field"] = json!(field);
         }
         let status = self.status();
+        let body_unread = matches!(
+            self,
+            IngestError::BodyTimeout { .. } | IngestError::Overloaded { .. } | IngestError::PayloadTooLarge { .. }
+        );
         let mut response = (status, axum::Json(json!({ "error": error }))).into_response();
         if let Some(seconds) = self.retry_after() {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
-        if matches!(status, StatusCode::REQUEST_TIMEOUT) {
-            // The rest of the body is not read: the connection cannot carry another request.
+        if body_unread {
+            // The body is not read (in full): the connection cannot carry another request.
             response
                 .headers_mut()
                 .insert(header::CONNECTION, HeaderValue::from_static("close"));
