@@ -235,7 +235,9 @@ fn set_soft_open_file_limit(cmd: &mut Command, soft: u64) {
             if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
                 return Err(std::io::Error::last_os_error());
             }
-            limit.rlim_cur = (soft as libc::rlim_t).min(limit.rlim_max);
+            #[allow(clippy::unnecessary_cast)] // `rlim_t` is not `u64` on every platform.
+            let soft = soft as libc::rlim_t;
+            limit.rlim_cur = soft.min(limit.rlim_max);
             if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) != 0 {
                 return Err(std::io::Error::last_os_error());
             }

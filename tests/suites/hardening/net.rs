@@ -29,6 +29,7 @@ const KEY: &str = "hardening-net-key";
 static HEAVY: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// Raises this test process's soft open-file limit to its hard limit and returns it.
+#[allow(clippy::unnecessary_cast)] // `rlim_t` is not `u64` on every platform.
 fn raise_own_open_file_limit() -> u64 {
     let mut limit = libc::rlimit {
         rlim_cur: 0,
@@ -120,9 +121,9 @@ async fn stuck_connections(addr: SocketAddr, count: usize, head: &'static [u8]) 
 }
 
 /// Awaits every future (a small `join_all`, to keep the dependencies as they are).
-async fn futures_join_all<F: std::future::Future>(futures: impl Iterator<Item = F>) -> Vec<F::Output>
+async fn futures_join_all<F>(futures: impl Iterator<Item = F>) -> Vec<F::Output>
 where
-    F: Send + 'static,
+    F: std::future::Future + Send + 'static,
     F::Output: Send + 'static,
 {
     let handles: Vec<_> = futures.map(tokio::spawn).collect();

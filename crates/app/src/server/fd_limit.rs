@@ -11,6 +11,7 @@ const KERNEL_CEILING: libc::rlim_t = 1 << 20;
 /// Raises the soft open-file limit to the hard limit; returns the soft limit now in force
 /// (`None` where it cannot be read).
 #[cfg(unix)]
+#[allow(clippy::unnecessary_cast)] // `rlim_t` is not `u64` on every platform.
 pub fn raise_open_file_limit() -> Option<u64> {
     let mut limit = libc::rlimit {
         rlim_cur: 0,
@@ -67,6 +68,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[allow(clippy::unnecessary_cast)]
     fn the_limit_is_at_least_what_it_was() {
         let raised = raise_open_file_limit().expect("readable on unix");
         let mut limit = libc::rlimit {
