@@ -44,23 +44,25 @@ async fn thousands_of_empty_gzip_members_are_refused_cheaply() {
     assert_eq!(wrong.status(), 401);
 
     let before = cpu_time(pid);
+    let mut answers = Vec::new();
     for _ in 0..REQUESTS {
         let answer = send(None).await.expect("an answer");
-        assert_eq!(answer.status(), 400);
-        let body: serde_json::Value = answer.json().await.expect("JSON");
-        assert_eq!(body["error"]["code"], "invalid_gzip", "{body}");
-        assert!(
-            body["error"]["message"]
-                .as_str()
-                .unwrap_or_default()
-                .contains("gzip members"),
-            "{body}"
-        );
+        let status = answer.status().as_u16();
+        answers.push((status, answer.json::<serde_json::Value>().await.unwrap_or_default()));
     }
     let per_request = (cpu_time(pid) - before) / REQUESTS;
     println!(
-        "{MEMBERS} empty gzip members ({} bytes) without a key: {per_request:?} of service CPU per request",
-        body.len()
+        "{MEMBERS} empty gzip members ({} bytes) without a key: {per_request:?} of service CPU per request, answered {}",
+        body.len(),
+        answers[0].0
     );
+    for (status, body) in &answers {
+        assert_eq!(*status, 400, "{body}");
+        assert_eq!(body["error"]["code"], "invalid_gzip", "{body}");
+        assert!(
+            body["error"]["message"].as_str().unwrap_or_default().contains("gzip members"),
+            "{body}"
+        );
+    }
     assert!(per_request < Duration::from_millis(15), "{per_request:?} per request");
 }
