@@ -155,9 +155,7 @@ pub async fn run(valid: ValidConfig, opts: ServeOptions) -> anyhow::Result<()> {
     }
     let overflow = ops_router.fallback(connections::busy);
 
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("binding {listen}"))?;
+    let listener = connections::bind(listen).with_context(|| format!("binding {listen}"))?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, max_connections, "listening");
     let state_for_signal = ingest_state.clone();

@@ -23,7 +23,7 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use tower::ServiceExt;
 
@@ -35,6 +35,23 @@ pub const OVERFLOW_CONNECTIONS: usize = 64;
 const OVERFLOW_TIMEOUT: Duration = Duration::from_secs(2);
 /// The largest request head, in bytes (and the socket read buffer).
 const MAX_HEAD_BYTES: usize = 64 * 1024;
+
+/// Connections the kernel may queue before they are accepted (capped by
+/// `net.core.somaxconn`): a burst of connections waits there instead of being dropped.
+const LISTEN_BACKLOG: u32 = 4096;
+
+/// Binds `addr` with a listen queue of [`LISTEN_BACKLOG`].
+pub fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    #[cfg(unix)]
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
+}
 
 /// The limits the server holds.
 #[derive(Debug, Clone)]

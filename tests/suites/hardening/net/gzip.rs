@@ -60,7 +60,10 @@ async fn thousands_of_empty_gzip_members_are_refused_cheaply() {
         assert_eq!(*status, 400, "{body}");
         assert_eq!(body["error"]["code"], "invalid_gzip", "{body}");
         assert!(
-            body["error"]["message"].as_str().unwrap_or_default().contains("gzip members"),
+            body["error"]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("gzip members"),
             "{body}"
         );
     }
