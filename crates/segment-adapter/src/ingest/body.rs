@@ -59,12 +59,30 @@ pub(crate) const MAX_GZIP_MEMBERS: usize = 16;
 /// The share of the global budget of buffered request bytes that one request holds until
 /// it is answered.
 #[derive(Default)]
-pub(crate) struct Reservation(Option<OwnedSemaphorePermit>);
+pub(crate) struct Reservation {
+    global: Option<OwnedSemaphorePermit>,
+    anonymous: Option<OwnedSemaphorePermit>,
+}
 
-/// The global budget of buffered request bytes (one semaphore permit a byte).
+/// The global budget of buffered request bytes (one semaphore permit a byte) and, for a
+/// request whose key is not known yet, the share of it such requests may take together.
 pub(crate) struct Budget<'a> {
     pub(crate) bytes: &'a Arc<Semaphore>,
+    pub(crate) anonymous: Option<&'a Arc<Semaphore>>,
     pub(crate) retry_after_seconds: u64,
+}
+
+fn take(budget: &Arc<Semaphore>, held: &mut Option<OwnedSemaphorePermit>, count: u32) -> bool {
+    match budget.clone().try_acquire_many_owned(count) {
+        Ok(permit) => {
+            match held {
+                Some(held) => held.merge(permit),
+                None => *held = Some(permit),
+            }
+            true
+        }
+        Err(_) => false,
+    }
 }
 
 impl Budget<'_> {
@@ -77,14 +95,13 @@ impl Budget<'_> {
             retry_after_seconds: self.retry_after_seconds,
         };
         let count = u32::try_from(bytes).map_err(|_| overloaded())?;
-        let permit = self
-            .bytes
-            .clone()
-            .try_acquire_many_owned(count)
-            .map_err(|_| overloaded())?;
-        match &mut reservation.0 {
-            Some(held) => held.merge(permit),
-            None => reservation.0 = Some(permit),
+        if let Some(anonymous) = self.anonymous {
+            if !take(anonymous, &mut reservation.anonymous, count) {
+                return Err(overloaded());
+            }
+        }
+        if !take(self.bytes, &mut reservation.global, count) {
+            return Err(overloaded());
         }
         Ok(())
     }
@@ -255,8 +272,34 @@ mod tests {
     fn budget(bytes: &Arc<Semaphore>) -> Budget<'_> {
         Budget {
             bytes,
+            anonymous: None,
             retry_after_seconds: 3,
         }
+    }
+
+    #[test]
+    fn requests_without_a_known_key_share_only_part_of_the_budget() {
+        let bytes = Arc::new(Semaphore::new(1_000));
+        let anonymous = Arc::new(Semaphore::new(500));
+        let unknown = Budget {
+            bytes: &bytes,
+            anonymous: Some(&anonymous),
+            retry_after_seconds: 3,
+        };
+        let mut first = Reservation::default();
+        unknown.reserve(&mut first, 400).expect("within the share");
+        let mut second = Reservation::default();
+        assert!(matches!(
+            unknown.reserve(&mut second, 200),
+            Err(IngestError::Overloaded { .. })
+        ));
+        let mut keyed = Reservation::default();
+        budget(&bytes)
+            .reserve(&mut keyed, 600)
+            .expect("the rest is left for known keys");
+        assert_eq!(bytes.available_permits(), 0);
+        drop((first, keyed));
+        assert_eq!((bytes.available_permits(), anonymous.available_permits()), (1_000, 500));
     }
 
     #[tokio::test]

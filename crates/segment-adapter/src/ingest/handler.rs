@@ -80,8 +80,12 @@ async fn accept(state: &IngestState, endpoint: Endpoint, request: Request) -> Re
         authorize(&state.keys, loopback_only, header_key.as_deref(), peer, &parts.headers)?;
     }
 
+    // With write keys configured, a request whose key is not checked yet (it is in the
+    // body, or the webhook signature covers the body) takes from the anonymous share.
+    let known = header_key.is_some() || state.keys.is_empty();
     let budget = Budget {
         bytes: &state.budget,
+        anonymous: (!known).then_some(&state.anonymous_budget),
         retry_after_seconds,
     };
     let timeout = Duration::from_secs(config.body_read_timeout_secs);

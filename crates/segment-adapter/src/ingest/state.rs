@@ -19,14 +19,20 @@ pub struct IngestState {
     pub(crate) keys: Arc<KeyRing>,
     /// The bytes of request bodies all requests together may hold (one permit a byte).
     pub(crate) budget: Arc<Semaphore>,
+    /// The part of `budget` that requests whose key is not known yet (it is in the body)
+    /// may hold together, so that they cannot take it all from clients with a key.
+    pub(crate) anonymous_budget: Arc<Semaphore>,
 }
 
 impl IngestState {
     pub fn new(spool: Arc<dyn EventSpool>, clock: Arc<dyn Clock>, config: IngestConfig) -> Self {
         let keys = Arc::new(KeyRing::new(&config.write_keys));
-        let budget = Arc::new(Semaphore::new(config.max_buffered_bytes.min(Semaphore::MAX_PERMITS)));
+        let bytes = config.max_buffered_bytes.min(Semaphore::MAX_PERMITS);
+        let budget = Arc::new(Semaphore::new(bytes));
+        let anonymous_budget = Arc::new(Semaphore::new(bytes / 2));
         IngestState {
             budget,
+            anonymous_budget,
             spool,
             clock,
             config: Arc::new(config),
