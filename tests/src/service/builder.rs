@@ -16,6 +16,7 @@ pub struct ServiceBuilder {
     env: Vec<(String, String)>,
     config: Option<String>,
     data_dir: Option<DataDir>,
+    open_files: Option<u64>,
 }
 
 impl Default for ServiceBuilder {
@@ -38,6 +39,7 @@ impl ServiceBuilder {
             ],
             config: None,
             data_dir: None,
+            open_files: None,
         }
     }
 
@@ -53,6 +55,22 @@ impl ServiceBuilder {
     /// service's own default applies.
     pub fn unset_env(mut self, key: &str) -> Self {
         self.env.retain(|(k, _)| k != key);
+        self
+    }
+
+    /// The first write key set with `SEGMENT_ATTIO__INGEST__WRITE_KEYS`, if any.
+    pub fn write_key(&self) -> Option<String> {
+        self.env
+            .iter()
+            .find(|(k, _)| k == "SEGMENT_ATTIO__INGEST__WRITE_KEYS")
+            .and_then(|(_, v)| v.split(',').map(str::trim).find(|k| !k.is_empty()))
+            .map(str::to_owned)
+    }
+
+    /// Starts the process with this soft open-file limit (as systemd's default of 1,024
+    /// would), leaving the hard limit as it is.
+    pub fn open_file_limit(mut self, soft: u64) -> Self {
+        self.open_files = Some(soft);
         self
     }
 
@@ -121,6 +139,9 @@ impl ServiceBuilder {
         cmd.env("NO_COLOR", "1").env("SEGMENT_ATTIO__SPOOL__PATH", dir.spool());
         for (k, v) in &self.env {
             cmd.env(k, v);
+        }
+        if let Some(soft) = self.open_files {
+            set_soft_open_file_limit(&mut cmd, soft);
         }
         cmd
     }
@@ -199,3 +220,31 @@ impl ServiceBuilder {
         service
     }
 }
+
+#[cfg(unix)]
+fn set_soft_open_file_limit(cmd: &mut Command, soft: u64) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: the closure runs in the forked child before exec and only calls
+    // getrlimit/setrlimit, which are async-signal-safe.
+    unsafe {
+        cmd.pre_exec(move || {
+            let mut limit = libc::rlimit {
+                rlim_cur: 0,
+                rlim_max: 0,
+            };
+            if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            #[allow(clippy::unnecessary_cast)] // `rlim_t` is not `u64` on every platform.
+            let soft = soft as libc::rlim_t;
+            limit.rlim_cur = soft.min(limit.rlim_max);
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
+#[cfg(not(unix))]
+fn set_soft_open_file_limit(_cmd: &mut Command, _soft: u64) {}

@@ -4,8 +4,18 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-pub(super) async fn fetch_records(client: &reqwest::Client, url: &str) -> Result<Vec<Value>, String> {
-    let r = client.get(url).send().await.map_err(|e| e.to_string())?;
+/// GETs a records URL, with `key` as HTTP Basic's username when given (the service's
+/// built-in endpoint needs a write key when write keys are configured).
+pub(super) async fn fetch_records(
+    client: &reqwest::Client,
+    url: &str,
+    key: Option<&str>,
+) -> Result<Vec<Value>, String> {
+    let mut request = client.get(url);
+    if let Some(key) = key {
+        request = request.basic_auth(key, Some(""));
+    }
+    let r = request.send().await.map_err(|e| e.to_string())?;
     let status = r.status();
     let body: Value = r.json().await.map_err(|e| e.to_string())?;
     if !status.is_success() {
@@ -25,6 +35,7 @@ pub(super) async fn fetch_records(client: &reqwest::Client, url: &str) -> Result
 pub(super) async fn wait_records(
     client: &reqwest::Client,
     url: &str,
+    key: Option<&str>,
     object: &str,
     timeout: Duration,
     done: impl Fn(&[Value]) -> bool,
@@ -32,7 +43,7 @@ pub(super) async fn wait_records(
 ) -> Vec<Value> {
     let deadline = Instant::now() + timeout;
     loop {
-        let last = fetch_records(client, url).await;
+        let last = fetch_records(client, url, key).await;
         if let Ok(records) = &last {
             if done(records) {
                 return records.clone();

@@ -117,7 +117,13 @@ impl Service {
 
     /// The built-in simulator's records of `object` (services started without a token).
     pub async fn records(&self, object: &str) -> Result<Vec<Value>, String> {
-        fetch_records(&self.client, &self.url(&format!("/_simulator/records/{object}"))).await
+        let key = self.builder.write_key();
+        fetch_records(
+            &self.client,
+            &self.url(&format!("/_simulator/records/{object}")),
+            key.as_deref(),
+        )
+        .await
     }
 
     /// Polls the built-in simulator's records until `done` holds (or panics after
@@ -129,7 +135,11 @@ impl Service {
         done: impl Fn(&[Value]) -> bool,
     ) -> Vec<Value> {
         let url = self.url(&format!("/_simulator/records/{object}"));
-        wait_records(&self.client, &url, object, timeout, done, || self.logs()).await
+        let key = self.builder.write_key();
+        wait_records(&self.client, &url, key.as_deref(), object, timeout, done, || {
+            self.logs()
+        })
+        .await
     }
 
     /// `/readyz`'s `spool` object: `{"pending", "dead_letters"}`.

@@ -94,7 +94,7 @@ impl SimulatorProcess {
     }
 
     pub async fn records(&self, object: &str) -> Result<Vec<Value>, String> {
-        fetch_records(&self.client, &self.url(&format!("/_simulator/records/{object}"))).await
+        fetch_records(&self.client, &self.url(&format!("/_simulator/records/{object}")), None).await
     }
 
     /// Polls the records of `object` until `done` holds, or panics after `timeout`.
@@ -105,7 +105,7 @@ impl SimulatorProcess {
         done: impl Fn(&[Value]) -> bool,
     ) -> Vec<Value> {
         let url = self.url(&format!("/_simulator/records/{object}"));
-        wait_records(&self.client, &url, object, timeout, done, String::new).await
+        wait_records(&self.client, &url, None, object, timeout, done, String::new).await
     }
 
     /// Kills the process (its records are lost).

@@ -10,12 +10,10 @@ use anyhow::Context;
 use app::config::ValidConfig;
 use app::delivery::{self, DeliveryConfig, DeliveryDeps, DeliveryStatus};
 use app::routing::Router;
+use app::server::connections::{self, ConnectionLimits};
 use app::server::ops::{self, OpsState};
-use app::server::NotifyingSpool;
+use app::server::{fd_limit, inspection, NotifyingSpool};
 use app::spool::SqliteSpool;
-use axum::extract::Path;
-use axum::routing::get;
-use axum::Json;
 use domain::ports::{AttioGateway, Clock, EventSpool, SystemClock};
 use segment_adapter::ingest::{self, IngestState};
 use tokio::sync::{watch, Notify};
@@ -100,7 +98,28 @@ pub async fn run(valid: ValidConfig, opts: ServeOptions) -> anyhow::Result<()> {
         settings.spool.path = dir.join("spool.sqlite");
     }
     let listen = opts.listen.unwrap_or(settings.server.listen);
+    if !listen.ip().is_loopback() && settings.ingest.write_keys.is_empty() {
+        anyhow::bail!(
+            "refusing to listen on {listen} without write keys: anyone who reaches it could send events. Set ingest.write_keys (SEGMENT_ATTIO__INGEST__WRITE_KEYS), or listen on a loopback address"
+        );
+    }
     let grace = Duration::from_secs(settings.server.shutdown_grace_secs);
+    let open_files = fd_limit::raise_open_file_limit();
+    let max_connections = fd_limit::connection_capacity(settings.server.max_connections, open_files);
+    if max_connections < settings.server.max_connections {
+        tracing::warn!(
+            max_connections,
+            open_files,
+            "serving fewer connections than server.max_connections: the open-file limit is too low (raise LimitNOFILE / ulimit -n)"
+        );
+    }
+    let limits = ConnectionLimits {
+        max_connections,
+        header_read_timeout: Duration::from_secs(settings.server.header_read_timeout_secs.max(1)),
+        idle_timeout: Duration::from_secs(settings.server.idle_timeout_secs.max(1)),
+        grace,
+    };
+    settings.ingest.trust_forwarded_headers = settings.server.trust_forwarded_headers;
 
     let spool_config = settings.spool.clone();
     let spool = tokio::task::spawn_blocking(move || SqliteSpool::open(spool_config))
@@ -159,34 +178,37 @@ pub async fn run(valid: ValidConfig, opts: ServeOptions) -> anyhow::Result<()> {
         attio_target: target.describe(),
         schema_problems: Arc::new(schema_problems),
     };
-    let mut app = ingest::router(ingest_state.clone()).merge(ops::router(ops_state));
+    let ops_router = ops::router(ops_state);
+    let mut app = ingest::router(ingest_state.clone()).merge(ops_router.clone());
     if let Some(sim) = &target.simulator {
-        let sim = sim.view();
-        app = app.route(
-            "/_simulator/records/{object}",
-            get(move |Path(object): Path<String>| {
-                let sim = sim.clone();
-                async move { Json(sim.records(&object)) }
-            }),
-        );
+        app = app.merge(inspection::router(
+            sim.view(),
+            ingest_state.clone(),
+            settings.server.admin_token.clone(),
+        ));
     }
+    let overflow = ops_router.fallback(connections::busy);
 
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("binding {listen}"))?;
+    let listener = connections::bind(listen).with_context(|| format!("binding {listen}"))?;
     let addr = listener.local_addr()?;
-    tracing::info!(%addr, "listening");
+    tracing::info!(%addr, max_connections, "listening");
     let state_for_signal = ingest_state.clone();
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async move {
-            shutdown_signal().await;
-            tracing::info!("shutting down: refusing new events, finishing requests in flight");
-            state_for_signal.start_draining();
-        })
-        .await?;
-
-    let _ = shutdown_tx.send(true);
-    if tokio::time::timeout(grace + Duration::from_secs(2), delivery)
+    let (stopping, stopped) = tokio::sync::oneshot::channel();
+    let shutdown = async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: refusing new events, finishing requests in flight");
+        state_for_signal.start_draining();
+        // Delivery stops alongside the requests in flight, within the same grace period.
+        let _ = shutdown_tx.send(true);
+        let _ = stopping.send(std::time::Instant::now());
+    };
+    let server = connections::serve(listener, app, overflow, limits, shutdown);
+    server.await;
+    let left = match stopped.await {
+        Ok(started) => grace.saturating_sub(started.elapsed()),
+        Err(_) => grace,
+    };
+    if tokio::time::timeout(left + Duration::from_secs(1), delivery)
         .await
         .is_err()
     {

@@ -29,6 +29,20 @@ pub struct ServerSettings {
     pub listen: SocketAddr,
     /// How long a shutdown waits for in-flight requests and deliveries.
     pub shutdown_grace_secs: u64,
+    /// Admin token (`Authorization: Bearer ...`) for the operator's endpoints.
+    pub admin_token: Option<SecretString>,
+    /// Connections served at once (bounded by the open-file limit); beyond them the
+    /// health endpoints still answer and everything else is refused with 503.
+    pub max_connections: usize,
+    /// Seconds a connection has to send a complete request head, from its opening or
+    /// the end of the previous answer.
+    pub header_read_timeout_secs: u64,
+    /// Seconds a connection with no request in progress may stay silent (keep-alive
+    /// idle time, or a client that stops reading its answer) before it is closed.
+    pub idle_timeout_secs: u64,
+    /// Use `X-Forwarded-Host`/`X-Forwarded-Proto` from a reverse proxy. Off by default:
+    /// any client can send them.
+    pub trust_forwarded_headers: bool,
 }
 
 impl Default for ServerSettings {
@@ -36,6 +50,11 @@ impl Default for ServerSettings {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             shutdown_grace_secs: 10,
+            admin_token: None,
+            max_connections: 10_000,
+            header_read_timeout_secs: 10,
+            idle_timeout_secs: 5,
+            trust_forwarded_headers: false,
         }
     }
 }

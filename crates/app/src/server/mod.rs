@@ -1,5 +1,9 @@
 //! The service's HTTP server: Segment ingestion plus the operational endpoints.
 
+mod activity;
+pub mod connections;
+pub mod fd_limit;
+pub mod inspection;
 mod notifying_spool;
 pub mod ops;
 

@@ -80,14 +80,34 @@ fn is_loopback(peer: Option<SocketAddr>) -> bool {
     peer.is_some_and(|p| p.ip().to_canonical().is_loopback())
 }
 
-/// Whether a request with `key` from `peer` may send events.
+/// Headers a reverse proxy adds: a request carrying one did not come from the peer
+/// that connected.
+const FORWARDING_HEADERS: [&str; 5] = [
+    "forwarded",
+    "x-forwarded-for",
+    "x-forwarded-host",
+    "x-forwarded-proto",
+    "x-real-ip",
+];
+
+/// Whether the request was relayed by a proxy (it carries a forwarding header).
+pub fn is_forwarded(headers: &HeaderMap) -> bool {
+    FORWARDING_HEADERS.iter().any(|name| headers.contains_key(*name))
+}
+
+/// Whether a request with `key` from `peer` may send events. Without write keys, a
+/// relayed request is refused: behind a proxy on the same host every client looks local.
 pub(crate) fn authorize(
     keys: &KeyRing,
     loopback_only_without_keys: bool,
     key: Option<&str>,
     peer: Option<SocketAddr>,
+    headers: &HeaderMap,
 ) -> Result<(), IngestError> {
     if keys.is_empty() {
+        if is_forwarded(headers) {
+            return Err(IngestError::ForwardedWithoutKeys);
+        }
         return if !loopback_only_without_keys || is_loopback(peer) {
             Ok(())
         } else {
@@ -201,29 +221,50 @@ mod tests {
         let local: SocketAddr = "127.0.0.1:9".parse().expect("addr");
         let mapped: SocketAddr = "[::ffff:127.0.0.1]:9".parse().expect("addr");
         let remote: SocketAddr = "10.0.0.1:9".parse().expect("addr");
-        assert!(authorize(&keys, true, None, Some(local)).is_ok());
-        assert!(authorize(&keys, true, None, Some(mapped)).is_ok());
+        assert!(authorize(&keys, true, None, Some(local), &HeaderMap::new()).is_ok());
+        assert!(authorize(&keys, true, None, Some(mapped), &HeaderMap::new()).is_ok());
         assert!(matches!(
-            authorize(&keys, true, None, Some(remote)),
+            authorize(&keys, true, None, Some(remote), &HeaderMap::new()),
             Err(IngestError::NotLoopback)
         ));
         assert!(matches!(
-            authorize(&keys, true, None, None),
+            authorize(&keys, true, None, None, &HeaderMap::new()),
             Err(IngestError::NotLoopback)
         ));
-        assert!(authorize(&keys, false, None, Some(remote)).is_ok());
+        assert!(authorize(&keys, false, None, Some(remote), &HeaderMap::new()).is_ok());
+    }
+
+    #[test]
+    fn keyless_service_refuses_relayed_requests_even_from_loopback() {
+        let keys = ring(&[]);
+        let local: SocketAddr = "127.0.0.1:9".parse().expect("addr");
+        for name in FORWARDING_HEADERS {
+            let mut headers = HeaderMap::new();
+            headers.insert(name, HeaderValue::from_static("203.0.113.7"));
+            assert!(
+                matches!(
+                    authorize(&keys, true, None, Some(local), &headers),
+                    Err(IngestError::ForwardedWithoutKeys)
+                ),
+                "{name}"
+            );
+        }
+        let keyed = ring(&["k"]);
+        let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-for", HeaderValue::from_static("203.0.113.7"));
+        assert!(authorize(&keyed, true, Some("k"), Some(local), &headers).is_ok());
     }
 
     #[test]
     fn configured_keys_are_required() {
         let keys = ring(&["k"]);
-        assert!(authorize(&keys, true, Some("k"), None).is_ok());
+        assert!(authorize(&keys, true, Some("k"), None, &HeaderMap::new()).is_ok());
         assert!(matches!(
-            authorize(&keys, true, None, None),
+            authorize(&keys, true, None, None, &HeaderMap::new()),
             Err(IngestError::MissingWriteKey)
         ));
         assert!(matches!(
-            authorize(&keys, true, Some("x"), None),
+            authorize(&keys, true, Some("x"), None, &HeaderMap::new()),
             Err(IngestError::WrongWriteKey)
         ));
     }

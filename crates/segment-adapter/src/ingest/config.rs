@@ -28,6 +28,16 @@ pub struct IngestConfig {
     /// the settings endpoint to tell analytics.js where to send events. Without it the
     /// request's `Host` and `X-Forwarded-Proto` headers are used.
     pub public_url: Option<String>,
+    /// Seconds a request body may take to arrive in full; a slower one is answered 408
+    /// and its connection closed.
+    pub body_read_timeout_secs: u64,
+    /// Request bytes all requests together may hold in memory while their bodies are read
+    /// and decoded; a request that would pass it is answered 503 with `Retry-After`.
+    pub max_buffered_bytes: usize,
+    /// Use `X-Forwarded-Host` and `X-Forwarded-Proto` (set by a reverse proxy) to tell
+    /// analytics.js where to send events. Set from `server.trust_forwarded_headers`.
+    #[serde(skip)]
+    pub trust_forwarded_headers: bool,
 }
 
 /// Secrets are serialized as whether they are set, never as their values.
@@ -50,6 +60,9 @@ impl Default for IngestConfig {
             loopback_only_without_keys: true,
             retry_after_seconds: 5,
             public_url: None,
+            body_read_timeout_secs: 30,
+            max_buffered_bytes: 64 * 1024 * 1024,
+            trust_forwarded_headers: false,
         }
     }
 }

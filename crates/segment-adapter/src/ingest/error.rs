@@ -41,6 +41,8 @@ pub enum IngestError {
     MalformedAuthorization,
     #[error("no write keys are configured, so only loopback clients are accepted")]
     NotLoopback,
+    #[error("no write keys are configured, so requests relayed by a proxy (Forwarded or X-Forwarded-* headers) are refused; configure write keys")]
+    ForwardedWithoutKeys,
     #[error("the X-Signature header is missing")]
     MissingSignature,
     #[error("the X-Signature header does not match the body")]
@@ -57,6 +59,10 @@ pub enum IngestError {
     Draining { retry_after_seconds: u64 },
     #[error("the events could not be stored; retry later")]
     SpoolFailed { retry_after_seconds: u64 },
+    #[error("the request body did not arrive within {seconds} s")]
+    BodyTimeout { seconds: u64 },
+    #[error("the service is busy reading other requests; retry later")]
+    Overloaded { retry_after_seconds: u64 },
     #[error("the write key is not known")]
     UnknownSettingsKey,
 }
@@ -82,10 +88,12 @@ impl IngestError {
             | NotLoopback
             | MissingSignature
             | WrongSignature => StatusCode::UNAUTHORIZED,
+            ForwardedWithoutKeys => StatusCode::FORBIDDEN,
+            BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             UnsupportedMediaType(_) | UnsupportedEncoding(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             SpoolFull { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Draining { .. } | SpoolFailed { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Draining { .. } | SpoolFailed { .. } | Overloaded { .. } => StatusCode::SERVICE_UNAVAILABLE,
             UnknownSettingsKey => StatusCode::NOT_FOUND,
         }
     }
@@ -108,6 +116,9 @@ impl IngestError {
             WrongWriteKey => "invalid_write_key",
             MalformedAuthorization => "malformed_authorization",
             NotLoopback => "loopback_only",
+            ForwardedWithoutKeys => "forwarded_without_keys",
+            BodyTimeout { .. } => "body_timeout",
+            Overloaded { .. } => "overloaded",
             MissingSignature => "missing_signature",
             WrongSignature => "invalid_signature",
             PayloadTooLarge { .. } => "payload_too_large",
@@ -137,7 +148,8 @@ impl IngestError {
         match self {
             IngestError::SpoolFull { retry_after_seconds }
             | IngestError::Draining { retry_after_seconds }
-            | IngestError::SpoolFailed { retry_after_seconds } => Some(*retry_after_seconds),
+            | IngestError::SpoolFailed { retry_after_seconds }
+            | IngestError::Overloaded { retry_after_seconds } => Some(*retry_after_seconds),
             _ => None,
         }
     }
@@ -149,11 +161,22 @@ impl IntoResponse for IngestError {
         if let Some(field) = self.field() {
             error["field"] = json!(field);
         }
-        let mut response = (self.status(), axum::Json(json!({ "error": error }))).into_response();
+        let status = self.status();
+        let body_unread = matches!(
+            self,
+            IngestError::BodyTimeout { .. } | IngestError::Overloaded { .. } | IngestError::PayloadTooLarge { .. }
+        );
+        let mut response = (status, axum::Json(json!({ "error": error }))).into_response();
         if let Some(seconds) = self.retry_after() {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        if body_unread {
+            // The body is not read (in full): the connection cannot carry another request.
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
         }
         response
     }

@@ -1,7 +1,7 @@
 //! The event endpoints: one flow for single events, batches and webhooks.
 
 use std::net::SocketAddr;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::extract::{ConnectInfo, Request};
 use axum::http::StatusCode;
@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use domain::ports::{NewEvent, SpoolError};
 
 use super::auth::{authorize, header_key, verify_signature};
-use super::body::{check_content_type, content_encoding, gunzip_limited, read_limited, Encoding};
+use super::body::{check_content_type, content_encoding, gunzip_limited, read_limited, Budget, Encoding};
 use super::parse::{parse_batch, parse_single, Limits, ParsedBody};
 use super::{metrics as names, IngestError, IngestState};
 use crate::event::{Enrichment, EventType, StampMode};
@@ -74,15 +74,36 @@ async fn accept(state: &IngestState, endpoint: Endpoint, request: Request) -> Re
     let signed = matches!(endpoint, Endpoint::Webhook) && config.webhook_secret.is_some();
     let header_key = if signed { None } else { header_key(&parts.headers)? };
     let loopback_only = config.loopback_only_without_keys;
-    if let Some(key) = &header_key {
-        // Wrong credentials in a header are refused before the body is read.
-        authorize(&state.keys, loopback_only, Some(key), peer)?;
+    if !signed && (header_key.is_some() || state.keys.is_empty()) {
+        // Credentials in a header (and a keyless service's peer rules) are checked before
+        // the body is read.
+        authorize(&state.keys, loopback_only, header_key.as_deref(), peer, &parts.headers)?;
     }
 
-    let raw = read_limited(body, &parts.headers, config.max_request_bytes).await?;
+    // With write keys configured, a request whose key is not checked yet (it is in the
+    // body, or the webhook signature covers the body) takes from the anonymous share.
+    let known = header_key.is_some() || state.keys.is_empty();
+    let budget = Budget {
+        bytes: &state.budget,
+        anonymous: (!known).then_some(&state.anonymous_budget),
+        retry_after_seconds,
+    };
+    let timeout = Duration::from_secs(config.body_read_timeout_secs);
+    let read = read_limited(body, &parts.headers, config.max_request_bytes, &budget);
+    let (raw, mut reservation) =
+        tokio::time::timeout(timeout, read)
+            .await
+            .map_err(|_| IngestError::BodyTimeout {
+                seconds: config.body_read_timeout_secs,
+            })??;
     let bytes = match encoding {
         Encoding::Identity => raw,
-        Encoding::Gzip => gunzip_limited(&raw, config.max_request_bytes)?,
+        Encoding::Gzip => {
+            let decoded = gunzip_limited(&raw, config.max_request_bytes)?;
+            drop(raw);
+            budget.reserve(&mut reservation, decoded.len())?;
+            decoded
+        }
     };
     if let (true, Some(secret)) = (signed, &config.webhook_secret) {
         verify_signature(secret, &parts.headers, &bytes)?;
@@ -96,8 +117,14 @@ async fn accept(state: &IngestState, endpoint: Endpoint, request: Request) -> Re
         Endpoint::Batch(_) => parse_batch(&bytes, limits)?,
         Endpoint::Single(..) | Endpoint::Webhook => parse_single(&bytes, limits)?,
     };
-    if !signed && header_key.is_none() {
-        authorize(&state.keys, loopback_only, parsed.write_key.as_deref(), peer)?;
+    if !signed && header_key.is_none() && !state.keys.is_empty() {
+        authorize(
+            &state.keys,
+            loopback_only,
+            parsed.write_key.as_deref(),
+            peer,
+            &parts.headers,
+        )?;
     }
     metrics::counter!(names::EVENTS_RECEIVED, "endpoint" => endpoint.label()).increment(parsed.events.len() as u64);
 
@@ -114,6 +141,7 @@ async fn accept(state: &IngestState, endpoint: Endpoint, request: Request) -> Re
         }
     })?;
     metrics::counter!(names::EVENTS_ACCEPTED).increment(count);
+    drop(reservation);
     Ok(())
 }
 

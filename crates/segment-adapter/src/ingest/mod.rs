@@ -8,9 +8,13 @@
 //!   none is stored and the answer names it (`batch[3].event is missing`);
 //! * `401` for a missing or wrong write key or webhook signature;
 //! * `413` for a body over `max_request_bytes`, before or after gzip decoding;
+//! * `403` for a request relayed by a proxy (`Forwarded`, `X-Forwarded-*`, `X-Real-IP`)
+//!   when no write keys are configured;
+//! * `408` for a body that does not arrive within `body_read_timeout_secs`;
 //! * `415` for a content type other than JSON or text, or an encoding other than gzip;
 //! * `429` + `Retry-After` when the spool is full; `503` + `Retry-After` while draining
-//!   or when the spool fails.
+//!   or when the spool fails; `503` + `Retry-After` too when the bodies being read would
+//!   pass `max_buffered_bytes`.
 //!
 //! Errors are `{"error": {"code", "message", "field"?}}`.
 //!
@@ -34,7 +38,7 @@ mod state;
 #[cfg(test)]
 mod tests;
 
-pub use auth::{SIGNATURE_HEADER, WRITE_KEY_HEADER};
+pub use auth::{is_forwarded, SIGNATURE_HEADER, WRITE_KEY_HEADER};
 pub use config::IngestConfig;
 pub use error::IngestError;
 pub use routes::{router, serve};

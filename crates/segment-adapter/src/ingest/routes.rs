@@ -97,7 +97,13 @@ async fn cors(request: Request, next: Next) -> Response {
         header::ACCESS_CONTROL_ALLOW_ORIGIN,
         origin.unwrap_or_else(|| HeaderValue::from_static("*")),
     );
-    headers.insert(header::VARY, HeaderValue::from_static("Origin"));
+    let vary = match headers.get(header::VARY).and_then(|v| v.to_str().ok()) {
+        Some(other) if !other.is_empty() => {
+            HeaderValue::from_str(&format!("Origin, {other}")).unwrap_or_else(|_| HeaderValue::from_static("Origin"))
+        }
+        _ => HeaderValue::from_static("Origin"),
+    };
+    headers.insert(header::VARY, vary);
     headers.insert(
         header::ACCESS_CONTROL_ALLOW_METHODS,
         HeaderValue::from_static(ALLOWED_METHODS),

@@ -1,7 +1,9 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+use axum::http::HeaderMap;
 use domain::ports::{Clock, EventSpool};
+use tokio::sync::Semaphore;
 
 use super::auth::KeyRing;
 use super::IngestConfig;
@@ -15,12 +17,22 @@ pub struct IngestState {
     /// Set while the service shuts down: every request is answered 503.
     pub draining: Arc<AtomicBool>,
     pub(crate) keys: Arc<KeyRing>,
+    /// The bytes of request bodies all requests together may hold (one permit a byte).
+    pub(crate) budget: Arc<Semaphore>,
+    /// The part of `budget` that requests whose key is not known yet (it is in the body)
+    /// may hold together, so that they cannot take it all from clients with a key.
+    pub(crate) anonymous_budget: Arc<Semaphore>,
 }
 
 impl IngestState {
     pub fn new(spool: Arc<dyn EventSpool>, clock: Arc<dyn Clock>, config: IngestConfig) -> Self {
         let keys = Arc::new(KeyRing::new(&config.write_keys));
+        let bytes = config.max_buffered_bytes.min(Semaphore::MAX_PERMITS);
+        let budget = Arc::new(Semaphore::new(bytes));
+        let anonymous_budget = Arc::new(Semaphore::new(bytes / 2));
         IngestState {
+            budget,
+            anonymous_budget,
             spool,
             clock,
             config: Arc::new(config),
@@ -42,5 +54,19 @@ impl IngestState {
 
     pub fn is_draining(&self) -> bool {
         self.draining.load(Ordering::SeqCst)
+    }
+
+    /// Whether write keys are configured.
+    pub fn has_write_keys(&self) -> bool {
+        !self.keys.is_empty()
+    }
+
+    /// Whether the request headers carry one of the configured write keys (HTTP Basic
+    /// username or `X-Write-Key`).
+    pub fn headers_carry_write_key(&self, headers: &HeaderMap) -> bool {
+        match super::auth::header_key(headers) {
+            Ok(Some(key)) => self.keys.contains(&key),
+            _ => false,
+        }
     }
 }
