@@ -30,6 +30,7 @@ pub struct ServerSettings {
     /// How long a shutdown waits for in-flight requests and deliveries.
     pub shutdown_grace_secs: u64,
     /// Admin token (`Authorization: Bearer ...`) for the operator's endpoints.
+    #[serde(serialize_with = "redacted")]
     pub admin_token: Option<SecretString>,
     /// Connections served at once (bounded by the open-file limit); beyond them the
     /// health endpoints still answer and everything else is refused with 503.
