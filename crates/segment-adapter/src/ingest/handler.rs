@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use domain::ports::{NewEvent, SpoolError};
 
 use super::auth::{authorize, header_key, verify_signature};
-use super::body::{check_content_type, content_encoding, gunzip_limited, read_limited, Encoding};
+use super::body::{content_encoding, decode_limited, read_limited, DeclaredType};
 use super::parse::{parse_batch, parse_single, Limits, ParsedBody};
 use super::{metrics as names, IngestError, IngestState};
 use crate::event::{Enrichment, EventType, StampMode};
@@ -68,7 +68,7 @@ async fn accept(state: &IngestState, endpoint: Endpoint, request: Request) -> Re
         return Err(IngestError::Draining { retry_after_seconds });
     }
     let (parts, body) = request.into_parts();
-    check_content_type(&parts.headers)?;
+    let declared = DeclaredType::of(&parts.headers);
     let encoding = content_encoding(&parts.headers)?;
     let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
     let signed = matches!(endpoint, Endpoint::Webhook) && config.webhook_secret.is_some();
@@ -80,10 +80,7 @@ async fn accept(state: &IngestState, endpoint: Endpoint, request: Request) -> Re
     }
 
     let raw = read_limited(body, &parts.headers, config.max_request_bytes).await?;
-    let bytes = match encoding {
-        Encoding::Identity => raw,
-        Encoding::Gzip => gunzip_limited(&raw, config.max_request_bytes)?,
-    };
+    let bytes = decode_limited(raw, encoding, config.max_request_bytes)?;
     if let (true, Some(secret)) = (signed, &config.webhook_secret) {
         verify_signature(secret, &parts.headers, &bytes)?;
     }
@@ -93,9 +90,10 @@ async fn accept(state: &IngestState, endpoint: Endpoint, request: Request) -> Re
         max_batch_events: config.max_batch_events,
     };
     let parsed = match endpoint {
-        Endpoint::Batch(_) => parse_batch(&bytes, limits)?,
-        Endpoint::Single(..) | Endpoint::Webhook => parse_single(&bytes, limits)?,
-    };
+        Endpoint::Batch(_) => parse_batch(&bytes, limits),
+        Endpoint::Single(..) | Endpoint::Webhook => parse_single(&bytes, limits),
+    }
+    .map_err(|err| declared.refuse_non_json(err))?;
     if !signed && header_key.is_none() {
         authorize(&state.keys, loopback_only, parsed.write_key.as_deref(), peer)?;
     }

@@ -8,7 +8,11 @@
 //!   none is stored and the answer names it (`batch[3].event is missing`);
 //! * `401` for a missing or wrong write key or webhook signature;
 //! * `413` for a body over `max_request_bytes`, before or after gzip decoding;
-//! * `415` for a content type other than JSON or text, or an encoding other than gzip;
+//! * `415` for a body that is not JSON and is declared as something else (e.g.
+//!   form-encoded), or an encoding other than gzip or deflate. As with Segment's Tracking
+//!   API, a JSON body is read whatever its declared content type (none, `text/plain`,
+//!   `application/x-www-form-urlencoded`, ...), and a gzip or zlib body is decoded even
+//!   without `Content-Encoding`;
 //! * `429` + `Retry-After` when the spool is full; `503` + `Retry-After` while draining
 //!   or when the spool fails.
 //!
