@@ -89,9 +89,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => {
             let valid = valid()?;
             init_logging(&valid.settings.log);
-            let metrics = metrics_exporter_prometheus::PrometheusBuilder::new()
-                .install_recorder()
-                .ok();
+            let metrics = match app::server::prometheus::install() {
+                Ok(handle) => {
+                    runtime.spawn(app::server::prometheus::upkeep(handle.clone()));
+                    Some(handle)
+                }
+                Err(e) => {
+                    tracing::warn!("metrics are disabled: {e}");
+                    None
+                }
+            };
             let opts = commands::serve::ServeOptions {
                 listen: args.listen,
                 data_dir: args.data_dir.clone(),

@@ -2,5 +2,6 @@
 
 mod notifying_spool;
 pub mod ops;
+pub mod prometheus;
 
 pub use notifying_spool::NotifyingSpool;
