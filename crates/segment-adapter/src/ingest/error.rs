@@ -49,7 +49,9 @@ pub enum IngestError {
     WrongSignature,
     #[error("the request body is larger than {limit} bytes")]
     PayloadTooLarge { limit: usize },
-    #[error("the body is not JSON (content type {0:?}); send the events as JSON, e.g. with Content-Type: application/json")]
+    #[error(
+        "the body is not JSON (content type {0:?}); send the events as JSON, e.g. with Content-Type: application/json"
+    )]
     UnsupportedMediaType(String),
     #[error("content encoding {0:?} is not accepted; send gzip, deflate or no encoding")]
     UnsupportedEncoding(String),

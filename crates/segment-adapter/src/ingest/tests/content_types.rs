@@ -63,17 +63,32 @@ async fn json_is_accepted_whatever_its_declared_type() {
     let server = Server::start(keyed_config()).await;
     type Case = (&'static str, Vec<(&'static str, &'static str)>, Vec<u8>);
     let cases: [Case; 6] = [
-        ("form", vec![("content-type", "application/x-www-form-urlencoded")], batch("form")),
+        (
+            "form",
+            vec![("content-type", "application/x-www-form-urlencoded")],
+            batch("form"),
+        ),
         ("text", vec![("content-type", "text/plain")], batch("text")),
         ("none", vec![], batch("none")),
-        ("octet", vec![("content-type", "application/octet-stream")], batch("octet")),
+        (
+            "octet",
+            vec![("content-type", "application/octet-stream")],
+            batch("octet"),
+        ),
         (
             "deflate",
-            vec![("content-type", "application/x-www-form-urlencoded"), ("content-encoding", "deflate")],
+            vec![
+                ("content-type", "application/x-www-form-urlencoded"),
+                ("content-encoding", "deflate"),
+            ],
             zlib(&batch("deflate")),
         ),
         // Compressed without saying so: gzip's magic bytes are not JSON, so they are decoded.
-        ("undeclared-gzip", vec![("content-type", "application/json")], gzip(&batch("undeclared-gzip"))),
+        (
+            "undeclared-gzip",
+            vec![("content-type", "application/json")],
+            gzip(&batch("undeclared-gzip")),
+        ),
     ];
     for (label, headers, body) in cases.clone() {
         let (status, answer) = post_batch(&server, &headers, body).await;
@@ -107,7 +122,11 @@ async fn form_encoded_body_that_is_not_json_is_415_saying_json_is_needed() {
 #[tokio::test]
 async fn a_body_declared_json_that_is_not_json_stays_a_400() {
     let server = Server::start(keyed_config()).await;
-    for headers in [vec![("content-type", "application/json")], vec![("content-type", "text/plain")], vec![]] {
+    for headers in [
+        vec![("content-type", "application/json")],
+        vec![("content-type", "text/plain")],
+        vec![],
+    ] {
         let (status, answer) = post_batch(&server, &headers, b"type=identify".to_vec()).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{headers:?}: {answer}");
         assert_eq!(error_code(&answer), "invalid_json");
@@ -130,7 +149,12 @@ async fn json_that_breaks_the_spec_is_400_whatever_the_label() {
 #[tokio::test]
 async fn corrupt_deflate_is_400() {
     let server = Server::start(keyed_config()).await;
-    let (status, answer) = post_batch(&server, &[("content-encoding", "deflate")], vec![0x78, 0x9c, 0xff, 0xff]).await;
+    let (status, answer) = post_batch(
+        &server,
+        &[("content-encoding", "deflate")],
+        vec![0x78, 0x9c, 0xff, 0xff],
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
     assert_eq!(error_code(&answer), "invalid_deflate");
 }
