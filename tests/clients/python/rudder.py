@@ -42,7 +42,7 @@ def on_error(error, batch):
     failures.append(f"{error!r} for {[m.get('type') for m in batch]}")
 
 
-# The library posts through this session; the hook sees every answer it receives.
+# The library posts through this requests.Session; the hook sees every answer it receives.
 rudder_request._session.hooks["response"].append(record_response)
 
 analytics.write_key = scenario["writeKey"]
