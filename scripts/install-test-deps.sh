@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Installs what the real-client acceptance suite (tests/suites/real_clients.rs) needs:
-#   * Debian packages: chromium (and node/npm, python3-venv when they are missing);
+# Installs what the acceptance suites need beyond cargo:
+#   * Debian packages: chromium (and node/npm, python3-venv when they are missing), and
+#     prometheus for `promtool` (tests/suites/deploy.rs checks deploy/prometheus-alerts.yml);
 #   * tests/clients/node: `npm ci` from the committed package-lock.json
-#     (@segment/analytics-node, @segment/analytics-next, playwright-core);
+#     (@segment/analytics-node, analytics-node 6, @rudderstack/rudder-sdk-node,
+#     @segment/analytics-next, playwright-core);
 #   * a Python virtualenv at ${CARGO_TARGET_DIR:-target}/test-clients/python with the
-#     pinned tests/clients/python/requirements.txt (segment-analytics-python).
+#     pinned tests/clients/python/requirements.txt (segment-analytics-python,
+#     rudder-sdk-python).
 # Idempotent: each step is skipped when what it installs is already there and up to date
 # (the lockfile / requirements file installed last is kept next to what it installed).
 set -euo pipefail
@@ -20,6 +23,7 @@ say() { printf 'install-test-deps: %s\n' "$*" >&2; }
 # --- Debian packages --------------------------------------------------------------
 packages=()
 [ -x "${CHROMIUM:-/usr/bin/chromium}" ] || packages+=(chromium)
+[ -x "${PROMTOOL:-/usr/bin/promtool}" ] || packages+=(prometheus)
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
     packages+=(nodejs npm)
 fi

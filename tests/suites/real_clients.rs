@@ -1,8 +1,12 @@
 //! Segment's own client libraries, which this project did not write, pointed at a running
 //! `segment-attio serve` (built-in Attio simulator, a write key, tests/clients/service.toml):
 //!
-//! * `@segment/analytics-node` and `segment-analytics-python`: identify, group, track and
-//!   page, then alias, each landing as the records the subscriptions promise;
+//! * `@segment/analytics-node`, the classic `analytics-node` 6 and
+//!   `segment-analytics-python`: identify, group, track and page, then alias, each landing
+//!   as the records the subscriptions promise;
+//! * RudderStack's `@rudderstack/rudder-sdk-node` (gzipped JSON labelled form-encoded) and
+//!   `rudder-sdk-python`, with the README's "Coming from RudderStack" configuration (the
+//!   e-mail address mapped from `$.context.traits.email`): identify and group land;
 //! * `@segment/analytics-next` in headless Chromium, loading its settings from the service
 //!   (npm UMD build with `cdnURL`/`apiHost`, and the standalone build as the snippet loads
 //!   it): identify and group land as records.
@@ -278,4 +282,106 @@ async fn analytics_next_in_chromium_loads_settings_and_identifies() {
         },
     )
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn classic_analytics_node_6_calls_land_as_attio_records() {
+    let dir = deps::node_dir();
+    server_side_client(
+        "node6",
+        std::path::Path::new("node"),
+        &["classic.mjs", "analytics-node"],
+        &dir,
+    )
+    .await;
+}
+
+/// The configuration of README.md's "Coming from RudderStack" section, as printed there.
+fn readme_rudderstack_config() -> String {
+    let readme = std::fs::read_to_string(deps::clients_dir().join("../../README.md")).expect("README.md");
+    let section = readme
+        .split("\n## ")
+        .find(|s| s.starts_with("Coming from RudderStack"))
+        .expect("README.md has a \"Coming from RudderStack\" section");
+    let block = section
+        .split("```toml\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("the section has a TOML block");
+    assert!(block.contains("$.context.traits.email"), "{block}");
+    block.to_owned()
+}
+
+/// Runs a RudderStack client with the README's configuration: an identify whose traits
+/// the SDK copies to `context.traits`, one with traits only there, and a group.
+async fn rudderstack_client(
+    tag: &str,
+    program: &std::path::Path,
+    args: &[&str],
+    dir: &std::path::Path,
+) -> ClientReport {
+    let service = ServiceBuilder::new()
+        .config(&readme_rudderstack_config())
+        .env("SEGMENT_ATTIO__INGEST__WRITE_KEYS", WRITE_KEY)
+        .env("SEGMENT_ATTIO__DELIVERY__FLUSH_INTERVAL_MS", "100")
+        .start()
+        .await;
+    let mut sc = scenario(&service, tag, "rudder");
+    sc["contextUser"] = json!({
+        "userId": format!("{tag}-user-2"),
+        "email": format!("{tag}.context@example.com"),
+        "name": format!("{tag} Context"),
+    });
+    let report = ClientRun {
+        program,
+        args,
+        dir,
+        scenario: &sc,
+        extra_env: &[],
+    }
+    .run()
+    .await;
+    assert_answered(&report, &["identify", "group"]);
+    wait_for(
+        &service,
+        "the RudderStack client's identify and group records",
+        DELIVERY_TIMEOUT,
+        |s| {
+            identified_and_grouped(s, &sc["user"], Some(&sc["group"]))?;
+            identified_and_grouped(s, &sc["contextUser"], None).map(|_| ())
+        },
+    )
+    .await;
+    report
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rudder_sdk_node_identify_lands_with_the_context_traits_mapping() {
+    let dir = deps::node_dir();
+    let report = rudderstack_client(
+        "rudder-node",
+        std::path::Path::new("node"),
+        &["classic.mjs", "@rudderstack/rudder-sdk-node"],
+        &dir,
+    )
+    .await;
+    // What made it a 415 before: gzipped JSON declared as a form.
+    let labelled_form = report.report["responses"].as_array().into_iter().flatten().any(|r| {
+        r["contentEncoding"] == "gzip"
+            && r["contentType"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("application/x-www-form-urlencoded"))
+    });
+    assert!(
+        labelled_form,
+        "the SDK did not send form-labelled gzip: {}",
+        report.report
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rudder_sdk_python_identify_lands_with_the_context_traits_mapping() {
+    let python = deps::python();
+    let dir = deps::clients_dir().join("python");
+    rudderstack_client("rudder-python", &python, &["rudder.py"], &dir).await;
 }

@@ -94,9 +94,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let mut valid = valid()?;
             valid.settings.attio.allow_schema_errors |= args.allow_schema_errors;
             init_logging(&valid.settings.log);
-            let metrics = metrics_exporter_prometheus::PrometheusBuilder::new()
-                .install_recorder()
-                .ok();
+            let metrics = match app::server::prometheus::install() {
+                Ok(handle) => {
+                    runtime.spawn(app::server::prometheus::upkeep(handle.clone()));
+                    Some(handle)
+                }
+                Err(e) => {
+                    tracing::warn!("metrics are disabled: {e}");
+                    None
+                }
+            };
             let opts = commands::serve::ServeOptions {
                 listen: args.listen,
                 data_dir: args.data_dir.clone(),

@@ -6,5 +6,6 @@ pub mod fd_limit;
 pub mod inspection;
 mod notifying_spool;
 pub mod ops;
+pub mod prometheus;
 
 pub use notifying_spool::NotifyingSpool;

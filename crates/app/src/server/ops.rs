@@ -93,6 +93,8 @@ async fn metrics_text(State(s): State<OpsState>) -> Response {
             .unwrap_or(0.0);
         metrics::gauge!("segment_attio_spool_oldest_event_age_seconds").set(age);
     }
+    let refused = matches!(s.status.credentials(), CredentialState::Invalid(_));
+    metrics::gauge!("segment_attio_attio_credentials_refused").set(if refused { 1.0 } else { 0.0 });
     let delivered = DeliveryStatus::get(&s.status.delivered);
     metrics::gauge!("segment_attio_delivered_events").set(delivered as f64);
     match &s.metrics {

@@ -1,4 +1,4 @@
-//! Reading a request body: content type, gzip, and size limits that hold without
+//! Reading a request body: content type, gzip/deflate, and size limits that hold without
 //! buffering an oversized body.
 
 use std::io::Read;
@@ -17,20 +17,51 @@ use super::IngestError;
 pub(crate) enum Encoding {
     Identity,
     Gzip,
+    /// HTTP's `deflate`: zlib-wrapped, or raw deflate as some clients send it.
+    Deflate,
 }
 
-/// Accepts `application/json` and `text/plain` (what analytics.js sends to avoid a CORS
-/// preflight), with any parameters. A body without `Content-Type` is read as JSON.
-pub(crate) fn check_content_type(headers: &HeaderMap) -> Result<(), IngestError> {
-    let Some(value) = headers.get(header::CONTENT_TYPE) else {
-        return Ok(());
-    };
-    let text = value.to_str().unwrap_or_default();
-    let essence = text.split(';').next().unwrap_or_default().trim();
-    if essence.eq_ignore_ascii_case("application/json") || essence.eq_ignore_ascii_case("text/plain") {
-        Ok(())
-    } else {
-        Err(IngestError::UnsupportedMediaType(shorten(text)))
+/// What the request declares its body to be. Like Segment's Tracking API, the service
+/// reads every body as JSON whatever its declared type (RudderStack's Node SDK labels
+/// its gzipped JSON `application/x-www-form-urlencoded`); the declaration only decides
+/// how a body that is not JSON is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum DeclaredType {
+    /// `application/json`, any `+json` type, `text/plain` (what analytics.js sends to
+    /// avoid a CORS preflight) or no `Content-Type` at all.
+    Json,
+    /// Anything else (form-encoded, `application/octet-stream`, ...), as declared.
+    Other(String),
+}
+
+impl DeclaredType {
+    pub(crate) fn of(headers: &HeaderMap) -> DeclaredType {
+        let Some(value) = headers.get(header::CONTENT_TYPE) else {
+            return DeclaredType::Json;
+        };
+        let text = String::from_utf8_lossy(value.as_bytes());
+        let essence = text.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+        let json_like = essence.is_empty()
+            || essence == "application/json"
+            || essence == "text/plain"
+            || essence.ends_with("+json");
+        if json_like {
+            DeclaredType::Json
+        } else {
+            DeclaredType::Other(shorten(&text))
+        }
+    }
+
+    /// A body that could not be read as JSON: for a declared JSON body the parse error
+    /// stands (400); for another declared type the answer is 415, saying the service
+    /// takes JSON.
+    pub(crate) fn refuse_non_json(&self, err: IngestError) -> IngestError {
+        match (self, err) {
+            (DeclaredType::Other(declared), IngestError::InvalidJson(_) | IngestError::BodyNotObject) => {
+                IngestError::UnsupportedMediaType(declared.clone())
+            }
+            (_, err) => err,
+        }
     }
 }
 
@@ -41,6 +72,8 @@ pub(crate) fn content_encoding(headers: &HeaderMap) -> Result<Encoding, IngestEr
     let text = value.to_str().unwrap_or_default().trim();
     if text.eq_ignore_ascii_case("gzip") || text.eq_ignore_ascii_case("x-gzip") {
         Ok(Encoding::Gzip)
+    } else if text.eq_ignore_ascii_case("deflate") {
+        Ok(Encoding::Deflate)
     } else if text.is_empty() || text.eq_ignore_ascii_case("identity") {
         Ok(Encoding::Identity)
     } else {
@@ -50,6 +83,33 @@ pub(crate) fn content_encoding(headers: &HeaderMap) -> Result<Encoding, IngestEr
 
 fn shorten(text: &str) -> String {
     text.chars().take(64).collect()
+}
+
+/// The encoding a body really has: what its `Content-Encoding` says, or, for a body sent
+/// compressed without saying so (gzip's magic bytes, or a zlib header: neither can start
+/// JSON), the compression it carries.
+pub(crate) fn effective_encoding(raw: &[u8], declared: Encoding) -> Encoding {
+    match declared {
+        Encoding::Identity if raw.starts_with(&[0x1f, 0x8b]) => Encoding::Gzip,
+        Encoding::Identity if looks_like_zlib(raw) => Encoding::Deflate,
+        declared => declared,
+    }
+}
+
+/// The body as JSON text, decoded as [`effective_encoding`] says. Output over `limit` is
+/// refused (no zip bombs).
+pub(crate) fn decode_limited(raw: Bytes, encoding: Encoding, limit: usize) -> Result<Bytes, IngestError> {
+    match effective_encoding(&raw, encoding) {
+        Encoding::Identity => Ok(raw),
+        Encoding::Gzip => gunzip_limited(&raw, limit),
+        Encoding::Deflate => inflate_limited(&raw, limit),
+    }
+}
+
+/// A zlib stream starts with a CMF byte of 0x78 (deflate, 32 KiB window) and a FLG byte
+/// that makes the pair a multiple of 31.
+fn looks_like_zlib(bytes: &[u8]) -> bool {
+    matches!(bytes, [0x78, flg, ..] if (0x7800u16 | u16::from(*flg)).is_multiple_of(31))
 }
 
 /// Gzip members accepted in one body. Clients send one; each member costs a decoder
@@ -192,6 +252,35 @@ pub(crate) fn gunzip_limited(compressed: &[u8], limit: usize) -> Result<Bytes, I
     Ok(Bytes::from(out))
 }
 
+/// Decompresses a `deflate` body (zlib-wrapped as HTTP specifies, else raw deflate),
+/// refusing output larger than `limit`.
+pub(crate) fn inflate_limited(compressed: &[u8], limit: usize) -> Result<Bytes, IngestError> {
+    if looks_like_zlib(compressed) {
+        let decoder = flate2::read::ZlibDecoder::new(compressed);
+        decompress(decoder, compressed.len(), limit, IngestError::InvalidDeflate)
+    } else {
+        let decoder = flate2::read::DeflateDecoder::new(compressed);
+        decompress(decoder, compressed.len(), limit, IngestError::InvalidDeflate)
+    }
+}
+
+fn decompress(
+    decoder: impl Read,
+    compressed_len: usize,
+    limit: usize,
+    corrupt: fn(String) -> IngestError,
+) -> Result<Bytes, IngestError> {
+    let mut out = Vec::with_capacity(compressed_len.saturating_mul(4).min(limit));
+    decoder
+        .take(limit as u64 + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| corrupt(e.to_string()))?;
+    if out.len() > limit {
+        return Err(IngestError::PayloadTooLarge { limit });
+    }
+    Ok(Bytes::from(out))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -210,38 +299,114 @@ mod tests {
         encoder.finish().expect("in memory")
     }
 
+    fn zlib(data: &[u8]) -> Vec<u8> {
+        let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        encoder.write_all(data).expect("in memory");
+        encoder.finish().expect("in memory")
+    }
+
+    fn raw_deflate(data: &[u8]) -> Vec<u8> {
+        let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+        encoder.write_all(data).expect("in memory");
+        encoder.finish().expect("in memory")
+    }
+
     #[test]
-    fn json_and_text_plain_are_accepted_with_parameters() {
+    fn json_text_and_no_content_type_are_declared_json() {
         for value in [
             "application/json",
             "text/plain;charset=UTF-8",
             "Application/JSON; charset=utf-8",
+            "application/vnd.segment+json",
         ] {
             let h = headers(header::CONTENT_TYPE, value);
-            assert!(check_content_type(&h).is_ok(), "{value}");
+            assert_eq!(DeclaredType::of(&h), DeclaredType::Json, "{value}");
         }
-        assert!(check_content_type(&HeaderMap::new()).is_ok());
+        assert_eq!(DeclaredType::of(&HeaderMap::new()), DeclaredType::Json);
     }
 
     #[test]
-    fn other_content_types_are_refused() {
+    fn other_content_types_are_kept_as_declared() {
         let h = headers(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        assert_eq!(
+            DeclaredType::of(&h),
+            DeclaredType::Other("application/x-www-form-urlencoded".into())
+        );
+    }
+
+    #[test]
+    fn a_body_that_is_not_json_is_415_only_when_declared_otherwise() {
+        let form = DeclaredType::Other("application/x-www-form-urlencoded".into());
         assert!(matches!(
-            check_content_type(&h),
-            Err(IngestError::UnsupportedMediaType(_))
+            form.refuse_non_json(IngestError::InvalidJson("expected value".into())),
+            IngestError::UnsupportedMediaType(t) if t == "application/x-www-form-urlencoded"
+        ));
+        assert!(matches!(
+            form.refuse_non_json(IngestError::BodyNotObject),
+            IngestError::UnsupportedMediaType(_)
+        ));
+        // JSON that breaks the Spec is a JSON problem, whatever the label.
+        assert!(matches!(
+            form.refuse_non_json(IngestError::BatchMissing),
+            IngestError::BatchMissing
+        ));
+        assert!(matches!(
+            DeclaredType::Json.refuse_non_json(IngestError::InvalidJson("x".into())),
+            IngestError::InvalidJson(_)
         ));
     }
 
     #[test]
-    fn gzip_encoding_is_recognised_and_others_refused() {
+    fn gzip_and_deflate_encodings_are_recognised_and_others_refused() {
         assert_eq!(
             content_encoding(&headers(header::CONTENT_ENCODING, "gzip")).ok(),
             Some(Encoding::Gzip)
+        );
+        assert_eq!(
+            content_encoding(&headers(header::CONTENT_ENCODING, "Deflate")).ok(),
+            Some(Encoding::Deflate)
         );
         assert_eq!(content_encoding(&HeaderMap::new()).ok(), Some(Encoding::Identity));
         assert!(matches!(
             content_encoding(&headers(header::CONTENT_ENCODING, "br")),
             Err(IngestError::UnsupportedEncoding(_))
+        ));
+    }
+
+    #[test]
+    fn deflate_is_read_zlib_wrapped_or_raw() {
+        let data = br#"{"batch":[{"type":"track"}]}"#;
+        for compressed in [zlib(data), raw_deflate(data)] {
+            let out = decode_limited(Bytes::from(compressed), Encoding::Deflate, 100).expect("valid");
+            assert_eq!(out.as_ref(), data);
+        }
+    }
+
+    #[test]
+    fn compressed_bodies_are_decoded_even_when_the_encoding_is_not_declared() {
+        let data = br#"{"userId":"u"}"#;
+        for compressed in [gzip(data), zlib(data)] {
+            let out = decode_limited(Bytes::from(compressed), Encoding::Identity, 100).expect("valid");
+            assert_eq!(out.as_ref(), data);
+        }
+        let plain = decode_limited(Bytes::from_static(data), Encoding::Identity, 100).expect("as is");
+        assert_eq!(plain.as_ref(), data);
+    }
+
+    #[test]
+    fn deflate_bomb_is_refused_by_decompressed_size() {
+        let bomb = zlib(&vec![b' '; 10 * 1024 * 1024]);
+        assert!(matches!(
+            inflate_limited(&bomb, 500 * 1024),
+            Err(IngestError::PayloadTooLarge { limit }) if limit == 500 * 1024
+        ));
+    }
+
+    #[test]
+    fn corrupt_deflate_is_a_bad_request() {
+        assert!(matches!(
+            inflate_limited(&[0x78, 0x9c, 0xff, 0xff], 100),
+            Err(IngestError::InvalidDeflate(_))
         ));
     }
 

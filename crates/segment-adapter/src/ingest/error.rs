@@ -31,6 +31,8 @@ pub enum IngestError {
     InvalidEvent { at: String, source: EventError },
     #[error("the body is not valid gzip: {0}")]
     InvalidGzip(String),
+    #[error("the body is not valid deflate: {0}")]
+    InvalidDeflate(String),
     #[error("the request body could not be read: {0}")]
     BodyRead(String),
     #[error("a write key is required (HTTP Basic username, X-Write-Key header or writeKey in the body)")]
@@ -49,9 +51,11 @@ pub enum IngestError {
     WrongSignature,
     #[error("the request body is larger than {limit} bytes")]
     PayloadTooLarge { limit: usize },
-    #[error("content type {0:?} is not accepted; send application/json or text/plain")]
+    #[error(
+        "the body is not JSON (content type {0:?}); send the events as JSON, e.g. with Content-Type: application/json"
+    )]
     UnsupportedMediaType(String),
-    #[error("content encoding {0:?} is not accepted; send gzip or no encoding")]
+    #[error("content encoding {0:?} is not accepted; send gzip, deflate or no encoding")]
     UnsupportedEncoding(String),
     #[error("the event spool is full; retry later")]
     SpoolFull { retry_after_seconds: u64 },
@@ -81,6 +85,7 @@ impl IngestError {
             | EventTooLarge { .. }
             | InvalidEvent { .. }
             | InvalidGzip(_)
+            | InvalidDeflate(_)
             | BodyRead(_) => StatusCode::BAD_REQUEST,
             MissingWriteKey
             | WrongWriteKey
@@ -111,6 +116,7 @@ impl IngestError {
             EventTooLarge { .. } => "event_too_large",
             InvalidEvent { source, .. } => source.code(),
             InvalidGzip(_) => "invalid_gzip",
+            InvalidDeflate(_) => "invalid_deflate",
             BodyRead(_) => "body_read_failed",
             MissingWriteKey => "missing_write_key",
             WrongWriteKey => "invalid_write_key",

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use domain::ports::{NewEvent, SpoolError};
 
 use super::auth::{authorize, header_key, verify_signature};
-use super::body::{check_content_type, content_encoding, gunzip_limited, read_limited, Budget, Encoding};
+use super::body::{content_encoding, decode_limited, effective_encoding, read_limited, Budget, DeclaredType, Encoding};
 use super::parse::{parse_batch, parse_single, Limits, ParsedBody};
 use super::{metrics as names, IngestError, IngestState};
 use crate::event::{Enrichment, EventType, StampMode};
@@ -68,7 +68,7 @@ async fn accept(state: &IngestState, endpoint: Endpoint, request: Request) -> Re
         return Err(IngestError::Draining { retry_after_seconds });
     }
     let (parts, body) = request.into_parts();
-    check_content_type(&parts.headers)?;
+    let declared = DeclaredType::of(&parts.headers);
     let encoding = content_encoding(&parts.headers)?;
     let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
     let signed = matches!(endpoint, Endpoint::Webhook) && config.webhook_secret.is_some();
@@ -96,11 +96,10 @@ async fn accept(state: &IngestState, endpoint: Endpoint, request: Request) -> Re
             .map_err(|_| IngestError::BodyTimeout {
                 seconds: config.body_read_timeout_secs,
             })??;
-    let bytes = match encoding {
+    let bytes = match effective_encoding(&raw, encoding) {
         Encoding::Identity => raw,
-        Encoding::Gzip => {
-            let decoded = gunzip_limited(&raw, config.max_request_bytes)?;
-            drop(raw);
+        compressed => {
+            let decoded = decode_limited(raw, compressed, config.max_request_bytes)?;
             budget.reserve(&mut reservation, decoded.len())?;
             decoded
         }
@@ -114,9 +113,10 @@ async fn accept(state: &IngestState, endpoint: Endpoint, request: Request) -> Re
         max_batch_events: config.max_batch_events,
     };
     let parsed = match endpoint {
-        Endpoint::Batch(_) => parse_batch(&bytes, limits)?,
-        Endpoint::Single(..) | Endpoint::Webhook => parse_single(&bytes, limits)?,
-    };
+        Endpoint::Batch(_) => parse_batch(&bytes, limits),
+        Endpoint::Single(..) | Endpoint::Webhook => parse_single(&bytes, limits),
+    }
+    .map_err(|err| declared.refuse_non_json(err))?;
     if !signed && header_key.is_none() && !state.keys.is_empty() {
         authorize(
             &state.keys,

@@ -11,7 +11,11 @@
 //! * `403` for a request relayed by a proxy (`Forwarded`, `X-Forwarded-*`, `X-Real-IP`)
 //!   when no write keys are configured;
 //! * `408` for a body that does not arrive within `body_read_timeout_secs`;
-//! * `415` for a content type other than JSON or text, or an encoding other than gzip;
+//! * `415` for a body that is not JSON and is declared as something else (e.g.
+//!   form-encoded), or an encoding other than gzip or deflate. As with Segment's Tracking
+//!   API, a JSON body is read whatever its declared content type (none, `text/plain`,
+//!   `application/x-www-form-urlencoded`, ...), and a gzip or zlib body is decoded even
+//!   without `Content-Encoding`;
 //! * `429` + `Retry-After` when the spool is full; `503` + `Retry-After` while draining
 //!   or when the spool fails; `503` + `Retry-After` too when the bodies being read would
 //!   pass `max_buffered_bytes`.

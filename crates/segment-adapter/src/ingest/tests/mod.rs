@@ -3,6 +3,7 @@
 
 mod auth;
 mod browser;
+mod content_types;
 mod endpoints;
 mod errors;
 mod limits;
