@@ -12,7 +12,7 @@ use app::delivery::{self, DeliveryConfig, DeliveryDeps, DeliveryStatus};
 use app::routing::Router;
 use app::server::ops::{self, OpsState};
 use app::server::NotifyingSpool;
-use app::spool::SqliteSpool;
+use app::spool::{ServeLock, SqliteSpool};
 use axum::extract::Path;
 use axum::routing::get;
 use axum::Json;
@@ -48,6 +48,12 @@ pub async fn run(valid: ValidConfig, opts: ServeOptions) -> anyhow::Result<()> {
         integrations,
         using_presets,
     } = valid;
+    if let Some(dir) = &opts.data_dir {
+        settings.spool.path = dir.join("spool.sqlite");
+    }
+    // One `serve` per spool, held until this function returns (or the process ends).
+    let serve_lock = ServeLock::acquire(&settings.spool.path)?;
+    tracing::debug!(lock = %serve_lock.path().display(), "spool lock taken");
     if settings.attio.token.is_none() {
         tracing::info!(
             "no Attio token configured: delivering to the built-in Attio simulator (its records are at /_simulator/records/{{object}}); set SEGMENT_ATTIO__ATTIO__TOKEN to deliver to a real workspace"
@@ -64,14 +70,14 @@ pub async fn run(valid: ValidConfig, opts: ServeOptions) -> anyhow::Result<()> {
     for s in &subscriptions {
         tracing::info!(subscription = %s.name, action = %s.action, subscribe = ?s.subscribe_text(), batching = s.batching.enabled, "subscription");
     }
-    if let Some(dir) = &opts.data_dir {
-        settings.spool.path = dir.join("spool.sqlite");
-    }
     let listen = opts.listen.unwrap_or(settings.server.listen);
     let grace = Duration::from_secs(settings.server.shutdown_grace_secs);
 
     let spool_config = settings.spool.clone();
-    let spool = tokio::task::spawn_blocking(move || SqliteSpool::open(spool_config))
+    let spool = tokio::task::spawn_blocking(move || {
+        SqliteSpool::verify(&spool_config)?;
+        SqliteSpool::open(spool_config)
+    })
         .await?
         .with_context(|| format!("opening the spool at {}", settings.spool.path.display()))?;
     let spool = Arc::new(spool);
@@ -163,6 +169,7 @@ pub async fn run(valid: ValidConfig, opts: ServeOptions) -> anyhow::Result<()> {
         sim.shutdown().await;
     }
     tracing::info!("stopped; undelivered events stay in the spool");
+    drop(serve_lock);
     Ok(())
 }
 
