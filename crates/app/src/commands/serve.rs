@@ -51,6 +51,10 @@ pub async fn run(valid: ValidConfig, opts: ServeOptions) -> anyhow::Result<()> {
     if let Some(dir) = &opts.data_dir {
         settings.spool.path = dir.join("spool.sqlite");
     }
+    // A file size limit (RLIMIT_FSIZE) reached makes a write fail (EFBIG), which the spool
+    // reports like a full disk, instead of killing the process with SIGXFSZ.
+    let _file_size_signal =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::from_raw(libc::SIGXFSZ)).ok();
     // One `serve` per spool, held until this function returns (or the process ends).
     let serve_lock = ServeLock::acquire(&settings.spool.path)?;
     tracing::debug!(lock = %serve_lock.path().display(), "spool lock taken");

@@ -42,4 +42,8 @@ impl EventSpool for NotifyingSpool {
     async fn stats(&self) -> Result<SpoolStats, SpoolError> {
         self.inner.stats().await
     }
+
+    async fn check_writable(&self) -> Result<(), SpoolError> {
+        self.inner.check_writable().await
+    }
 }

@@ -5,6 +5,7 @@
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use domain::ports::SpoolError;
 
@@ -33,12 +34,16 @@ impl Identity {
 pub(crate) struct Health {
     files: Vec<(PathBuf, Identity)>,
     fault: Mutex<Option<String>>,
+    /// The last failed write transaction, until a later one that stored events commits
+    /// (or, without such writes, until it is `hold` old).
+    write_failure: Mutex<Option<(Instant, String)>>,
+    hold: Duration,
 }
 
 impl Health {
     /// Records the identity of the database file and of its `-wal` and `-shm` companions
     /// (when present): call it once every connection is open.
-    pub(crate) fn watch(path: &Path) -> Result<Health, SpoolError> {
+    pub(crate) fn watch(path: &Path, hold: Duration) -> Result<Health, SpoolError> {
         let mut files = Vec::new();
         for suffix in ["", "-wal", "-shm"] {
             let mut name = path.as_os_str().to_owned();
@@ -58,6 +63,8 @@ impl Health {
         Ok(Health {
             files,
             fault: Mutex::new(None),
+            write_failure: Mutex::new(None),
+            hold,
         })
     }
 
@@ -100,6 +107,34 @@ impl Health {
         Ok(())
     }
 
+    /// Notes that a write transaction failed.
+    pub(crate) fn write_failed(&self, error: &SpoolError) {
+        let mut failure = self.write_failure.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        *failure = Some((Instant::now(), error.to_string()));
+    }
+
+    /// Notes that a write transaction committed; `stored` when it stored events (a probe
+    /// alone clears a failure only once the failure is `hold` old: small writes may pass
+    /// where events do not).
+    pub(crate) fn write_succeeded(&self, stored: bool) {
+        let mut failure = self.write_failure.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if stored || failure.as_ref().is_some_and(|(at, _)| at.elapsed() >= self.hold) {
+            *failure = None;
+        }
+    }
+
+    /// `Err` while the last write failure has not been cleared.
+    pub(crate) fn check_writes(&self) -> Result<(), SpoolError> {
+        let failure = self.write_failure.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        match failure.as_ref() {
+            Some((at, cause)) => Err(SpoolError::Storage(format!(
+                "writes are failing ({cause}, {} s ago)",
+                at.elapsed().as_secs()
+            ))),
+            None => Ok(()),
+        }
+    }
+
     /// Notes a failure of a spool operation: a corrupt file becomes a fault.
     pub(crate) fn observe(&self, error: &SpoolError) {
         if let SpoolError::Storage(message) = error {
@@ -134,7 +169,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("spool.sqlite");
         std::fs::write(&path, b"x").expect("write");
-        let health = Health::watch(&path).expect("watch");
+        let health = Health::watch(&path, Duration::from_secs(1)).expect("watch");
         assert_eq!(health.check_files(), Ok(()));
         std::fs::remove_file(&path).expect("remove");
         let Err(SpoolError::Storage(message)) = health.check_files() else {
@@ -152,7 +187,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("spool.sqlite");
         std::fs::write(&path, b"x").expect("write");
-        let health = Health::watch(&path).expect("watch");
+        let health = Health::watch(&path, Duration::from_secs(1)).expect("watch");
         let other = dir.path().join("other");
         std::fs::write(&other, b"y").expect("write");
         std::fs::rename(&other, &path).expect("rename");
@@ -167,7 +202,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("spool.sqlite");
         std::fs::write(&path, b"x").expect("write");
-        let health = Health::watch(&path).expect("watch");
+        let health = Health::watch(&path, Duration::from_secs(1)).expect("watch");
         health.observe(&SpoolError::Storage("disk I/O error".to_owned()));
         health.observe(&SpoolError::Full { pending: 1 });
         assert_eq!(health.fault(), None);

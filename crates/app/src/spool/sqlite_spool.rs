@@ -86,7 +86,7 @@ impl SqliteSpool {
             dead_letters: schema::read_counter(&conn, DEAD_LETTER_COUNTER)?,
         };
         let reads = ReadPool::open(&config)?;
-        let health = Arc::new(Health::watch(&config.path)?);
+        let health = Arc::new(Health::watch(&config.path, config.watch_interval() * 10)?);
         let watch = spawn_watch(health.clone(), config.watch_interval())?;
         let published = Arc::new(Published::new(counts));
         let (sender, receiver) = mpsc::channel(config.write_queue);
@@ -250,6 +250,14 @@ impl EventSpool for SqliteSpool {
             receiver,
         )
         .await
+    }
+
+    /// Refused while the file is unusable or a write failed recently; otherwise a probe
+    /// that writes (so that a disk refusing writes shows).
+    async fn check_writable(&self) -> Result<(), SpoolError> {
+        self.inner.health.check()?;
+        self.ack(vec![0]).await?;
+        self.inner.health.check_writes()
     }
 
     async fn stats(&self) -> Result<SpoolStats, SpoolError> {

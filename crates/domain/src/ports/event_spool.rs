@@ -118,6 +118,12 @@ pub trait EventSpool: Send + Sync {
     async fn dead_letter(&self, letters: Vec<DeadLetter>, remove_events: Vec<i64>) -> Result<(), SpoolError>;
 
     async fn stats(&self) -> Result<SpoolStats, SpoolError>;
+
+    /// `Ok` when the spool can take writes now (for readiness). By default a probe: an
+    /// acknowledgement of id 0, which removes nothing but goes through the write path.
+    async fn check_writable(&self) -> Result<(), SpoolError> {
+        self.ack(vec![0]).await
+    }
 }
 
 /// The dead-letter store, for `segment-attio dead-letters list|show|replay|purge`.

@@ -146,6 +146,7 @@ impl Writer {
 
     fn apply(&mut self, batch: Vec<Request>) {
         let requests = batch.len() as u64;
+        let stores = batch.iter().any(Request::stores_events);
         let limits = Limits {
             max_pending: self.max_pending,
             dedup_window: self.dedup_window,
@@ -164,6 +165,7 @@ impl Writer {
             Err(error) => {
                 let error = failure("starting a spool transaction", error);
                 health.observe(&error);
+                health.write_failed(&error);
                 let error = health.check_files().err().unwrap_or(error);
                 tracing::error!(%error, "spool transaction could not start");
                 for request in batch {
@@ -202,11 +204,13 @@ impl Writer {
             .and_then(|()| tx.commit().doing("committing spool changes"));
         if let Err(error) = &committed {
             health.observe(error);
+            health.write_failed(error);
             // A failing write may be the first sign that the file went away.
             let _ = health.check_files();
         }
         match &committed {
             Ok(()) => {
+                health.write_succeeded(stores);
                 if prune {
                     self.last_prune = Some(Instant::now());
                 }

@@ -36,6 +36,16 @@ pub(crate) enum Request {
     },
 }
 
+impl Request {
+    /// Whether the request adds events (what a write failure is proven fixed by).
+    pub(crate) fn stores_events(&self) -> bool {
+        matches!(
+            self,
+            Request::Append { .. } | Request::AppendOnce { .. } | Request::Replay { .. }
+        )
+    }
+}
+
 /// A message to the writer thread.
 #[derive(Debug)]
 pub(crate) enum Command {
