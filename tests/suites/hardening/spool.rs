@@ -27,13 +27,7 @@ async fn readiness(service: &Service) -> (u16, String) {
     let reasons = body
         .get("reasons")
         .and_then(Value::as_array)
-        .map(|reasons| {
-            reasons
-                .iter()
-                .filter_map(Value::as_str)
-                .collect::<Vec<_>>()
-                .join("; ")
-        })
+        .map(|reasons| reasons.iter().filter_map(Value::as_str).collect::<Vec<_>>().join("; "))
         .unwrap_or_default();
     (status, reasons)
 }
@@ -79,7 +73,12 @@ fn run_bounded(mut command: Command, timeout: Duration) -> Output {
 async fn a_deleted_spool_refuses_events_and_readyz_names_it() {
     let service = ServiceBuilder::new().start().await;
     for n in 0..20 {
-        let r = service.post("/v1/identify", &identify(&format!("d{n}"), &format!("d{n}@example.com"))).await;
+        let r = service
+            .post(
+                "/v1/identify",
+                &identify(&format!("d{n}"), &format!("d{n}@example.com")),
+            )
+            .await;
         assert_eq!(r.status().as_u16(), 200);
     }
     assert_eq!(readiness(&service).await.0, 200);
@@ -101,7 +100,12 @@ async fn a_deleted_spool_refuses_events_and_readyz_names_it() {
     assert!(reasons.contains(&spool.display().to_string()), "{reasons}");
     // No event is acknowledged any more.
     for n in 0..50 {
-        let r = service.post("/v1/identify", &identify(&format!("e{n}"), &format!("e{n}@example.com"))).await;
+        let r = service
+            .post(
+                "/v1/identify",
+                &identify(&format!("e{n}"), &format!("e{n}@example.com")),
+            )
+            .await;
         assert_eq!(r.status().as_u16(), 503, "event {n} after the deletion");
     }
     assert_eq!(readiness(&service).await.0, 503, "the fault lasts");
@@ -121,7 +125,11 @@ async fn writes_are_checked_against_the_file_before_the_periodic_check_runs() {
         let _ = std::fs::remove_file(file);
     }
     let r = service.post("/v1/identify", &identify("w2", "w2@example.com")).await;
-    assert_eq!(r.status().as_u16(), 503, "the first event after the deletion is refused");
+    assert_eq!(
+        r.status().as_u16(),
+        503,
+        "the first event after the deletion is refused"
+    );
 }
 
 /// Scrambles every page of the file but the first (the header and schema stay readable).
@@ -138,7 +146,12 @@ fn corrupt(spool: &Path) {
 async fn a_corrupted_spool_refuses_events_and_is_refused_at_start_with_a_salvage_procedure() {
     let mut service = ServiceBuilder::new().start().await;
     for n in 0..20 {
-        let r = service.post("/v1/identify", &identify(&format!("c{n}"), &format!("c{n}@example.com"))).await;
+        let r = service
+            .post(
+                "/v1/identify",
+                &identify(&format!("c{n}"), &format!("c{n}@example.com")),
+            )
+            .await;
         assert_eq!(r.status().as_u16(), 200);
     }
     service.wait_until_drained(WAIT).await;
@@ -151,7 +164,12 @@ async fn a_corrupted_spool_refuses_events_and_is_refused_at_start_with_a_salvage
     // Corrupted while running: events are refused (never 200) and /readyz names it.
     let mut statuses = Vec::new();
     for n in 0..10 {
-        let r = service.post("/v1/identify", &identify(&format!("x{n}"), &format!("x{n}@example.com"))).await;
+        let r = service
+            .post(
+                "/v1/identify",
+                &identify(&format!("x{n}"), &format!("x{n}@example.com")),
+            )
+            .await;
         statuses.push(r.status().as_u16());
     }
     assert!(statuses.iter().all(|status| *status == 503), "{statuses:?}");
@@ -185,7 +203,9 @@ async fn a_corrupted_spool_refuses_events_and_is_refused_at_start_with_a_salvage
     );
     assert!(output.status.success(), "salvage failed: {}", stderr_of(&output));
     let service = builder.start().await;
-    let r = service.post("/v1/identify", &identify("after", "after@example.com")).await;
+    let r = service
+        .post("/v1/identify", &identify("after", "after@example.com"))
+        .await;
     assert_eq!(r.status().as_u16(), 200);
     assert_eq!(readiness(&service).await.0, 200);
 }
@@ -276,7 +296,9 @@ async fn a_second_serve_on_a_spool_in_use_is_refused_and_the_commands_still_work
     assert!(output.status.success(), "import: {}", stderr_of(&output));
     let output = service.cli(&["dead-letters", "list", "--json"]);
     assert!(output.status.success(), "dead-letters: {}", stderr_of(&output));
-    service.wait_for_records("users", WAIT, |records| records.len() == 1).await;
+    service
+        .wait_for_records("users", WAIT, |records| records.len() == 1)
+        .await;
 
     // Once the first stops, another serve may take the spool.
     drop(service);
@@ -303,7 +325,10 @@ fn configuration_errors_never_print_a_secret() {
             let printed = stderr_of(&output);
             assert!(!output.status.success(), "{text} was accepted");
             for part in [SECRET, "Qv27", "Zx81"] {
-                assert!(!printed.contains(part), "{args:?} on {text:?} printed the secret:\n{printed}");
+                assert!(
+                    !printed.contains(part),
+                    "{args:?} on {text:?} printed the secret:\n{printed}"
+                );
             }
             assert!(printed.contains("config.toml"), "{printed}");
         }
@@ -333,9 +358,13 @@ async fn an_event_sent_again_is_answered_200_and_stored_once_even_across_a_resta
     assert_eq!(counter(&service, "segment_attio_events_duplicate_total").await, 1.0);
     assert_eq!(counter(&service, "segment_attio_events_accepted_total").await, 0.0);
     // Events without a messageId of their own are all stored.
-    let r = service.post("/v1/identify", &identify("fresh", "fresh@example.com")).await;
+    let r = service
+        .post("/v1/identify", &identify("fresh", "fresh@example.com"))
+        .await;
     assert_eq!(r.status().as_u16(), 200);
-    let r = service.post("/v1/identify", &identify("fresh", "fresh@example.com")).await;
+    let r = service
+        .post("/v1/identify", &identify("fresh", "fresh@example.com"))
+        .await;
     assert_eq!(r.status().as_u16(), 200);
     assert_eq!(counter(&service, "segment_attio_events_accepted_total").await, 2.0);
 }

@@ -53,8 +53,7 @@ pub async fn run(valid: ValidConfig, opts: ServeOptions) -> anyhow::Result<()> {
     }
     // A file size limit (RLIMIT_FSIZE) reached makes a write fail (EFBIG), which the spool
     // reports like a full disk, instead of killing the process with SIGXFSZ.
-    let _file_size_signal =
-        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::from_raw(libc::SIGXFSZ)).ok();
+    let _file_size_signal = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::from_raw(libc::SIGXFSZ)).ok();
     // One `serve` per spool, held until this function returns (or the process ends).
     let serve_lock = ServeLock::acquire(&settings.spool.path)?;
     tracing::debug!(lock = %serve_lock.path().display(), "spool lock taken");
@@ -82,8 +81,8 @@ pub async fn run(valid: ValidConfig, opts: ServeOptions) -> anyhow::Result<()> {
         SqliteSpool::verify(&spool_config)?;
         SqliteSpool::open(spool_config)
     })
-        .await?
-        .with_context(|| format!("opening the spool at {}", settings.spool.path.display()))?;
+    .await?
+    .with_context(|| format!("opening the spool at {}", settings.spool.path.display()))?;
     let spool = Arc::new(spool);
     let notify = Arc::new(Notify::new());
     let spool_port: Arc<dyn EventSpool> = Arc::new(NotifyingSpool {

@@ -209,7 +209,10 @@ mod tests {
             let e = load_with_env(Some(f.path()), Vec::new())
                 .expect_err(&format!("invalid: {text}"))
                 .to_string();
-            assert!(!e.contains("wk9") && !e.contains("Q3x") && !e.contains("7Fz"), "{text}\n=> {e}");
+            assert!(
+                !e.contains("wk9") && !e.contains("Q3x") && !e.contains("7Fz"),
+                "{text}\n=> {e}"
+            );
             assert!(e.contains(&f.path().display().to_string()), "{e}");
         }
     }

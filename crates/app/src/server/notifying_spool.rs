@@ -3,7 +3,9 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use domain::ports::{Appended, DeadLetter, EventSpool, IdentifiedEvent, NewEvent, SpoolError, SpoolStats, SpooledEvent};
+use domain::ports::{
+    Appended, DeadLetter, EventSpool, IdentifiedEvent, NewEvent, SpoolError, SpoolStats, SpooledEvent,
+};
 use tokio::sync::Notify;
 
 pub struct NotifyingSpool {

@@ -109,7 +109,10 @@ impl Health {
 
     /// Notes that a write transaction failed.
     pub(crate) fn write_failed(&self, error: &SpoolError) {
-        let mut failure = self.write_failure.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut failure = self
+            .write_failure
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         *failure = Some((Instant::now(), error.to_string()));
     }
 
@@ -117,7 +120,10 @@ impl Health {
     /// alone clears a failure only once the failure is `hold` old: small writes may pass
     /// where events do not).
     pub(crate) fn write_succeeded(&self, stored: bool) {
-        let mut failure = self.write_failure.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut failure = self
+            .write_failure
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         if stored || failure.as_ref().is_some_and(|(at, _)| at.elapsed() >= self.hold) {
             *failure = None;
         }
@@ -125,7 +131,10 @@ impl Health {
 
     /// `Err` while the last write failure has not been cleared.
     pub(crate) fn check_writes(&self) -> Result<(), SpoolError> {
-        let failure = self.write_failure.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let failure = self
+            .write_failure
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         match failure.as_ref() {
             Some((at, cause)) => Err(SpoolError::Storage(format!(
                 "writes are failing ({cause}, {} s ago)",

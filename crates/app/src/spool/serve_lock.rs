@@ -103,10 +103,7 @@ mod tests {
         // flock locks belong to the open file: a second open in the same process conflicts.
         let error = ServeLock::acquire(&spool).expect_err("second lock");
         let message = error.to_string();
-        assert!(
-            message.contains(&format!("pid {}", std::process::id())),
-            "{message}"
-        );
+        assert!(message.contains(&format!("pid {}", std::process::id())), "{message}");
         assert!(message.contains(&spool.display().to_string()), "{message}");
         drop(first);
         ServeLock::acquire(&spool).expect("free again");

@@ -102,7 +102,9 @@ pub trait EventSpool: Send + Sync {
     /// de-duplication window is answered `Duplicate` and not stored. `None` ids are always
     /// stored. A spool that does not de-duplicate stores every event.
     async fn append_once(&self, events: Vec<IdentifiedEvent>) -> Result<Vec<Appended>, SpoolError> {
-        let ids = self.append(events.into_iter().map(|identified| identified.event).collect()).await?;
+        let ids = self
+            .append(events.into_iter().map(|identified| identified.event).collect())
+            .await?;
         Ok(ids.into_iter().map(Appended::Stored).collect())
     }
 

@@ -19,7 +19,11 @@ fn identified(n: i64, message_id: &str, seconds: i64) -> IdentifiedEvent {
 async fn a_message_id_seen_within_the_window_is_not_stored_again() {
     let (_dir, config, spool) = spool_with(|config| config.dedup_window_secs = 600);
     let first = spool
-        .append_once(vec![identified(1, "m-a", 0), identified(2, "m-a", 1), identified(3, "m-b", 1)])
+        .append_once(vec![
+            identified(1, "m-a", 0),
+            identified(2, "m-a", 1),
+            identified(3, "m-b", 1),
+        ])
         .await
         .expect("append");
     assert!(matches!(first[0], Appended::Stored(_)), "{first:?}");
@@ -29,10 +33,16 @@ async fn a_message_id_seen_within_the_window_is_not_stored_again() {
     spool.close().await;
     drop(spool);
     let spool = SqliteSpool::open(config).expect("reopen");
-    let again = spool.append_once(vec![identified(4, "m-a", 599)]).await.expect("append");
+    let again = spool
+        .append_once(vec![identified(4, "m-a", 599)])
+        .await
+        .expect("append");
     assert_eq!(again, vec![Appended::Duplicate]);
     // Past the window the id is new again.
-    let later = spool.append_once(vec![identified(5, "m-a", 601)]).await.expect("append");
+    let later = spool
+        .append_once(vec![identified(5, "m-a", 601)])
+        .await
+        .expect("append");
     assert!(matches!(later[0], Appended::Stored(_)), "{later:?}");
     assert_eq!(spool.stats().await.expect("stats").pending, 3);
 }
@@ -44,14 +54,20 @@ async fn events_without_a_message_id_or_without_a_window_are_always_stored() {
         .append_once(vec![identified(1, "m-a", 0), identified(2, "m-a", 0)])
         .await
         .expect("append");
-    assert!(out.iter().all(|outcome| matches!(outcome, Appended::Stored(_))), "{out:?}");
+    assert!(
+        out.iter().all(|outcome| matches!(outcome, Appended::Stored(_))),
+        "{out:?}"
+    );
     let (_dir, _config, spool) = spool();
     let anonymous = || IdentifiedEvent {
         event: event(1),
         message_id: None,
     };
     let out = spool.append_once(vec![anonymous(), anonymous()]).await.expect("append");
-    assert!(out.iter().all(|outcome| matches!(outcome, Appended::Stored(_))), "{out:?}");
+    assert!(
+        out.iter().all(|outcome| matches!(outcome, Appended::Stored(_))),
+        "{out:?}"
+    );
 }
 
 #[tokio::test]
@@ -69,7 +85,10 @@ async fn a_deleted_spool_file_refuses_writes_and_is_not_recreated() {
     assert!(spool.ack(vec![0]).await.is_err(), "the write probe fails too");
     // Reads may open new connections: none of them creates an empty file.
     let _ = spool.stats().await;
-    assert!(!config.path.exists(), "a fresh spool was created in place of the deleted one");
+    assert!(
+        !config.path.exists(),
+        "a fresh spool was created in place of the deleted one"
+    );
 }
 
 #[tokio::test]

@@ -159,7 +159,7 @@ impl Writer {
             }
             return;
         }
-        let prune = self.dedup_window > 0 && self.last_prune.map_or(true, |at| at.elapsed() >= PRUNE_EVERY);
+        let prune = self.dedup_window > 0 && self.last_prune.is_none_or(|at| at.elapsed() >= PRUNE_EVERY);
         let mut tx = match self.conn.transaction_with_behavior(TransactionBehavior::Immediate) {
             Ok(tx) => tx,
             Err(error) => {
@@ -296,11 +296,15 @@ fn run_one(tx: &mut Transaction<'_>, counts: &mut Counts, limits: Limits, health
         ),
         Request::Replay { selection, answer } => Settle::new(
             answer,
-            isolated(tx, counts, health, |conn, counts| operations::replay(conn, counts, &selection)),
+            isolated(tx, counts, health, |conn, counts| {
+                operations::replay(conn, counts, &selection)
+            }),
         ),
         Request::Purge { selection, answer } => Settle::new(
             answer,
-            isolated(tx, counts, health, |conn, counts| operations::purge(conn, counts, &selection)),
+            isolated(tx, counts, health, |conn, counts| {
+                operations::purge(conn, counts, &selection)
+            }),
         ),
     }
 }
