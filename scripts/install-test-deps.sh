@@ -27,6 +27,10 @@ packages=()
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
     packages+=(nodejs npm)
 fi
+# The spool hardening suite salvages a corrupt spool with sqlite3, as docs/operations.md says.
+command -v sqlite3 >/dev/null 2>&1 || packages+=(sqlite3)
+# ... and makes its writes fail with a file size limit set by prlimit.
+command -v prlimit >/dev/null 2>&1 || packages+=(util-linux)
 if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
     packages+=(python3 python3-venv)
 fi

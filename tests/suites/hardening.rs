@@ -1,5 +1,8 @@
-//! Hardening: a client without a key cannot take the service down. Real binary, real
-//! sockets, loopback only; every attack is bounded in time and in connections.
+//! Hardening: a client without a key cannot take the service down, and a broken spool
+//! never answers 200. Real binary, real sockets and files, loopback only; every attack is
+//! bounded in time and in connections.
 
 #[path = "hardening/net.rs"]
 mod net;
+#[path = "hardening/spool.rs"]
+mod spool;

@@ -13,7 +13,7 @@ use app::routing::Router;
 use app::server::connections::{self, ConnectionLimits};
 use app::server::ops::{self, OpsState};
 use app::server::{fd_limit, inspection, NotifyingSpool};
-use app::spool::SqliteSpool;
+use app::spool::{ServeLock, SqliteSpool};
 use domain::ports::{AttioGateway, Clock, EventSpool, SystemClock};
 use segment_adapter::ingest::{self, IngestState};
 use tokio::sync::{watch, Notify};
@@ -46,6 +46,15 @@ pub async fn run(valid: ValidConfig, opts: ServeOptions) -> anyhow::Result<()> {
         integrations,
         using_presets,
     } = valid;
+    if let Some(dir) = &opts.data_dir {
+        settings.spool.path = dir.join("spool.sqlite");
+    }
+    // A file size limit (RLIMIT_FSIZE) reached makes a write fail (EFBIG), which the spool
+    // reports like a full disk, instead of killing the process with SIGXFSZ.
+    let _file_size_signal = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::from_raw(libc::SIGXFSZ)).ok();
+    // One `serve` per spool, held until this function returns (or the process ends).
+    let serve_lock = ServeLock::acquire(&settings.spool.path)?;
+    tracing::debug!(lock = %serve_lock.path().display(), "spool lock taken");
     if settings.attio.token.is_none() {
         tracing::info!(
             "no Attio token configured: delivering to the built-in Attio simulator (its records are at /_simulator/records/{{object}}); set SEGMENT_ATTIO__ATTIO__TOKEN to deliver to a real workspace"
@@ -94,9 +103,6 @@ pub async fn run(valid: ValidConfig, opts: ServeOptions) -> anyhow::Result<()> {
             "could not check the subscriptions against the workspace at start; each event is still checked before it is sent"
         ),
     }
-    if let Some(dir) = &opts.data_dir {
-        settings.spool.path = dir.join("spool.sqlite");
-    }
     let listen = opts.listen.unwrap_or(settings.server.listen);
     if !listen.ip().is_loopback() && settings.ingest.write_keys.is_empty() {
         anyhow::bail!(
@@ -122,9 +128,12 @@ pub async fn run(valid: ValidConfig, opts: ServeOptions) -> anyhow::Result<()> {
     settings.ingest.trust_forwarded_headers = settings.server.trust_forwarded_headers;
 
     let spool_config = settings.spool.clone();
-    let spool = tokio::task::spawn_blocking(move || SqliteSpool::open(spool_config))
-        .await?
-        .with_context(|| format!("opening the spool at {}", settings.spool.path.display()))?;
+    let spool = tokio::task::spawn_blocking(move || {
+        SqliteSpool::verify(&spool_config)?;
+        SqliteSpool::open(spool_config)
+    })
+    .await?
+    .with_context(|| format!("opening the spool at {}", settings.spool.path.display()))?;
     let spool = Arc::new(spool);
     let notify = Arc::new(Notify::new());
     let spool_port: Arc<dyn EventSpool> = Arc::new(NotifyingSpool {
@@ -219,6 +228,7 @@ pub async fn run(valid: ValidConfig, opts: ServeOptions) -> anyhow::Result<()> {
         sim.shutdown().await;
     }
     tracing::info!("stopped; undelivered events stay in the spool");
+    drop(serve_lock);
     Ok(())
 }
 

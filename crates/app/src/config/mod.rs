@@ -65,6 +65,10 @@ pub fn load_with_env(
         if !path.exists() {
             return Err(err("the file does not exist".to_owned()));
         }
+        // Syntax errors are reported here, by position: the config crate's own message
+        // quotes the offending line, which may hold a secret.
+        let text = std::fs::read_to_string(path).map_err(|e| err(format!("reading the file: {e}")))?;
+        check_syntax(&text).map_err(err)?;
         builder = builder.add_source(config::File::from(PathBuf::from(path)).format(config::FileFormat::Toml));
     }
     let env: config::Map<String, String> = env.into_iter().filter(|(k, _)| k.starts_with(ENV_PREFIX)).collect();
@@ -83,23 +87,53 @@ pub fn load_with_env(
         .map_err(|e| err(redact(e.to_string())))
 }
 
-/// Error texts of the config crate may quote values; never let a token through.
+/// A TOML syntax error as its position and the parser's description, which never quotes
+/// the text of the file.
+fn check_syntax(text: &str) -> Result<(), String> {
+    let Err(error) = text.parse::<toml::Table>() else {
+        return Ok(());
+    };
+    let description = redact(error.message().trim().replace('\n', " "));
+    Err(match error.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            format!("TOML syntax error at line {line}, column {column}: {description}")
+        }
+        None => format!("TOML syntax error: {description}"),
+    })
+}
+
+/// Names that mark a secret setting (`attio.token`, `ingest.write_keys`,
+/// `ingest.webhook_secret`, any `*token*` or `*secret*` key).
+const SECRET_MARKS: [&str; 4] = ["token", "write_key", "secret", "password"];
+
+/// Error texts of the config crate may quote values. When the message is about a secret
+/// setting (or could be), every quoted value is replaced; `backticked` setting names stay.
 fn redact(message: String) -> String {
-    if message.contains("token") || message.contains("write_keys") || message.contains("secret") {
-        message
-            .split_whitespace()
-            .map(|w| {
-                if w.starts_with('"') && w.len() > 12 {
-                    "\"<redacted>\""
-                } else {
-                    w
-                }
-            })
-            .collect::<Vec<_>>()
-            .join(" ")
-    } else {
-        message
+    if !SECRET_MARKS.iter().any(|mark| message.contains(mark)) {
+        return message;
     }
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message.as_str();
+    while let Some(start) = rest.find(['"', '`', '\'']) {
+        let quote = rest[start..].chars().next().unwrap_or('"');
+        out.push_str(&rest[..start + 1]);
+        let after = &rest[start + 1..];
+        let Some(end) = after.find(quote) else {
+            // An unclosed quote: drop what follows it.
+            out.push_str("<redacted>");
+            return out;
+        };
+        let quoted = &after[..end];
+        let is_name = quote == '`' && quoted.chars().all(|c| c.is_ascii_lowercase() || c == '_' || c == '.');
+        out.push_str(if is_name { quoted } else { "<redacted>" });
+        out.push(quote);
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]
@@ -154,6 +188,50 @@ mod tests {
     fn missing_file_is_an_error() {
         let e = load_with_env(Some(Path::new("/nonexistent/x.toml")), Vec::new()).unwrap_err();
         assert!(e.to_string().contains("does not exist"));
+    }
+
+    #[test]
+    fn errors_on_secret_lines_never_show_the_secret() {
+        let secret = "wk9-Q3x-7Fz";
+        let cases = [
+            format!("[ingest]\nwrite_keys = [\"{secret}\" \"other\"]\n"),
+            format!("[ingest]\nwrite_keys = [\"{secret}\", 3\n"),
+            format!("[ingest]\nwrite_keys = [\n  \"a\",\n  \"{secret}\" \"b\"\n]\n"),
+            format!("[ingest]\nwebhook_secret = \"{secret} \n"),
+            format!("[ingest]\nwebhook_secret = {secret}\n"),
+            format!("[ingest]\nwebhook_secret = [\"{secret}\"]\n"),
+            format!("[ingest]\nwrite_keys = \"{secret}\"\n"),
+            format!("[ingest]\nwrite_keys = [{{ key = \"{secret}\" }}]\n"),
+            format!("[attio]\ntoken = \"{secret} \n"),
+            format!("[attio]\ntoken = [\"{secret}\"]\n"),
+            format!("[attio]\ntoken = {secret}\n"),
+        ];
+        for text in cases {
+            let f = file(&text);
+            let e = load_with_env(Some(f.path()), Vec::new())
+                .expect_err(&format!("invalid: {text}"))
+                .to_string();
+            assert!(
+                !e.contains("wk9") && !e.contains("Q3x") && !e.contains("7Fz"),
+                "{text}\n=> {e}"
+            );
+            assert!(e.contains(&f.path().display().to_string()), "{e}");
+        }
+    }
+
+    #[test]
+    fn syntax_errors_name_the_line_and_column() {
+        let f = file("[attio]\nwrite_rate = 5\nbase_url = \"http://x\" oops\n");
+        let e = load_with_env(Some(f.path()), Vec::new()).unwrap_err().to_string();
+        assert!(e.contains("line 3"), "{e}");
+    }
+
+    #[test]
+    fn secret_values_in_the_environment_are_not_shown() {
+        let env = vec![("SEGMENT_ATTIO__INGEST__WEBHOOK_SECRET".to_owned(), "[1, 2]".to_owned())];
+        if let Err(e) = load_with_env(None, env) {
+            assert!(!e.to_string().contains("[1, 2]"), "{e}");
+        }
     }
 
     #[test]

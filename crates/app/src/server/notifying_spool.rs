@@ -3,7 +3,9 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use domain::ports::{DeadLetter, EventSpool, NewEvent, SpoolError, SpoolStats, SpooledEvent};
+use domain::ports::{
+    Appended, DeadLetter, EventSpool, IdentifiedEvent, NewEvent, SpoolError, SpoolStats, SpooledEvent,
+};
 use tokio::sync::Notify;
 
 pub struct NotifyingSpool {
@@ -17,6 +19,14 @@ impl EventSpool for NotifyingSpool {
         let ids = self.inner.append(events).await?;
         self.notify.notify_one();
         Ok(ids)
+    }
+
+    async fn append_once(&self, events: Vec<IdentifiedEvent>) -> Result<Vec<Appended>, SpoolError> {
+        let outcomes = self.inner.append_once(events).await?;
+        if outcomes.iter().any(|outcome| matches!(outcome, Appended::Stored(_))) {
+            self.notify.notify_one();
+        }
+        Ok(outcomes)
     }
 
     async fn read_after(&self, after_id: i64, limit: usize) -> Result<Vec<SpooledEvent>, SpoolError> {
@@ -33,5 +43,9 @@ impl EventSpool for NotifyingSpool {
 
     async fn stats(&self) -> Result<SpoolStats, SpoolError> {
         self.inner.stats().await
+    }
+
+    async fn check_writable(&self) -> Result<(), SpoolError> {
+        self.inner.check_writable().await
     }
 }

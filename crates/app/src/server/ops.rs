@@ -42,10 +42,9 @@ async fn healthz() -> impl IntoResponse {
 
 async fn readyz(State(s): State<OpsState>) -> Response {
     let mut reasons = Vec::new();
-    // A write probe: acknowledging id 0 (ids start at 1, so nothing is removed) goes
-    // through the spool's writer and takes its write lock, so a read-only or locked file or
-    // a stopped writer shows here.
-    if let Err(e) = s.spool.ack(vec![0]).await {
+    // A write probe through the spool's writer (a read-only, locked, deleted or corrupt
+    // file, a stopped writer, or writes that failed recently show here).
+    if let Err(e) = s.spool.check_writable().await {
         reasons.push(format!("spool is not writable: {e}"));
     }
     let stats = match s.spool.stats().await {

@@ -43,6 +43,12 @@ pub struct SpoolConfig {
     pub read_connections: usize,
     /// Write requests that may wait for the writer before callers of `append` wait in turn.
     pub write_queue: usize,
+    /// An event whose `messageId` was stored less than this many seconds before (by
+    /// `receivedAt`) is answered as accepted but not stored again. 0: no de-duplication.
+    pub dedup_window_secs: u64,
+    /// How often the spool file's identity (device and inode) is checked, in milliseconds,
+    /// besides before every commit.
+    pub watch_interval_ms: u64,
 }
 
 impl Default for SpoolConfig {
@@ -55,6 +61,8 @@ impl Default for SpoolConfig {
             cache_size_kib: 8 * 1024,
             read_connections: 4,
             write_queue: 256,
+            dedup_window_secs: 24 * 60 * 60,
+            watch_interval_ms: 1_000,
         }
     }
 }
@@ -86,11 +94,16 @@ impl SpoolConfig {
             ("cache_size_kib", u64::from(self.cache_size_kib)),
             ("read_connections", self.read_connections as u64),
             ("write_queue", self.write_queue as u64),
+            ("watch_interval_ms", self.watch_interval_ms),
         ];
         match counts.iter().find(|(_, value)| *value == 0) {
             Some((field, _)) => Err(SpoolConfigError::Zero { field }),
             None => Ok(()),
         }
+    }
+
+    pub(crate) fn watch_interval(&self) -> Duration {
+        Duration::from_millis(self.watch_interval_ms)
     }
 
     pub(crate) fn busy_timeout(&self) -> Duration {
@@ -108,6 +121,8 @@ mod tests {
         assert_eq!(config.path, PathBuf::from("./data/spool.sqlite"));
         assert_eq!(config.synchronous, Synchronous::Full);
         assert_eq!(config.max_pending, 5_000_000);
+        assert_eq!(config.dedup_window_secs, 86_400);
+        assert_eq!(config.watch_interval_ms, 1_000);
         assert_eq!(config.validate(), Ok(()));
     }
 

@@ -7,9 +7,11 @@
 
 mod config;
 mod failure;
+mod health;
 mod reader;
 mod rows;
 mod schema;
+mod serve_lock;
 mod sqlite_spool;
 mod writer;
 
@@ -17,5 +19,6 @@ mod writer;
 mod tests;
 
 pub use config::{SpoolConfig, SpoolConfigError, Synchronous};
+pub use serve_lock::{ServeLock, ServeLockError};
 pub use sqlite_spool::SqliteSpool;
 pub use writer::WriterStats;

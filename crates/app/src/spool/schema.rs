@@ -7,6 +7,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
 use super::config::SpoolConfig;
 use super::failure::Doing;
+use super::health::CORRUPT;
 
 /// Schema versions, in order: `MIGRATIONS[n]` brings version `n` to `n + 1`.
 const MIGRATIONS: &[&str] = &[
@@ -32,6 +33,10 @@ const MIGRATIONS: &[&str] = &[
      CREATE INDEX dead_letters_by_subscription ON dead_letters (subscription);
      CREATE TABLE spool_counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
      INSERT INTO spool_counters (name, value) VALUES ('pending_events', 0), ('dead_letters', 0);",
+    // 2: the message ids stored recently (de-duplication), with when they were seen
+    // (Unix seconds); the index lets old ids be pruned without a scan.
+    "CREATE TABLE message_ids (message_id TEXT PRIMARY KEY, seen_at INTEGER NOT NULL) WITHOUT ROWID;
+     CREATE INDEX message_ids_by_time ON message_ids (seen_at);",
 ];
 
 /// The schema version this build writes.
@@ -42,7 +47,7 @@ pub(crate) const DEAD_LETTER_COUNTER: &str = "dead_letters";
 
 /// Opens the writer's connection: WAL, the configured sync level, and the schema migrated.
 pub(crate) fn open_writer(config: &SpoolConfig) -> Result<Connection, SpoolError> {
-    let mut conn = open(&config.path, config).doing("opening the spool file for writing")?;
+    let mut conn = open(&config.path, config, true).doing("opening the spool file for writing")?;
     let mode: String = conn
         .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
         .doing("enabling WAL")?;
@@ -61,22 +66,54 @@ pub(crate) fn open_writer(config: &SpoolConfig) -> Result<Connection, SpoolError
     Ok(conn)
 }
 
-/// Opens a connection for queries only.
+/// Opens a connection for queries only. It never creates the file: a spool deleted while
+/// the service runs must not be replaced by an empty one.
 pub(crate) fn open_reader(config: &SpoolConfig) -> Result<Connection, SpoolError> {
-    let conn = open(&config.path, config).doing("opening the spool file for reading")?;
+    let conn = open(&config.path, config, false).doing("opening the spool file for reading")?;
     conn.pragma_update(None, "query_only", true)
         .doing("making a read connection query-only")?;
     Ok(conn)
 }
 
-fn open(path: &Path, config: &SpoolConfig) -> Result<Connection, rusqlite::Error> {
-    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+fn open(path: &Path, config: &SpoolConfig, create: bool) -> Result<Connection, rusqlite::Error> {
+    let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    if create {
+        flags |= OpenFlags::SQLITE_OPEN_CREATE;
+    }
     let conn = Connection::open_with_flags(path, flags)?;
     conn.busy_timeout(config.busy_timeout())?;
     // A negative cache_size is in KiB.
     conn.pragma_update(None, "cache_size", -i64::from(config.cache_size_kib))?;
     conn.set_prepared_statement_cache_capacity(32);
     Ok(conn)
+}
+
+/// Runs SQLite's integrity check (`PRAGMA quick_check`) on an existing spool file, on a
+/// connection of its own that is closed afterwards. A missing file passes (it is created).
+pub(crate) fn verify_integrity(config: &SpoolConfig) -> Result<(), SpoolError> {
+    if !config.path.exists() {
+        return Ok(());
+    }
+    let conn = open(&config.path, config, false).doing("opening the spool file to check it")?;
+    let problems: Vec<String> = conn
+        .prepare("PRAGMA quick_check(5)")
+        .and_then(|mut statement| {
+            statement
+                .query_map([], |row| row.get::<_, String>(0))?
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .doing("checking the spool file's integrity")?;
+    if problems.len() == 1 && problems[0] == "ok" {
+        return Ok(());
+    }
+    Err(SpoolError::Storage(format!(
+        "{CORRUPT}: {} failed SQLite's integrity check ({}); it was not opened. Stop every process \
+         using it and salvage what can be read as described in docs/operations.md \
+         (\"Salvaging a corrupt spool\"): sqlite3 {} .recover | sqlite3 recovered.sqlite",
+        config.path.display(),
+        problems.join("; "),
+        config.path.display()
+    )))
 }
 
 /// Applies the missing migrations, each in its own transaction with its version bump.

@@ -4,15 +4,17 @@
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use domain::ports::{
-    DeadLetter, DeadLetterSelection, DeadLetters, EventSpool, NewEvent, SpoolError, SpoolStats, SpooledEvent,
-    StoredDeadLetter,
+    Appended, DeadLetter, DeadLetterSelection, DeadLetters, EventSpool, IdentifiedEvent, NewEvent, SpoolError,
+    SpoolStats, SpooledEvent, StoredDeadLetter,
 };
 use tokio::sync::{mpsc, oneshot};
 
 use super::config::SpoolConfig;
+use super::health::Health;
 use super::reader::{self, ReadPool};
 use super::schema::{self, read_counter, DEAD_LETTER_COUNTER, PENDING_COUNTER};
 use super::writer::{Command, Counts, Published, Request, Writer, WriterStats};
@@ -30,6 +32,9 @@ struct Inner {
     published: Arc<Published>,
     max_pending: u64,
     reads: ReadPool,
+    health: Arc<Health>,
+    /// Dropped with the spool, which stops the thread that watches the file.
+    _watch: std::sync::mpsc::Sender<()>,
     // Declared after `sender`: fields drop in order, so the channel closes before the join.
     writer: WriterThread,
 }
@@ -81,17 +86,11 @@ impl SqliteSpool {
             dead_letters: schema::read_counter(&conn, DEAD_LETTER_COUNTER)?,
         };
         let reads = ReadPool::open(&config)?;
+        let health = Arc::new(Health::watch(&config.path, config.watch_interval() * 10)?);
+        let watch = spawn_watch(health.clone(), config.watch_interval())?;
         let published = Arc::new(Published::new(counts));
         let (sender, receiver) = mpsc::channel(config.write_queue);
-        let handle = Writer::new(
-            conn,
-            receiver,
-            published.clone(),
-            counts,
-            config.max_pending,
-            config.write_queue,
-        )
-        .spawn()?;
+        let handle = Writer::new(conn, receiver, published.clone(), health.clone(), counts, &config).spawn()?;
         tracing::info!(
             path = %config.path.display(),
             pending = counts.pending,
@@ -104,6 +103,8 @@ impl SqliteSpool {
                 published,
                 max_pending: config.max_pending,
                 reads,
+                health,
+                _watch: watch,
                 writer: WriterThread(Mutex::new(Some(handle))),
             }),
         })
@@ -123,6 +124,17 @@ impl SqliteSpool {
         if tokio::task::spawn_blocking(move || inner.writer.join()).await.is_err() {
             tracing::error!("waiting for the spool writer thread failed");
         }
+    }
+
+    /// Runs SQLite's integrity check on an existing spool file (a missing one passes).
+    /// Blocking, and as long as a read of the whole file: `serve` calls it at start.
+    pub fn verify(config: &SpoolConfig) -> Result<(), SpoolError> {
+        schema::verify_integrity(config)
+    }
+
+    /// Why the spool refuses writes (its file deleted, replaced or corrupt), if it does.
+    pub fn fault(&self) -> Option<String> {
+        self.inner.health.fault()
     }
 
     /// Transactions and requests the writer has committed since open.
@@ -150,10 +162,35 @@ impl SqliteSpool {
         query: impl FnOnce(&rusqlite::Connection) -> Result<T, SpoolError> + Send + 'static,
     ) -> Result<T, SpoolError> {
         let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || inner.reads.with(query))
-            .await
-            .map_err(|error| SpoolError::Storage(format!("the spool read task failed: {error}")))?
+        let result = tokio::task::spawn_blocking(move || {
+            let result = inner.reads.with(query);
+            if let Err(error) = &result {
+                inner.health.observe(error);
+            }
+            result
+        })
+        .await
+        .map_err(|error| SpoolError::Storage(format!("the spool read task failed: {error}")))?;
+        result
     }
+}
+
+/// Checks the spool file's identity every `interval` until the spool is dropped, so that a
+/// deleted file shows in `/readyz` without waiting for a write.
+fn spawn_watch(health: Arc<Health>, interval: Duration) -> Result<std::sync::mpsc::Sender<()>, SpoolError> {
+    let (stop, stopped) = std::sync::mpsc::channel::<()>();
+    std::thread::Builder::new()
+        .name("spool-watch".to_owned())
+        .spawn(move || {
+            // Ends when the sender is dropped (Disconnected).
+            while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(interval) {
+                if health.check_files().is_err() {
+                    return;
+                }
+            }
+        })
+        .map_err(|error| SpoolError::Storage(format!("starting the spool watch thread: {error}")))?;
+    Ok(stop)
 }
 
 #[async_trait]
@@ -170,6 +207,18 @@ impl EventSpool for SqliteSpool {
         }
         let (answer, receiver) = oneshot::channel();
         self.write(Request::Append { events, answer }, receiver).await
+    }
+
+    async fn append_once(&self, events: Vec<IdentifiedEvent>) -> Result<Vec<Appended>, SpoolError> {
+        if events.is_empty() {
+            return Ok(Vec::new());
+        }
+        let pending = self.inner.published.pending.load(Ordering::Acquire);
+        if pending.saturating_add(events.len() as u64) > self.inner.max_pending {
+            return Err(SpoolError::Full { pending });
+        }
+        let (answer, receiver) = oneshot::channel();
+        self.write(Request::AppendOnce { events, answer }, receiver).await
     }
 
     async fn read_after(&self, after_id: i64, limit: usize) -> Result<Vec<SpooledEvent>, SpoolError> {
@@ -201,6 +250,14 @@ impl EventSpool for SqliteSpool {
             receiver,
         )
         .await
+    }
+
+    /// Refused while the file is unusable or a write failed recently; otherwise a probe
+    /// that writes (so that a disk refusing writes shows).
+    async fn check_writable(&self) -> Result<(), SpoolError> {
+        self.inner.health.check()?;
+        self.ack(vec![0]).await?;
+        self.inner.health.check_writes()
     }
 
     async fn stats(&self) -> Result<SpoolStats, SpoolError> {

@@ -12,6 +12,23 @@ pub struct NewEvent {
     pub only_subscription: Option<String>,
 }
 
+/// An event and the id its sender gave it (Segment's `messageId`), if any: an event whose
+/// id was stored within the spool's de-duplication window is not stored again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentifiedEvent {
+    pub event: NewEvent,
+    pub message_id: Option<String>,
+}
+
+/// What became of an event given to [`EventSpool::append_once`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Appended {
+    /// Stored with this id.
+    Stored(i64),
+    /// An event with the same id was stored within the window: not stored again.
+    Duplicate,
+}
+
 /// An event waiting in the spool. `id` grows with acceptance order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SpooledEvent {
@@ -81,6 +98,16 @@ pub trait EventSpool: Send + Sync {
     /// `Ok`, the events survive a crash of the process.
     async fn append(&self, events: Vec<NewEvent>) -> Result<Vec<i64>, SpoolError>;
 
+    /// Like `append`, in order, but an event with an id already stored within the spool's
+    /// de-duplication window is answered `Duplicate` and not stored. `None` ids are always
+    /// stored. A spool that does not de-duplicate stores every event.
+    async fn append_once(&self, events: Vec<IdentifiedEvent>) -> Result<Vec<Appended>, SpoolError> {
+        let ids = self
+            .append(events.into_iter().map(|identified| identified.event).collect())
+            .await?;
+        Ok(ids.into_iter().map(Appended::Stored).collect())
+    }
+
     /// Up to `limit` events with an id greater than `after_id`, in id order.
     async fn read_after(&self, after_id: i64, limit: usize) -> Result<Vec<SpooledEvent>, SpoolError>;
 
@@ -93,6 +120,12 @@ pub trait EventSpool: Send + Sync {
     async fn dead_letter(&self, letters: Vec<DeadLetter>, remove_events: Vec<i64>) -> Result<(), SpoolError>;
 
     async fn stats(&self) -> Result<SpoolStats, SpoolError>;
+
+    /// `Ok` when the spool can take writes now (for readiness). By default a probe: an
+    /// acknowledgement of id 0, which removes nothing but goes through the write path.
+    async fn check_writable(&self) -> Result<(), SpoolError> {
+        self.ack(vec![0]).await
+    }
 }
 
 /// The dead-letter store, for `segment-attio dead-letters list|show|replay|purge`.

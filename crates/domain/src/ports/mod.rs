@@ -7,8 +7,8 @@ mod event_spool;
 pub use attio_gateway::{AssertReply, AttioGateway, AttioObject, AttributeDefinition};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use event_spool::{
-    DeadLetter, DeadLetterSelection, DeadLetters, EventSpool, NewEvent, SpoolError, SpoolStats, SpooledEvent,
-    StoredDeadLetter,
+    Appended, DeadLetter, DeadLetterSelection, DeadLetters, EventSpool, IdentifiedEvent, NewEvent, SpoolError,
+    SpoolStats, SpooledEvent, StoredDeadLetter,
 };
 
 #[cfg(any(test, feature = "testing"))]

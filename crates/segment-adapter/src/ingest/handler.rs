@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use axum::extract::{ConnectInfo, Request};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use domain::ports::{NewEvent, SpoolError};
+use domain::ports::{Appended, IdentifiedEvent, NewEvent, SpoolError};
 
 use super::auth::{authorize, header_key, verify_signature};
 use super::body::{content_encoding, decode_limited, effective_encoding, read_limited, Budget, DeclaredType, Encoding};
@@ -132,22 +132,28 @@ async fn accept(state: &IngestState, endpoint: Endpoint, request: Request) -> Re
     if events.is_empty() {
         return Ok(());
     }
-    let count = events.len() as u64;
-    state.spool.append(events).await.map_err(|err| match err {
+    let outcomes = state.spool.append_once(events).await.map_err(|err| match err {
         SpoolError::Full { .. } => IngestError::SpoolFull { retry_after_seconds },
         SpoolError::Storage(_) | SpoolError::Closed => {
             tracing::error!("the spool refused events: {err}");
             IngestError::SpoolFailed { retry_after_seconds }
         }
     })?;
-    metrics::counter!(names::EVENTS_ACCEPTED).increment(count);
+    let duplicates = outcomes
+        .iter()
+        .filter(|outcome| matches!(outcome, Appended::Duplicate))
+        .count() as u64;
+    metrics::counter!(names::EVENTS_ACCEPTED).increment(outcomes.len() as u64 - duplicates);
+    if duplicates > 0 {
+        metrics::counter!(names::EVENTS_DUPLICATE).increment(duplicates);
+    }
     drop(reservation);
     Ok(())
 }
 
 /// Merges, validates and stamps every event; the whole request is refused if any
 /// event is invalid, naming its position.
-fn prepare(state: &IngestState, endpoint: Endpoint, parsed: ParsedBody) -> Result<Vec<NewEvent>, IngestError> {
+fn prepare(state: &IngestState, endpoint: Endpoint, parsed: ParsedBody) -> Result<Vec<IdentifiedEvent>, IngestError> {
     let mode = match endpoint {
         Endpoint::Webhook => StampMode::Relayed,
         _ => StampMode::Client,
@@ -175,11 +181,16 @@ fn prepare(state: &IngestState, endpoint: Endpoint, parsed: ParsedBody) -> Resul
         event
             .validate()
             .map_err(|source| IngestError::InvalidEvent { at: at(), source })?;
+        // Only an id the sender gave identifies a repeat; one stamped here is new.
+        let message_id = event.message_id().filter(|id| !id.is_empty()).map(str::to_owned);
         event.enrich(&stamp);
-        out.push(NewEvent {
-            received_at: stamp.received_at(),
-            payload: event.into_json(),
-            only_subscription: None,
+        out.push(IdentifiedEvent {
+            event: NewEvent {
+                received_at: stamp.received_at(),
+                payload: event.into_json(),
+                only_subscription: None,
+            },
+            message_id,
         });
     }
     Ok(out)

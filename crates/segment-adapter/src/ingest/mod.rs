@@ -42,6 +42,32 @@ mod state;
 #[cfg(test)]
 mod tests;
 
+/// Parses a request body as `/v1/batch` (`batch`) or `/v1/track` would, then merges,
+/// validates and serializes each event; the number of valid events. For the fuzz targets.
+#[cfg(feature = "fuzzing")]
+pub fn fuzz_parse_body(bytes: &[u8], batch: bool) -> Result<usize, IngestError> {
+    let limits = parse::Limits {
+        max_event_bytes: 32 * 1024,
+        max_batch_events: 2500,
+    };
+    let parsed = if batch {
+        parse::parse_batch(bytes, limits)?
+    } else {
+        parse::parse_single(bytes, limits)?
+    };
+    let mut valid = 0;
+    for mut event in parsed.events {
+        event.merge_envelope(&parsed.envelope);
+        if event.validate().is_ok() {
+            valid += 1;
+            let text = event.into_json();
+            // What is stored must parse back.
+            assert!(serde_json::from_str::<serde_json::Value>(&text).is_ok(), "{text}");
+        }
+    }
+    Ok(valid)
+}
+
 pub use auth::{is_forwarded, SIGNATURE_HEADER, WRITE_KEY_HEADER};
 pub use config::IngestConfig;
 pub use error::IngestError;

@@ -8,6 +8,7 @@ mod request;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use domain::ports::SpoolError;
 use rusqlite::{Connection, Transaction, TransactionBehavior};
@@ -16,7 +17,9 @@ use tokio::sync::{mpsc, oneshot};
 pub(crate) use operations::Counts;
 pub(crate) use request::{Command, Request};
 
-use super::failure::Doing;
+use super::config::SpoolConfig;
+use super::failure::{failure, Doing};
+use super::health::Health;
 use super::schema::{read_counter, write_counter, DEAD_LETTER_COUNTER, PENDING_COUNTER};
 use request::Settle;
 
@@ -58,14 +61,22 @@ impl Published {
     }
 }
 
+/// How often old message ids are forgotten, and how many at most in one transaction.
+const PRUNE_EVERY: Duration = Duration::from_secs(10);
+const PRUNE_LIMIT: usize = 50_000;
+
 pub(crate) struct Writer {
     conn: Connection,
     receiver: mpsc::Receiver<Command>,
     published: Arc<Published>,
+    health: Arc<Health>,
     counts: Counts,
     max_pending: u64,
     /// Most requests in one transaction.
     batch_limit: usize,
+    /// De-duplication window in seconds (0: off).
+    dedup_window: i64,
+    last_prune: Option<Instant>,
 }
 
 impl Writer {
@@ -73,17 +84,20 @@ impl Writer {
         conn: Connection,
         receiver: mpsc::Receiver<Command>,
         published: Arc<Published>,
+        health: Arc<Health>,
         counts: Counts,
-        max_pending: u64,
-        batch_limit: usize,
+        config: &SpoolConfig,
     ) -> Self {
         Writer {
             conn,
             receiver,
             published,
+            health,
             counts,
-            max_pending,
-            batch_limit: batch_limit.max(1),
+            max_pending: config.max_pending,
+            batch_limit: config.write_queue.max(1),
+            dedup_window: i64::try_from(config.dedup_window_secs).unwrap_or(i64::MAX),
+            last_prune: None,
         }
     }
 
@@ -132,11 +146,27 @@ impl Writer {
 
     fn apply(&mut self, batch: Vec<Request>) {
         let requests = batch.len() as u64;
-        let max_pending = self.max_pending;
+        let stores = batch.iter().any(Request::stores_events);
+        let limits = Limits {
+            max_pending: self.max_pending,
+            dedup_window: self.dedup_window,
+        };
+        let health = self.health.clone();
+        // A file deleted, replaced or found corrupt: nothing more is written to it.
+        if let Err(error) = health.check_files() {
+            for request in batch {
+                refuse(request, &error);
+            }
+            return;
+        }
+        let prune = self.dedup_window > 0 && self.last_prune.is_none_or(|at| at.elapsed() >= PRUNE_EVERY);
         let mut tx = match self.conn.transaction_with_behavior(TransactionBehavior::Immediate) {
             Ok(tx) => tx,
             Err(error) => {
-                let error = SpoolError::Storage(format!("starting a spool transaction: {error}"));
+                let error = failure("starting a spool transaction", error);
+                health.observe(&error);
+                health.write_failed(&error);
+                let error = health.check_files().err().unwrap_or(error);
                 tracing::error!(%error, "spool transaction could not start");
                 for request in batch {
                     refuse(request, &error);
@@ -156,12 +186,34 @@ impl Writer {
         let mut counts = before;
         let settles: Vec<Settle> = batch
             .into_iter()
-            .map(|request| run_one(&mut tx, &mut counts, max_pending, request))
+            .map(|request| run_one(&mut tx, &mut counts, limits, &health, request))
             .collect();
-        let committed =
-            persist_counts(&tx, before, counts).and_then(|()| tx.commit().doing("committing spool changes"));
+        if prune {
+            let cutoff = chrono::Utc::now().timestamp().saturating_sub(self.dedup_window);
+            // A failed prune is retried later; it must not fail the requests.
+            match isolated(&mut tx, &mut counts, &health, |conn, _| {
+                operations::forget_message_ids(conn, cutoff, PRUNE_LIMIT)
+            }) {
+                Ok(forgotten) => tracing::debug!(forgotten, "old message ids forgotten"),
+                Err(error) => tracing::warn!(%error, "forgetting old message ids failed"),
+            }
+        }
+        let committed = persist_counts(&tx, before, counts)
+            // Checked again just before the commit: a file deleted meanwhile gets nothing.
+            .and_then(|()| health.check_files())
+            .and_then(|()| tx.commit().doing("committing spool changes"));
+        if let Err(error) = &committed {
+            health.observe(error);
+            health.write_failed(error);
+            // A failing write may be the first sign that the file went away.
+            let _ = health.check_files();
+        }
         match &committed {
             Ok(()) => {
+                health.write_succeeded(stores);
+                if prune {
+                    self.last_prune = Some(Instant::now());
+                }
                 self.counts = counts;
                 self.published.publish(counts);
                 self.published.transactions.fetch_add(1, Ordering::AcqRel);
@@ -195,7 +247,9 @@ fn sort(command: Command, batch: &mut Vec<Request>, closers: &mut Vec<oneshot::S
 }
 
 fn persist_counts(tx: &Transaction<'_>, before: Counts, after: Counts) -> Result<(), SpoolError> {
-    if after.pending != before.pending {
+    // Every transaction writes at least the pending count, so that a probe (an empty
+    // acknowledgement) finds out when the disk refuses writes.
+    if after.pending != before.pending || after == before {
         write_counter(tx, PENDING_COUNTER, after.pending)?;
     }
     if after.dead_letters != before.dead_letters {
@@ -204,18 +258,31 @@ fn persist_counts(tx: &Transaction<'_>, before: Counts, after: Counts) -> Result
     Ok(())
 }
 
+/// What the write operations are bound by.
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    max_pending: u64,
+    dedup_window: i64,
+}
+
 /// Applies one request inside its own savepoint; the answer waits for the commit.
-fn run_one(tx: &mut Transaction<'_>, counts: &mut Counts, max_pending: u64, request: Request) -> Settle {
+fn run_one(tx: &mut Transaction<'_>, counts: &mut Counts, limits: Limits, health: &Health, request: Request) -> Settle {
     match request {
         Request::Append { events, answer } => Settle::new(
             answer,
-            isolated(tx, counts, |conn, counts| {
-                operations::append(conn, counts, max_pending, &events)
+            isolated(tx, counts, health, |conn, counts| {
+                operations::append(conn, counts, limits.max_pending, &events)
+            }),
+        ),
+        Request::AppendOnce { events, answer } => Settle::new(
+            answer,
+            isolated(tx, counts, health, |conn, counts| {
+                operations::append_once(conn, counts, limits.max_pending, limits.dedup_window, &events)
             }),
         ),
         Request::Ack { ids, answer } => Settle::new(
             answer,
-            isolated(tx, counts, |conn, counts| operations::ack(conn, counts, &ids)),
+            isolated(tx, counts, health, |conn, counts| operations::ack(conn, counts, &ids)),
         ),
         Request::DeadLetter {
             letters,
@@ -223,17 +290,21 @@ fn run_one(tx: &mut Transaction<'_>, counts: &mut Counts, max_pending: u64, requ
             answer,
         } => Settle::new(
             answer,
-            isolated(tx, counts, |conn, counts| {
+            isolated(tx, counts, health, |conn, counts| {
                 operations::dead_letter(conn, counts, &letters, &remove_events)
             }),
         ),
         Request::Replay { selection, answer } => Settle::new(
             answer,
-            isolated(tx, counts, |conn, counts| operations::replay(conn, counts, &selection)),
+            isolated(tx, counts, health, |conn, counts| {
+                operations::replay(conn, counts, &selection)
+            }),
         ),
         Request::Purge { selection, answer } => Settle::new(
             answer,
-            isolated(tx, counts, |conn, counts| operations::purge(conn, counts, &selection)),
+            isolated(tx, counts, health, |conn, counts| {
+                operations::purge(conn, counts, &selection)
+            }),
         ),
     }
 }
@@ -241,21 +312,31 @@ fn run_one(tx: &mut Transaction<'_>, counts: &mut Counts, max_pending: u64, requ
 fn isolated<T>(
     tx: &mut Transaction<'_>,
     counts: &mut Counts,
+    health: &Health,
     operation: impl FnOnce(&Connection, &mut Counts) -> Result<T, SpoolError>,
 ) -> Result<T, SpoolError> {
-    let savepoint = tx.savepoint().doing("starting a request savepoint")?;
-    let mut working = *counts;
-    // On failure the savepoint is dropped, which rolls the request back.
-    let result = operation(&savepoint, &mut working)?;
-    savepoint.commit().doing("releasing a request savepoint")?;
-    *counts = working;
-    Ok(result)
+    let result = (|| {
+        let savepoint = tx.savepoint().doing("starting a request savepoint")?;
+        let mut working = *counts;
+        // On failure the savepoint is dropped, which rolls the request back.
+        let result = operation(&savepoint, &mut working)?;
+        savepoint.commit().doing("releasing a request savepoint")?;
+        *counts = working;
+        Ok(result)
+    })();
+    if let Err(error) = &result {
+        health.observe(error);
+    }
+    result
 }
 
 fn refuse(request: Request, error: &SpoolError) {
     // A caller that stopped waiting is not an error.
     match request {
         Request::Append { answer, .. } => {
+            let _ = answer.send(Err(error.clone()));
+        }
+        Request::AppendOnce { answer, .. } => {
             let _ = answer.send(Err(error.clone()));
         }
         Request::Ack { answer, .. } | Request::DeadLetter { answer, .. } => {

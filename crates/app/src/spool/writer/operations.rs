@@ -1,6 +1,6 @@
 //! The SQL of each write operation, run inside the writer's transaction.
 
-use domain::ports::{DeadLetter, DeadLetterSelection, NewEvent, SpoolError};
+use domain::ports::{Appended, DeadLetter, DeadLetterSelection, IdentifiedEvent, NewEvent, SpoolError};
 use rusqlite::{params, Connection};
 
 use crate::spool::failure::Doing;
@@ -41,6 +41,66 @@ pub(crate) fn append(
     }
     counts.pending += adding;
     Ok(ids)
+}
+
+/// Stores the events whose message id was not stored within `window_secs` (by their
+/// `received_at`), and records the ids. One statement per id decides: the upsert changes
+/// no row when the id is known and recent.
+pub(crate) fn append_once(
+    conn: &Connection,
+    counts: &mut Counts,
+    max_pending: u64,
+    window_secs: i64,
+    events: &[IdentifiedEvent],
+) -> Result<Vec<Appended>, SpoolError> {
+    if counts.pending.saturating_add(events.len() as u64) > max_pending {
+        return Err(SpoolError::Full {
+            pending: counts.pending,
+        });
+    }
+    let mut remember = conn
+        .prepare_cached(
+            "INSERT INTO message_ids (message_id, seen_at) VALUES (?1, ?2)
+             ON CONFLICT (message_id) DO UPDATE SET seen_at = excluded.seen_at
+             WHERE message_ids.seen_at <= excluded.seen_at - ?3",
+        )
+        .doing("preparing the message id record")?;
+    let mut insert = conn
+        .prepare_cached("INSERT INTO events (received_at, payload, only_subscription) VALUES (?1, ?2, ?3)")
+        .doing("preparing the event insert")?;
+    let mut out = Vec::with_capacity(events.len());
+    for IdentifiedEvent { event, message_id } in events {
+        if let (Some(id), true) = (message_id, window_secs > 0) {
+            let recorded = remember
+                .execute(params![id, event.received_at.timestamp(), window_secs])
+                .doing("recording a message id")?;
+            if recorded == 0 {
+                out.push(Appended::Duplicate);
+                continue;
+            }
+        }
+        insert
+            .execute(params![
+                encode_time(&event.received_at),
+                event.payload,
+                event.only_subscription
+            ])
+            .doing("storing an event")?;
+        out.push(Appended::Stored(conn.last_insert_rowid()));
+        counts.pending += 1;
+    }
+    Ok(out)
+}
+
+/// Forgets up to `limit` message ids seen at or before `cutoff` (Unix seconds); returns
+/// how many were forgotten.
+pub(crate) fn forget_message_ids(conn: &Connection, cutoff: i64, limit: usize) -> Result<usize, SpoolError> {
+    conn.prepare_cached(
+        "DELETE FROM message_ids WHERE message_id IN
+             (SELECT message_id FROM message_ids WHERE seen_at <= ?1 ORDER BY seen_at LIMIT ?2)",
+    )
+    .and_then(|mut statement| statement.execute(params![cutoff, i64::try_from(limit).unwrap_or(i64::MAX)]))
+    .doing("forgetting old message ids")
 }
 
 pub(crate) fn ack(conn: &Connection, counts: &mut Counts, ids: &[i64]) -> Result<(), SpoolError> {

@@ -1,6 +1,6 @@
 //! What callers ask of the writer, and how the answers wait for the commit.
 
-use domain::ports::{DeadLetter, DeadLetterSelection, NewEvent, SpoolError};
+use domain::ports::{Appended, DeadLetter, DeadLetterSelection, IdentifiedEvent, NewEvent, SpoolError};
 use tokio::sync::oneshot;
 
 pub(crate) type Answer<T> = oneshot::Sender<Result<T, SpoolError>>;
@@ -12,6 +12,10 @@ pub(crate) enum Request {
     Append {
         events: Vec<NewEvent>,
         answer: Answer<Vec<i64>>,
+    },
+    AppendOnce {
+        events: Vec<IdentifiedEvent>,
+        answer: Answer<Vec<Appended>>,
     },
     Ack {
         ids: Vec<i64>,
@@ -30,6 +34,16 @@ pub(crate) enum Request {
         selection: DeadLetterSelection,
         answer: Answer<u64>,
     },
+}
+
+impl Request {
+    /// Whether the request adds events (what a write failure is proven fixed by).
+    pub(crate) fn stores_events(&self) -> bool {
+        matches!(
+            self,
+            Request::Append { .. } | Request::AppendOnce { .. } | Request::Replay { .. }
+        )
+    }
 }
 
 /// A message to the writer thread.
