@@ -58,13 +58,20 @@ impl ServiceBuilder {
         self
     }
 
-    /// The first write key set with `SEGMENT_ATTIO__INGEST__WRITE_KEYS`, if any.
+    /// The first write key set with `SEGMENT_ATTIO__INGEST__WRITE_KEYS`, or else the first
+    /// of the configuration file's `ingest.write_keys`, if any.
     pub fn write_key(&self) -> Option<String> {
-        self.env
+        let from_env = self
+            .env
             .iter()
             .find(|(k, _)| k == "SEGMENT_ATTIO__INGEST__WRITE_KEYS")
             .and_then(|(_, v)| v.split(',').map(str::trim).find(|k| !k.is_empty()))
-            .map(str::to_owned)
+            .map(str::to_owned);
+        from_env.or_else(|| {
+            let config: toml::Value = toml::from_str(self.config.as_deref()?).ok()?;
+            let keys = config.get("ingest")?.get("write_keys")?.as_array()?;
+            keys.first()?.as_str().map(str::to_owned)
+        })
     }
 
     /// Starts the process with this soft open-file limit (as systemd's default of 1,024
