@@ -65,6 +65,28 @@ async fn identify_of_the_same_user_twice_updates_one_record() {
     service.wait_until_drained(WAIT).await;
     assert_eq!(service.records("users").await.expect("users").len(), 1);
     assert_eq!(service.records("people").await.expect("people").len(), 1);
+    // Both identifies were delivered, not one of them dropped: a person and a user assert
+    // each, four in all, every one answered 200.
+    let (status, stats) = service.get_json("/_simulator/stats").await;
+    assert_eq!(status, 200, "{stats}");
+    let asserts: Vec<&Value> = stats["requests"]
+        .as_array()
+        .map(|a| a.iter().filter(|r| r["kind"] == "assert_simple").collect())
+        .unwrap_or_default();
+    let count = |ok: bool| -> u64 {
+        asserts
+            .iter()
+            .filter(|r| (r["status"] == 200) == ok)
+            .filter_map(|r| r["count"].as_u64())
+            .sum()
+    };
+    assert_eq!(count(true), 4, "{stats}");
+    assert_eq!(count(false), 0, "{stats}");
+    let (_, metrics) = service.get_text("/metrics").await;
+    assert!(
+        metrics.lines().any(|l| l == "segment_attio_events_delivered_total 2"),
+        "{metrics}"
+    );
 }
 
 #[tokio::test]
