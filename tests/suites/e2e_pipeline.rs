@@ -67,26 +67,18 @@ async fn identify_of_the_same_user_twice_updates_one_record() {
     assert_eq!(service.records("people").await.expect("people").len(), 1);
     // Both identifies were delivered, not one of them dropped: a person and a user assert
     // each, four in all, every one answered 200.
-    let (status, stats) = service.get_json("/_simulator/stats").await;
-    assert_eq!(status, 200, "{stats}");
-    let asserts: Vec<&Value> = stats["requests"]
-        .as_array()
-        .map(|a| a.iter().filter(|r| r["kind"] == "assert_simple").collect())
-        .unwrap_or_default();
-    let count = |ok: bool| -> u64 {
-        asserts
-            .iter()
-            .filter(|r| (r["status"] == 200) == ok)
-            .filter_map(|r| r["count"].as_u64())
-            .sum()
-    };
-    assert_eq!(count(true), 4, "{stats}");
-    assert_eq!(count(false), 0, "{stats}");
     let (_, metrics) = service.get_text("/metrics").await;
-    assert!(
-        metrics.lines().any(|l| l == "segment_attio_events_delivered_total 2"),
-        "{metrics}"
-    );
+    for line in [
+        "segment_attio_events_delivered_total 2",
+        "segment_attio_attio_requests_total{endpoint=\"simple_assert\",status=\"200\"} 4",
+    ] {
+        assert!(metrics.lines().any(|l| l == line), "missing {line:?} in:\n{metrics}");
+    }
+    let asserts: Vec<&str> = metrics
+        .lines()
+        .filter(|l| l.starts_with("segment_attio_attio_requests_total{endpoint=\"simple_assert\""))
+        .collect();
+    assert_eq!(asserts.len(), 1, "only answers 200: {asserts:?}");
 }
 
 #[tokio::test]
