@@ -233,7 +233,45 @@ mod tests {
         })
     }
 
+    /// Words of textual dates (months, weekdays, days, years, times, zones, slash dates)
+    /// and near misses with a stray character of any kind, joined as dates are.
+    fn date_words() -> impl Strategy<Value = String> {
+        let month = prop::sample::select(MONTHS.to_vec()).prop_map(str::to_owned);
+        let weekday = prop::sample::select(WEEKDAYS.to_vec()).prop_map(|d| format!("{d},"));
+        let zone = (
+            prop::sample::select(vec!["", "gmt", "utc", "GMT"]),
+            prop::sample::select(vec!["+", "-"]),
+            "[0-9:]{0,4}",
+            prop::option::of(any::<char>()),
+            "[0-9]{0,2}",
+        )
+            .prop_map(|(prefix, sign, a, c, b)| {
+                format!("{prefix}{sign}{a}{}{b}", c.map(String::from).unwrap_or_default())
+            });
+        let word = prop_oneof![
+            month,
+            weekday,
+            "[0-9]{1,2}",
+            "[0-9]{4}",
+            "[0-9]{1,2}:[0-9]{1,2}(:[0-9]{1,2})?",
+            zone,
+            "[0-9]{1,2}/[0-9]{1,2}/[0-9]{1,4}",
+            prop::sample::select(vec!["am", "pm", "z", "gmt", "utc"]).prop_map(str::to_owned),
+            ".{1,3}",
+        ];
+        (
+            prop::collection::vec(word, 1..7),
+            prop::sample::select(vec![" ", ", ", "  "]),
+        )
+            .prop_map(|(words, sep)| words.join(sep))
+    }
+
     proptest! {
+        #[test]
+        fn never_panics_on_date_words(s in date_words()) {
+            let _ = is_date_like(&s);
+        }
+
         #[test]
         fn never_panics(s in ".{0,40}") {
             let _ = is_date_like(&s);
