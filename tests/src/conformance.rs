@@ -1,20 +1,27 @@
 //! Runs one conformance case (the reference oracle's input format) through the same
 //! subscription, mapping, pipeline and actions the service uses, and compares the
-//! outcome with the reference's exactly as `shared/README.md` prescribes.
+//! outcome with the reference's exactly as `shared/README.md` prescribes. A batch case
+//! (`events`) goes through the service's delivery loop itself: its router, its batches
+//! and the way it splits a batch Attio refuses.
 
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::delivery::{self, DeliveryConfig, DeliveryDeps, DeliveryStatus};
+use app::routing::Router;
+use attio_adapter::http::{AttioHttpConfig, HttpAttioGateway};
 use chrono::{DateTime, Utc};
 use domain::actions::{choice_error, execute_plan, object_choices, ActionKind};
-use domain::ports::AttioGateway;
+use domain::ports::{AttioGateway, Clock, EventSpool, NewEvent};
+use secrecy::SecretString;
 use segment_adapter::destination::ActionSubscription;
+use segment_adapter::integrations::IntegrationsFilter;
 use segment_adapter::json::Val;
 use segment_adapter::pipeline::Mode;
 use serde_json::{json, Value};
+use tokio::sync::{watch, Notify};
 
-use std::time::Duration;
-
-use attio_adapter::http::{AttioHttpConfig, HttpAttioGateway};
-use secrecy::SecretString;
-
+use crate::mem_spool::MemSpool;
 use crate::scripted_attio::{RecordedRequest, Reply};
 use crate::scripted_server::ScriptedServer;
 
@@ -68,13 +75,24 @@ pub async fn run_case(case: &Value, server: &ScriptedServer) -> Result<Outcome, 
     config.documented_fallback = false;
     config.timeout = Duration::from_secs(10);
     let gateway = HttpAttioGateway::new(config).map_err(|e| e.to_string())?;
-    let (error, result) = run_with(case, &gateway).await;
+    let (error, result) = if case.get("events").is_some() {
+        (run_batch(case, Arc::new(gateway)).await?, None)
+    } else {
+        run_with(case, &gateway).await
+    };
     let mut requests = Vec::new();
     let want = format!("Bearer {token}");
-    for (req, auth) in server.requests() {
-        if auth.as_deref() != Some(want.as_str()) {
+    for (i, received) in server.requests().into_iter().enumerate() {
+        let req = received.request;
+        if received.authorization.as_deref() != Some(want.as_str()) {
             return Err(format!(
                 "request {} {} did not carry the case's bearer token",
+                req.method, req.url
+            ));
+        }
+        if let Some(e) = received.body_error {
+            return Err(format!(
+                "request {i} {} {}: the body is not JSON: {e}",
                 req.method, req.url
             ));
         }
@@ -111,58 +129,111 @@ fn now_of(case: &Value) -> DateTime<Utc> {
         .unwrap_or_else(Utc::now)
 }
 
-async fn run_action(case: &Value, gateway: &dyn AttioGateway) -> Result<(), String> {
+/// The case's subscription, built as the service builds a configured one.
+fn subscription(case: &Value) -> Result<ActionSubscription, String> {
     let action_name = case.get("action").and_then(Value::as_str).unwrap_or("assertRecord");
     let action = ActionKind::parse(action_name).ok_or_else(|| format!("unknown action {action_name}"))?;
     let mapping = case.get("mapping").cloned().unwrap_or_else(|| json!({}));
     let subscribe = case.get("subscribe").and_then(Value::as_str);
     let use_defaults = case.get("useDefaultMappings").and_then(Value::as_bool).unwrap_or(false);
-    let sub = if use_defaults {
+    if use_defaults {
         ActionSubscription::with_default_mapping("case", action, subscribe, &mapping)
     } else {
         ActionSubscription::new("case", action, subscribe, &mapping)
     }
-    .map_err(|e| e.to_string())?;
+    .map_err(|e| e.to_string())
+}
 
-    if let Some(event) = case.get("event") {
-        let text = event.to_string();
-        let event = Val::parse(&text).map_err(|e| e.to_string())?;
-        if !sub.matches(&event) {
-            return Ok(());
-        }
-        let payload = sub.payload(&event, Mode::Single).map_err(|e| e.to_string())?;
-        let plan = payload.single_plan();
-        execute_plan(&plan, gateway).await.map_err(|e| e.to_string())?;
+async fn run_action(case: &Value, gateway: &dyn AttioGateway) -> Result<(), String> {
+    let sub = subscription(case)?;
+    let event = case.get("event").ok_or("the case has neither `event` nor `events`")?;
+    let text = event.to_string();
+    let event = Val::parse(&text).map_err(|e| e.to_string())?;
+    if !sub.matches(&event) {
         return Ok(());
     }
+    let payload = sub.payload(&event, Mode::Single).map_err(|e| e.to_string())?;
+    let plan = payload.single_plan();
+    execute_plan(&plan, gateway).await.map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// The case's `now`, for the delivery loop.
+struct FixedClock(DateTime<Utc>);
+
+impl Clock for FixedClock {
+    fn now(&self) -> DateTime<Utc> {
+        self.0
+    }
+}
+
+/// How long a batch case may take to settle.
+const SETTLE: Duration = Duration::from_secs(20);
+
+/// Runs a batch case through the service's delivery loop: the events are spooled, routed
+/// by the service's `Router` (events the mapping refuses become dead letters, D7), sent
+/// as the loop batches them, and a batch Attio refuses is split as the loop splits it.
+/// Returns the error the loop recorded, if a request failed.
+///
+/// The reference hands all of a case's events to `performBatch` at once, whatever the
+/// mapping's `enable_batching`: the subscription batches here, with room for them all.
+/// Requests go one at a time, so that their order is the loop's and not the network's;
+/// a retryable failure is not retried within the case (the reference makes one attempt).
+async fn run_batch(case: &Value, gateway: Arc<dyn AttioGateway>) -> Result<Option<String>, String> {
+    let mut sub = subscription(case)?;
     let events = case
         .get("events")
         .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    let texts: Vec<String> = events.iter().map(Value::to_string).collect();
+        .ok_or("`events` is not an array")?;
+    sub.batching.enabled = true;
+    sub.batching.size = events.len().max(1);
     let now = now_of(case);
-    let mut assertions = Vec::new();
-    for text in &texts {
-        let Ok(event) = Val::parse(text) else { continue };
-        if !sub.matches(&event) {
-            continue;
+    let spool = Arc::new(MemSpool::default());
+    let new_events = events
+        .iter()
+        .map(|e| NewEvent {
+            received_at: now,
+            payload: e.to_string(),
+            only_subscription: None,
+        })
+        .collect();
+    spool.append(new_events).await.map_err(|e| e.to_string())?;
+    let status = Arc::new(DeliveryStatus::default());
+    let config = DeliveryConfig {
+        flush_interval: Duration::ZERO,
+        concurrency: 1,
+        initial_backoff: Duration::from_secs(3600),
+        max_backoff: Duration::from_secs(3600),
+        ..DeliveryConfig::default()
+    };
+    let deps = DeliveryDeps {
+        spool: spool.clone(),
+        gateway,
+        clock: Arc::new(FixedClock(now)),
+        router: Arc::new(Router {
+            integrations: IntegrationsFilter::default(),
+            subscriptions: vec![sub],
+        }),
+        status: status.clone(),
+        notify: Arc::new(Notify::new()),
+    };
+    let (shutdown, rx) = watch::channel(false);
+    let handle = delivery::spawn(config, deps, rx);
+    let deadline = tokio::time::Instant::now() + SETTLE;
+    // Settled: every event delivered or dead-lettered, or a failure waiting to be retried.
+    while spool.pending() > 0 && DeliveryStatus::get(&status.retries) == 0 {
+        if tokio::time::Instant::now() >= deadline {
+            let _ = shutdown.send(true);
+            return Err(format!(
+                "the delivery loop did not settle within {SETTLE:?}: {} event(s) pending",
+                spool.pending()
+            ));
         }
-        // Invalid events are left out of the request (and dead-lettered by the service).
-        if let Ok(payload) = sub.payload(&event, Mode::Batch) {
-            if let Ok(a) = payload.batch_assertion(now) {
-                assertions.push(a);
-            }
-        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
     }
-    if assertions.is_empty() {
-        return Ok(());
-    }
-    gateway
-        .batch_assert(&assertions)
-        .await
-        .map(|_| ())
-        .map_err(|e| e.to_string())
+    let _ = shutdown.send(true);
+    handle.await.map_err(|e| format!("the delivery loop failed: {e}"))?;
+    Ok(status.last_error())
 }
 
 /// Numbers compared by value: every number becomes an f64.
@@ -182,14 +253,69 @@ fn json_eq(a: &Value, b: &Value) -> bool {
     a == b
 }
 
+/// Where the reference gives up on a batch that Attio refused for its content (a 4xx
+/// other than 401, 403, 408 and 429), the service sends each of its events again on its
+/// own, so that one bad event does not sink the others (D7): the reference's requests,
+/// then one batch per assertion of the refused one, in order.
+fn split_of_refused_batch(case: &Value, expected: &[Value], ours: &Outcome) -> Option<Vec<Value>> {
+    case.get("events")?;
+    let last = expected.last()?;
+    let status = case
+        .get("responses")
+        .and_then(Value::as_array)
+        .and_then(|r| r.get(expected.len() - 1))
+        .and_then(|r| r.get("status"))
+        .and_then(Value::as_u64)?;
+    if !(400..500).contains(&status) || matches!(status, 401 | 403 | 408 | 429) {
+        return None;
+    }
+    // Resent in the order the service batched them (compared with the reference's above).
+    let refused = ours.requests.get(expected.len() - 1)?;
+    let assertions = refused.body.pointer("/assertions")?.as_array()?;
+    if assertions.len() < 2 {
+        return None;
+    }
+    Some(
+        assertions
+            .iter()
+            .map(|a| json!({"method": last["method"], "url": last["url"], "body": {"assertions": [a]}}))
+            .collect(),
+    )
+}
+
+/// A batch body with its assertions grouped by record (object, matching attribute and
+/// its value), each record's in their original order. The service delivers the events
+/// of one record in order and gathers a batch record by record, where the reference
+/// keeps the events' order across records (D14): the per-record order must be the
+/// reference's, the interleaving of different records may differ.
+fn by_record(body: &Value) -> Value {
+    let Some(assertions) = body.get("assertions").and_then(Value::as_array) else {
+        return body.clone();
+    };
+    let record = |a: &Value| {
+        let attribute = a["matching_attribute"].as_str().unwrap_or_default();
+        (
+            a["object"].to_string(),
+            attribute.to_owned(),
+            a["values"].get(attribute).map(Value::to_string).unwrap_or_default(),
+        )
+    };
+    let mut grouped = assertions.clone();
+    grouped.sort_by_key(record);
+    let mut out = body.clone();
+    out["assertions"] = Value::Array(grouped);
+    out
+}
+
 /// Compares our outcome with the reference's `expected`; `Err` holds a readable diff.
 pub fn compare(case: &Value, expected: &Value, ours: &Outcome) -> Result<(), String> {
     let mut problems = Vec::new();
-    let exp_requests = expected
-        .get("requests")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
+    let Some(mut exp_requests) = expected.get("requests").and_then(Value::as_array).cloned() else {
+        return Err("the expected outcome has no `requests` array".into());
+    };
+    if let Some(split) = split_of_refused_batch(case, &exp_requests, ours) {
+        exp_requests.extend(split);
+    }
     if exp_requests.len() != ours.requests.len() {
         problems.push(format!(
             "expected {} request(s), sent {}",
@@ -200,7 +326,10 @@ pub fn compare(case: &Value, expected: &Value, ours: &Outcome) -> Result<(), Str
     for (i, (exp, got)) in exp_requests.iter().zip(&ours.requests).enumerate() {
         let method = exp.get("method").and_then(Value::as_str).unwrap_or("");
         let url = exp.get("url").and_then(Value::as_str).unwrap_or("");
-        let body = exp.get("body").cloned().unwrap_or(Value::Null);
+        let Some(body) = exp.get("body").cloned() else {
+            problems.push(format!("expected request {i} has no `body`"));
+            continue;
+        };
         if method != got.method {
             problems.push(format!("request {i}: method {method} expected, {} sent", got.method));
         }
@@ -210,7 +339,12 @@ pub fn compare(case: &Value, expected: &Value, ours: &Outcome) -> Result<(), Str
                 got.url
             ));
         }
-        if !json_eq(&body, &got.body) {
+        let (body, sent) = if url.ends_with("/v2/batch/records") {
+            (by_record(&body), by_record(&got.body))
+        } else {
+            (body, got.body.clone())
+        };
+        if !json_eq(&body, &sent) {
             problems.push(format!(
                 "request {i}: body\n    expected {body}\n    sent     {}",
                 got.body

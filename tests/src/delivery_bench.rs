@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use crate::pacing::{pacing, Pacing};
 use crate::service::{identify, ServiceBuilder, SimulatorProcess};
 
 /// What to measure.
@@ -41,6 +42,8 @@ pub struct BenchReport {
     /// The same after the first `limit` writes (the limiter's initial burst), when there are more.
     pub steady_write_rate: Option<f64>,
     pub write_rate_limit: u32,
+    /// The write arrivals' pacing, burst by burst (when there are more than `limit`).
+    pub pacing: Option<Pacing>,
     pub rate_limited: u64,
     pub delivered_users: usize,
     pub dead_letters: u64,
@@ -59,7 +62,7 @@ impl std::fmt::Display for BenchReport {
             f,
             "{} mode, {} events: import {:.1?}, drain {:.1?} ({:.1} events/s); {} Attio requests ({} writes): \
              {:.4} requests/event, {:.4} writes/event; write rate {:.2}/s overall, {} after the initial burst \
-             = {:.1}% of the {}/s limit; 429s {}; delivered users {}; dead letters {}",
+             = {:.1}% of the {}/s limit (typically {}); 429s {}; delivered users {}; dead letters {}",
             self.mode,
             self.events,
             self.import_time,
@@ -74,6 +77,9 @@ impl std::fmt::Display for BenchReport {
                 .map_or_else(|| "n/a".to_owned(), |r| format!("{r:.2}/s")),
             100.0 * self.write_rate_share(),
             self.write_rate_limit,
+            self.pacing
+                .as_ref()
+                .map_or_else(|| "n/a".to_owned(), |p| format!("{:.2}/s", p.typical_rate)),
             self.rate_limited,
             self.delivered_users,
             self.dead_letters
@@ -182,6 +188,9 @@ pub async fn run(opts: &BenchOptions) -> BenchReport {
         }
         _ => None,
     };
+    let mut secs: Vec<f64> = arrivals.iter().map(|ms| ms / 1000.0).collect();
+    secs.sort_by(f64::total_cmp);
+    let pacing = (secs.len() > burst && burst > 0).then(|| pacing(&secs, burst));
     let attio_requests = sum_requests(&stats, false);
     let write_requests = sum_requests(&stats, true);
     BenchReport {
@@ -199,6 +208,7 @@ pub async fn run(opts: &BenchOptions) -> BenchReport {
         achieved_write_rate,
         steady_write_rate,
         write_rate_limit: opts.write_rate,
+        pacing,
         rate_limited: stats["rate_limited"].as_u64().unwrap_or(0),
         delivered_users: stats["records"]["users"].as_u64().unwrap_or(0) as usize,
         dead_letters,

@@ -21,7 +21,17 @@ use crate::scripted_attio::{default_reply, RecordedRequest, Reply};
 #[derive(Default)]
 struct State {
     script: Vec<Reply>,
-    log: Vec<(RecordedRequest, Option<String>)>,
+    log: Vec<Received>,
+}
+
+/// A request as the server received it.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub request: RecordedRequest,
+    /// The `authorization` header, if any.
+    pub authorization: Option<String>,
+    /// Why the body could not be read as JSON (it is then recorded as `null`).
+    pub body_error: Option<String>,
 }
 
 /// A running scripted server. Cases run one after the other: `reset` installs the next
@@ -73,8 +83,8 @@ impl ScriptedServer {
         }
     }
 
-    /// Requests received since the last reset, with their authorization header.
-    pub fn requests(&self) -> Vec<(RecordedRequest, Option<String>)> {
+    /// Requests received since the last reset.
+    pub fn requests(&self) -> Vec<Received> {
         self.state.lock().map(|s| s.log.clone()).unwrap_or_default()
     }
 
@@ -96,23 +106,30 @@ impl ScriptedServer {
             .await
             .map(|b| b.to_bytes())
             .unwrap_or_default();
-        let body = if body.is_empty() {
-            Value::Null
+        let (body, body_error) = if body.is_empty() {
+            (Value::Null, None)
         } else {
-            serde_json::from_slice(&body).unwrap_or(Value::Null)
+            match serde_json::from_slice(&body) {
+                Ok(v) => (v, None),
+                Err(e) => (
+                    Value::Null,
+                    Some(format!("{e} in {:?}", String::from_utf8_lossy(&body))),
+                ),
+            }
         };
         let path = path_and_query.split('?').next().unwrap_or("").to_owned();
         let reply = match self.state.lock() {
             Ok(mut st) => {
                 let i = st.log.len();
-                st.log.push((
-                    RecordedRequest {
+                st.log.push(Received {
+                    request: RecordedRequest {
                         method: method.clone(),
                         url: format!("{}{}", self.report_base, path_and_query),
                         body,
                     },
-                    auth,
-                ));
+                    authorization: auth,
+                    body_error,
+                });
                 st.script
                     .get(i)
                     .cloned()

@@ -1,5 +1,6 @@
 //! Runs every line of every `.jsonl` file in `tests/conformance/` (cases produced by the
-//! reference implementation) and fails listing each case that differs.
+//! reference implementation) and fails listing each case that differs. Every file must
+//! hold cases, and the cases must be exactly the 400 the reference produced.
 
 use std::path::PathBuf;
 
@@ -7,6 +8,9 @@ use domain::ATTIO_BASE_URL;
 use segment_attio_acceptance::conformance::{compare, run_case};
 use segment_attio_acceptance::scripted_server::ScriptedServer;
 use serde_json::Value;
+
+/// The cases in `shared/conformance/destination.jsonl`.
+const CASES: usize = 400;
 
 fn conformance_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("conformance")
@@ -28,6 +32,10 @@ async fn every_conformance_case_matches_the_reference() {
     let mut failures = Vec::new();
     for file in &files {
         let text = std::fs::read_to_string(file).expect("readable case file");
+        let in_file = text.lines().filter(|l| !l.trim().is_empty()).count();
+        if in_file == 0 {
+            failures.push(format!("{}: holds no case", file.display()));
+        }
         for (n, line) in text.lines().enumerate() {
             if line.trim().is_empty() {
                 continue;
@@ -58,6 +66,7 @@ async fn every_conformance_case_matches_the_reference() {
         }
     }
     println!("conformance: {} cases, {} differ", total, failures.len());
+    assert_eq!(total, CASES, "conformance cases run (files: {files:?})");
     assert!(
         failures.is_empty(),
         "{} of {total} conformance cases differ:\n{}",

@@ -6,6 +6,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use app::spool::{SpoolConfig, SqliteSpool};
+use domain::ports::EventSpool;
 use segment_attio_acceptance::service::{http_client, identify, successful_writes, user_value};
 use segment_attio_acceptance::service::{ServiceBuilder, SimulatorProcess};
 use serde_json::json;
@@ -76,6 +78,8 @@ async fn sigkill_under_load_loses_no_acknowledged_event() {
         .map(|t| tokio::spawn(sender(t, url.clone(), stop.clone(), ledger.clone())))
         .collect();
 
+    let spool_path = service.data_dir().spool();
+    let mut pending_at_restart = Vec::new();
     let started = Instant::now();
     for kill in 0..KILLS {
         tokio::time::sleep(Duration::from_millis(rng.between(300, 1500))).await;
@@ -86,6 +90,10 @@ async fn sigkill_under_load_loses_no_acknowledged_event() {
             kill + 1,
             started.elapsed()
         );
+        // While the service is down, the spool says what the restart begins with.
+        let pending = pending_in_spool(&spool_path).await;
+        pending_at_restart.push(pending);
+        println!("  restart {} begins with {pending} pending event(s)", kill + 1);
         tokio::time::sleep(Duration::from_millis(rng.between(0, 300))).await;
         service = builder.clone().start().await;
         if let Ok(mut u) = url.lock() {
@@ -138,6 +146,11 @@ async fn sigkill_under_load_loses_no_acknowledged_event() {
     drop(service);
 
     assert!(acknowledged.len() > 100, "too little load to prove anything");
+    // A kill that never lands while work is undelivered proves nothing about recovery.
+    assert!(
+        pending_at_restart.iter().any(|&n| n > 0),
+        "no restart began with pending events: {pending_at_restart:?}"
+    );
     assert!(lost.is_empty(), "acknowledged but never delivered: {lost:?}");
     assert!(stray.is_empty(), "delivered but never sent: {stray:?}");
     assert_eq!(dead, 0, "no event should be dead-lettered");
@@ -148,6 +161,12 @@ async fn sigkill_under_load_loses_no_acknowledged_event() {
         duplicated <= (KILLS as u64) * 32,
         "{duplicated} duplicated deliveries for {KILLS} kills"
     );
+}
+
+/// Events waiting in the spool at `path` (read while no service runs on it).
+async fn pending_in_spool(path: &std::path::Path) -> u64 {
+    let spool = SqliteSpool::open(SpoolConfig::at(path)).expect("the spool opens after a kill");
+    spool.stats().await.expect("spool stats").pending
 }
 
 /// A small deterministic generator (xorshift) for kill timings, seeded from the clock;

@@ -22,7 +22,13 @@ async fn single_mode_uses_the_write_limit_without_429s() {
     // Two writes per identify (the person, then the user), nothing else.
     assert!((r.writes_per_event - 2.0).abs() < 1e-9, "{r}");
     assert!(r.requests_per_event < 2.05, "{r}");
-    assert!(r.write_rate_share() >= 0.95, "{r}");
+    // At the simulator, the limiter's bursts are typically full and one window apart
+    // (robust to the few bursts a busy machine delays).
+    let limit = opts.write_rate as usize;
+    let pacing = r.pacing.as_ref().expect("enough writes to measure the pacing");
+    if let Err(e) = pacing.nearly_reaches(limit, 0.95) {
+        panic!("{e}\n{r}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

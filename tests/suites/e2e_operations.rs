@@ -73,7 +73,13 @@ async fn a_rejected_event_is_dead_lettered_and_replayed_after_the_mapping_is_fix
     let service = fixed.start().await;
     let out = service.cli(&["dead-letters", "replay", "--all"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(String::from_utf8_lossy(&out.stdout).contains('1'), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let moved: Option<u64> = stdout
+        .strip_suffix('\n')
+        .unwrap_or(&stdout)
+        .split_once(" dead letter(s) moved back")
+        .and_then(|(n, _)| n.trim().parse().ok());
+    assert_eq!(moved, Some(1), "replay names how many it moved: {stdout}");
 
     let users = service.wait_for_records("users", WAIT, |r| r.len() == 1).await;
     assert_eq!(user_ids(&users), vec!["r1"]);
@@ -143,9 +149,11 @@ matching_attribute = "domains"
     assert!(String::from_utf8_lossy(&out.stdout).contains("Identify"));
 }
 
-#[test]
-fn test_event_prints_the_requests_without_sending_them() {
-    let mut builder = ServiceBuilder::new();
+#[tokio::test]
+async fn test_event_prints_the_requests_without_sending_them() {
+    // A real Attio stand-in is configured: test-event must not send it anything.
+    let sim = SimulatorProcess::start().await;
+    let mut builder = ServiceBuilder::new().attio(&sim).token("test-event-token");
     let event = json!({"type": "identify", "userId": "t1", "traits": {"email": "t1@example.com"}}).to_string();
     let out = builder.cli(&["test-event", &event]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -164,6 +172,20 @@ fn test_event_prints_the_requests_without_sending_them() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(all.contains("email_address"), "{all}");
+
+    let stats = sim.stats().await;
+    let requests: u64 = stats["requests"]
+        .as_array()
+        .expect("the simulator's request counts")
+        .iter()
+        .filter_map(|r| r["count"].as_u64())
+        .sum();
+    assert_eq!(requests, 0, "test-event sent requests to Attio: {stats}");
+    assert!(arrivals_are_empty(&stats), "{stats}");
+}
+
+fn arrivals_are_empty(stats: &Value) -> bool {
+    stats["write_arrivals_ms"].as_array().is_some_and(Vec::is_empty)
 }
 
 #[tokio::test]
@@ -266,18 +288,10 @@ async fn refused_credentials_make_the_service_unready_and_keep_the_event() {
         .env("SEGMENT_ATTIO__ATTIO__TOKEN", "a-wrong-token")
         .start()
         .await;
-    let event = json!({"userId": "c1", "traits": {"email": "c1@example.com"}});
-    assert_eq!(service.post("/v1/identify", &event).await.status(), 200);
-    // The event is kept either way: waiting in the spool while delivery is paused (when the
-    // start-up check found the token refused first) or dead-lettered with the reason (when
-    // it was already being sent when Attio first refused the token).
+    // The check at start finds the token refused: the service says so before any event.
     let ready = eventually("the service to report the credentials", WAIT, || async {
         let (status, ready) = service.get_json("/readyz").await;
-        let pending = ready["spool"]["pending"].as_u64().unwrap_or(0);
-        let dead = ready["spool"]["dead_letters"].as_u64().unwrap_or(0);
-        // Settled: dead-lettered, or waiting with delivery paused.
-        let settled = (dead == 1 && pending == 0) || (pending == 1 && dead == 0 && ready["delivery_paused"] == true);
-        if status == 503 && ready["credentials"] == "invalid" && settled {
+        if status == 503 && ready["credentials"] == "invalid" {
             Ok(ready)
         } else {
             Err(format!("{status} {ready}"))
@@ -286,17 +300,37 @@ async fn refused_credentials_make_the_service_unready_and_keep_the_event() {
     .await;
     assert_eq!(ready["ready"], false);
     assert!(!ready.to_string().contains("a-wrong-token"), "{ready}");
-    if ready["spool"]["dead_letters"] == 1 {
-        let letters = service.dead_letters();
-        assert!(
-            letters[0]["reason"]
-                .as_str()
-                .unwrap_or_default()
-                .contains("credentials"),
-            "{letters:?}"
-        );
-    } else {
-        assert_eq!(ready["delivery_paused"], true, "{ready}");
-    }
+
+    // An event accepted now waits in the spool: it is neither sent to be refused nor
+    // dead-lettered.
+    let event = json!({"userId": "c1", "traits": {"email": "c1@example.com"}});
+    assert_eq!(service.post("/v1/identify", &event).await.status(), 200);
+    eventually("the event to be spooled", WAIT, || async {
+        let (status, ready) = service.get_json("/readyz").await;
+        if ready["spool"]["pending"] == 1 {
+            Ok(())
+        } else {
+            Err(format!("{status} {ready}"))
+        }
+    })
+    .await;
+    // Long enough for a delivery attempt to have happened, were one made.
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let (status, ready) = service.get_json("/readyz").await;
+    assert_eq!(status, 503, "{ready}");
+    assert_eq!(ready["credentials"], "invalid", "{ready}");
+    assert_eq!(ready["delivery_paused"], true, "{ready}");
+    assert_eq!(ready["spool"], json!({"pending": 1, "dead_letters": 0}), "{ready}");
+    assert!(service.dead_letters().is_empty());
+    let writes: u64 = sim.stats().await["requests"]
+        .as_array()
+        .map(|rs| {
+            rs.iter()
+                .filter(|r| r["method"] != "GET")
+                .filter_map(|r| r["count"].as_u64())
+                .sum()
+        })
+        .unwrap_or(0);
+    assert_eq!(writes, 0, "no write is attempted with a token known to be refused");
     assert!(!service.logs().contains("a-wrong-token"), "the token is never logged");
 }

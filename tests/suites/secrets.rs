@@ -63,6 +63,30 @@ async fn token_and_write_keys_never_appear_in_output_metrics_or_cli() {
         .await
         .expect("answers");
     assert_eq!(r.status().as_u16(), 200);
+    // An event the mapping refuses (its email is not one), sent with the key in its body:
+    // it becomes a dead letter, which must not carry the key either.
+    let mut refused = identify("s-dead", "not-an-email");
+    refused["writeKey"] = json!(KEY_B);
+    let r = http
+        .post(format!("{url}/v1/identify"))
+        .json(&refused)
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(r.status().as_u16(), 200);
+    let is_refused = |l: &serde_json::Value| l["payload"].as_str().is_some_and(|p| p.contains("s-dead"));
+    let mut letters = Vec::new();
+    for _ in 0..100 {
+        letters = service.dead_letters();
+        if letters.iter().any(is_refused) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        letters.iter().any(is_refused),
+        "the refused event is dead-lettered: {letters:?}"
+    );
     // Refused: wrong keys (one that differs from a real key by a character), bad requests.
     for wrong in [format!("{KEY_A}x"), "wk-nope".to_owned()] {
         let r = http
@@ -143,6 +167,15 @@ async fn token_and_write_keys_never_appear_in_output_metrics_or_cli() {
         println!("segment-attio {}: {}", args.join(" "), text.trim());
         assert_clean(&format!("segment-attio {}", args.join(" ")), &text);
     }
+    // The dead-letter listing above had something to show: the refused event, with its
+    // payload and reason.
+    let letters = service.dead_letters();
+    let letter = letters
+        .iter()
+        .find(|l| is_refused(l))
+        .expect("the refused event's dead letter");
+    let reason = letter["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("email_address"), "{letters:?}");
 
     // Configuration errors about the secrets' own keys do not echo them.
     let bad_configs = [

@@ -1,7 +1,9 @@
 //! Robustness: parsing never panics on any text, and matching never panics on any event.
+//! Round trip: any subscription the grammar allows, written out as FQL text, parses back to
+//! exactly the conditions it was written from.
 
 use proptest::prelude::*;
-use segment_adapter::fql::Subscription;
+use segment_adapter::fql::{Combinator, Condition, Field, Group, Node, Subscription, Test};
 use segment_adapter::json::Val;
 
 const VALID: &[&str] = &[
@@ -90,9 +92,7 @@ proptest! {
 
     #[test]
     fn parse_never_panics_on_mutated_subscriptions(text in mutated()) {
-        if let Ok(s) = Subscription::parse(&text) {
-            prop_assert_eq!(s.as_str(), text.as_str());
-        }
+        let _ = Subscription::parse(&text);
     }
 
     #[test]
@@ -101,5 +101,161 @@ proptest! {
         let text = event.to_string();
         let val = Val::parse(&text).expect("JSON");
         let _ = sub.matches(&val);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(500))]
+
+    #[test]
+    fn written_subscriptions_parse_back_to_their_conditions(group in arb_group()) {
+        let text = write_group(&group);
+        let parsed = Subscription::parse(&text);
+        prop_assert!(parsed.is_ok(), "{text:?} refused: {parsed:?}");
+        if let Ok(parsed) = parsed {
+            prop_assert_eq!(parsed.root(), &group, "{}", text);
+        }
+    }
+}
+
+/// Keys that are plain words (none is an FQL keyword or an object member).
+fn arb_keys() -> impl Strategy<Value = Vec<String>> {
+    prop::collection::vec("k[a-z0-9]{0,4}", 1..3)
+}
+
+fn arb_text() -> impl Strategy<Value = String> {
+    "[a-zA-Z0-9 ]{0,8}"
+}
+
+fn arb_number() -> impl Strategy<Value = f64> {
+    (-1000i32..1000).prop_map(f64::from)
+}
+
+/// A comparison (`field op value`): what may stand anywhere, including inside parentheses.
+fn arb_comparison() -> impl Strategy<Value = Condition> {
+    let keyed = prop_oneof![
+        arb_keys().prop_map(Field::Property),
+        arb_keys().prop_map(Field::Trait),
+        arb_keys().prop_map(Field::Context),
+    ];
+    let keyed_test = prop_oneof![
+        arb_text().prop_map(Test::Equals),
+        arb_text().prop_map(Test::NotEquals),
+        arb_number().prop_map(Test::Less),
+        arb_number().prop_map(Test::LessOrEqual),
+        arb_number().prop_map(Test::Greater),
+        arb_number().prop_map(Test::GreaterOrEqual),
+        arb_number().prop_map(Test::NumberEquals),
+        arb_number().prop_map(Test::NumberNotEquals),
+        Just(Test::Exists),
+        Just(Test::NotExists),
+        Just(Test::IsTrue),
+        Just(Test::IsFalse),
+    ];
+    let top = prop_oneof![Just(Field::Type), Just(Field::Event), Just(Field::Name)];
+    let top_test = prop_oneof![arb_text().prop_map(Test::Equals), arb_text().prop_map(Test::NotEquals)];
+    prop_oneof![
+        3 => (keyed, keyed_test).prop_map(|(field, test)| Condition { field, test }),
+        1 => (top, top_test).prop_map(|(field, test)| Condition { field, test }),
+    ]
+}
+
+/// A `contains(...)` or `match(...)` call, possibly negated.
+fn arb_call() -> impl Strategy<Value = Condition> {
+    let field = prop_oneof![
+        arb_keys().prop_map(Field::Property),
+        arb_keys().prop_map(Field::Trait),
+        arb_keys().prop_map(Field::Context),
+    ];
+    let test = prop_oneof![
+        arb_text().prop_map(Test::Contains),
+        arb_text().prop_map(Test::NotContains),
+        arb_text().prop_map(Test::StartsWith),
+        arb_text().prop_map(Test::NotStartsWith),
+        // `match(f, "*")` is a prefix test: a suffix is never empty.
+        "[a-zA-Z0-9 ]{1,8}".prop_map(Test::EndsWith),
+        "[a-zA-Z0-9 ]{1,8}".prop_map(Test::NotEndsWith),
+    ];
+    (field, test).prop_map(|(field, test)| Condition { field, test })
+}
+
+fn arb_combinator() -> impl Strategy<Value = Combinator> {
+    prop_oneof![Just(Combinator::And), Just(Combinator::Or)]
+}
+
+/// One top-level group: comparisons, calls and parenthesised groups of comparisons.
+fn arb_group() -> impl Strategy<Value = Group> {
+    // Parentheses around one condition are no group: it takes two or more.
+    let inner = (arb_combinator(), prop::collection::vec(arb_comparison(), 2..4)).prop_map(|(combinator, cs)| Group {
+        combinator,
+        children: cs.into_iter().map(Node::Condition).collect(),
+    });
+    let child = prop_oneof![
+        3 => arb_comparison().prop_map(Node::Condition),
+        1 => arb_call().prop_map(Node::Condition),
+        1 => inner.prop_map(Node::Group),
+    ];
+    (arb_combinator(), prop::collection::vec(child, 1..5)).prop_map(|(combinator, children)| Group {
+        // Without a conjunction there is nothing to tell: a lone condition reads as `and`.
+        combinator: if children.len() == 1 {
+            Combinator::And
+        } else {
+            combinator
+        },
+        children,
+    })
+}
+
+fn write_group(group: &Group) -> String {
+    let conj = match group.combinator {
+        Combinator::And => " and ",
+        Combinator::Or => " or ",
+    };
+    group
+        .children
+        .iter()
+        .map(|child| match child {
+            Node::Condition(c) => write_condition(c),
+            Node::Group(g) => format!("({})", write_group(g)),
+        })
+        .collect::<Vec<_>>()
+        .join(conj)
+}
+
+fn write_field(field: &Field) -> String {
+    let (root, keys) = match field {
+        Field::Type => return "type".into(),
+        Field::Event => return "event".into(),
+        Field::Name => return "name".into(),
+        Field::UserId => return "userId".into(),
+        Field::Property(k) => ("properties", k),
+        Field::Trait(k) => ("traits", k),
+        Field::Context(k) => ("context", k),
+    };
+    format!("{root}.{}", keys.join("."))
+}
+
+fn write_condition(c: &Condition) -> String {
+    let field = write_field(&c.field);
+    let n = |x: &f64| format!("{x}");
+    match &c.test {
+        Test::Equals(s) => format!("{field} = \"{s}\""),
+        Test::NotEquals(s) => format!("{field} != \"{s}\""),
+        Test::Less(x) => format!("{field} < {}", n(x)),
+        Test::LessOrEqual(x) => format!("{field} <= {}", n(x)),
+        Test::Greater(x) => format!("{field} > {}", n(x)),
+        Test::GreaterOrEqual(x) => format!("{field} >= {}", n(x)),
+        Test::NumberEquals(x) => format!("{field} = {}", n(x)),
+        Test::NumberNotEquals(x) => format!("{field} != {}", n(x)),
+        Test::Contains(s) => format!("contains({field}, \"{s}\")"),
+        Test::NotContains(s) => format!("!contains({field}, \"{s}\")"),
+        Test::StartsWith(s) => format!("match({field}, \"{s}*\")"),
+        Test::NotStartsWith(s) => format!("!match({field}, \"{s}*\")"),
+        Test::EndsWith(s) => format!("match({field}, \"*{s}\")"),
+        Test::NotEndsWith(s) => format!("!match({field}, \"*{s}\")"),
+        Test::Exists => format!("{field} != null"),
+        Test::NotExists => format!("{field} = null"),
+        Test::IsTrue => format!("{field} = true"),
+        Test::IsFalse => format!("{field} = false"),
     }
 }

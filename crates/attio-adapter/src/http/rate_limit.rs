@@ -247,6 +247,41 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_429_holds_a_write_already_waiting_and_one_asked_during_the_pause() {
+        let l = Arc::new(TokenLimiter::new(100, 1));
+        let t0 = Instant::now();
+        l.acquire(RequestClass::Write).await;
+        // The next write is paced to t0 + 1.02 s and waits for it.
+        let waiting = {
+            let l = l.clone();
+            tokio::spawn(async move {
+                l.acquire(RequestClass::Write).await;
+                Instant::now()
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        // A 429 at 0.5 s holds writes until 2 s.
+        l.rate_limited(RequestClass::Write, Duration::from_millis(1500));
+        let asked_during = {
+            let l = l.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                l.acquire(RequestClass::Write).await;
+                Instant::now()
+            })
+        };
+        // 1.5 s: past the waiting write's pacing slot, inside the pause.
+        tokio::time::sleep(Duration::from_millis(1000)).await;
+        assert!(!waiting.is_finished(), "a write went during the pause");
+        assert!(!asked_during.is_finished(), "a write went during the pause");
+        let first = waiting.await.expect("the waiting write goes");
+        assert_eq!(first - t0, Duration::from_millis(2000), "it goes when the pause ends");
+        // The write asked during the pause goes after it, paced at one per 1.02 s.
+        let second = asked_during.await.expect("the later write goes");
+        assert_eq!(second - t0, Duration::from_millis(2000) + WINDOW + WINDOW_MARGIN);
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn an_unrepresentable_pause_holds_requests_without_panicking() {
         let l = TokenLimiter::new(100, 100);
         l.rate_limited(RequestClass::Write, Duration::MAX);

@@ -182,10 +182,109 @@ mod tests {
         }
     }
 
+    /// Dates in the forms the reference accepts, from random components.
+    fn well_formed_date() -> impl Strategy<Value = String> {
+        let parts = (
+            1970i32..2100,
+            1u32..=12,
+            1u32..=28,
+            0u32..24,
+            0u32..60,
+            0u32..60,
+            0u32..1000,
+            -12i32..=12,
+        );
+        (parts, 0usize..9).prop_map(|((y, mo, d, h, mi, s, ms, off), form)| {
+            let month = MONTHS[(mo - 1) as usize];
+            let weekday = WEEKDAYS[(d % 7) as usize];
+            let sign = if off < 0 { '-' } else { '+' };
+            let off = off.abs();
+            match form {
+                0 => format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{ms:03}Z"),
+                1 => format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}{sign}{off:02}:00"),
+                2 => format!("{y:04}-{mo:02}-{d:02}"),
+                3 => format!("{y:04}/{mo:02}/{d:02} {h:02}:{mi:02}"),
+                4 => format!("{y:04}{mo:02}{d:02}"),
+                5 => format!("{month} {d} {y:04}"),
+                6 => format!("{weekday}, {d:02} {month} {y:04} {h:02}:{mi:02}:{s:02} GMT{sign}{off:02}00"),
+                7 => format!("{mo:02}/{d:02}/{y:04}"),
+                _ => format!("{}", 86_400i64 * i64::from(y - 1969) + i64::from(d)),
+            }
+        })
+    }
+
+    /// Date-like text with a few characters removed, replaced or inserted (any character,
+    /// multi-byte ones included): what reaches the deeper branches of the checks.
+    fn mutated_date() -> impl Strategy<Value = String> {
+        let ops = prop::collection::vec((any::<prop::sample::Index>(), 0u8..3, any::<char>()), 0..4);
+        (well_formed_date(), ops).prop_map(|(base, ops)| {
+            let mut chars: Vec<char> = base.chars().collect();
+            for (idx, kind, c) in ops {
+                let i = idx.index(chars.len() + 1);
+                match kind {
+                    0 if i < chars.len() => {
+                        chars.remove(i);
+                    }
+                    1 if i < chars.len() => chars[i] = c,
+                    _ => chars.insert(i.min(chars.len()), c),
+                }
+            }
+            chars.into_iter().collect()
+        })
+    }
+
+    /// Words of textual dates (months, weekdays, days, years, times, zones, slash dates)
+    /// and near misses with a stray character of any kind, joined as dates are.
+    fn date_words() -> impl Strategy<Value = String> {
+        let month = prop::sample::select(MONTHS.to_vec()).prop_map(str::to_owned);
+        let weekday = prop::sample::select(WEEKDAYS.to_vec()).prop_map(|d| format!("{d},"));
+        let zone = (
+            prop::sample::select(vec!["", "gmt", "utc", "GMT"]),
+            prop::sample::select(vec!["+", "-"]),
+            "[0-9:]{0,4}",
+            prop::option::of(any::<char>()),
+            "[0-9]{0,2}",
+        )
+            .prop_map(|(prefix, sign, a, c, b)| {
+                format!("{prefix}{sign}{a}{}{b}", c.map(String::from).unwrap_or_default())
+            });
+        let word = prop_oneof![
+            month,
+            weekday,
+            "[0-9]{1,2}",
+            "[0-9]{4}",
+            "[0-9]{1,2}:[0-9]{1,2}(:[0-9]{1,2})?",
+            zone,
+            "[0-9]{1,2}/[0-9]{1,2}/[0-9]{1,4}",
+            prop::sample::select(vec!["am", "pm", "z", "gmt", "utc"]).prop_map(str::to_owned),
+            ".{1,3}",
+        ];
+        (
+            prop::collection::vec(word, 1..7),
+            prop::sample::select(vec![" ", ", ", "  "]),
+        )
+            .prop_map(|(words, sep)| words.join(sep))
+    }
+
     proptest! {
+        #[test]
+        fn never_panics_on_date_words(s in date_words()) {
+            let _ = is_date_like(&s);
+        }
+
         #[test]
         fn never_panics(s in ".{0,40}") {
             let _ = is_date_like(&s);
+        }
+
+        #[test]
+        fn never_panics_on_date_like_text(s in mutated_date()) {
+            let _ = is_date_like(&s);
+        }
+
+        #[test]
+        fn accepts_every_well_formed_date(s in well_formed_date()) {
+            prop_assert!(is_date_like(&s), "{s:?} refused");
         }
     }
 }

@@ -172,7 +172,16 @@ async fn shutdown_leaves_undelivered_events_in_the_spool() {
 
 #[tokio::test(start_paused = true)]
 async fn credentials_known_to_be_refused_keep_events_waiting_instead_of_dead_lettering_them() {
-    let gateway = FakeGateway::new(|_, _| Err(status(401, None)));
+    // Writes are refused until the token is fixed (as the credential check is).
+    let bad = Arc::new(AtomicBool::new(true));
+    let flag = bad.clone();
+    let gateway = FakeGateway::new(move |_, _| {
+        if flag.load(Ordering::SeqCst) {
+            Err(status(401, None))
+        } else {
+            Ok(())
+        }
+    });
     gateway.credentials_ok.store(false, Ordering::SeqCst);
     let mut h = Harness::start(config(), vec![assert_people(None)], gateway);
     // The check at start already found the token refused.
@@ -185,11 +194,19 @@ async fn credentials_known_to_be_refused_keep_events_waiting_instead_of_dead_let
     assert_eq!(h.spool.pending_ids(), vec![1]);
     assert!(h.status.paused.load(Ordering::Relaxed));
 
+    bad.store(false, Ordering::SeqCst);
     h.gateway.credentials_ok.store(true, Ordering::SeqCst);
     h.until(Duration::from_secs(60), |h| {
         h.status.credentials() == CredentialState::Valid
     })
     .await;
     assert!(!h.status.paused.load(Ordering::Relaxed));
+    // The event that waited is delivered, once, and nothing was dead-lettered.
+    h.until(Duration::from_secs(10), |h| h.spool.pending_ids().is_empty())
+        .await;
+    assert_eq!(h.delivered_seqs(), seqs(&["first"]));
+    assert_eq!(h.gateway.calls().len(), 1, "{:?}", h.gateway.calls());
+    assert_eq!(h.spool.acked(), vec![1]);
+    assert!(h.spool.letters().is_empty(), "{:?}", h.spool.letters());
     h.stop().await;
 }

@@ -129,6 +129,8 @@ impl EventSpool for MemSpool {
 pub struct Call {
     pub at: Instant,
     pub batch: bool,
+    /// The object of each assertion it carried, in order.
+    pub objects: Vec<String>,
     /// The `seq` values of the events it carried, in order.
     pub seqs: Vec<String>,
     /// Whether the script answered with success.
@@ -175,7 +177,7 @@ impl FakeGateway {
         self.calls.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    fn record(&self, batch: bool, body: &str) -> Result<(), GatewayError> {
+    fn record(&self, batch: bool, objects: Vec<String>, body: &str) -> Result<(), GatewayError> {
         let value: Value = serde_json::from_str(body).expect("the command body is JSON");
         let mut seqs = Vec::new();
         collect_seqs(&value, &mut seqs);
@@ -185,6 +187,7 @@ impl FakeGateway {
         calls.push(Call {
             at: Instant::now(),
             batch,
+            objects,
             seqs,
             ok: outcome.is_ok(),
         });
@@ -217,7 +220,7 @@ impl AttioGateway for FakeGateway {
         let body = AttioCommand::SimpleAssert(assertion.clone()).body(previous_record_id);
         // A request takes a little time, so that overlapping deliveries are visible.
         tokio::time::sleep(Duration::from_millis(5)).await;
-        self.record(false, &body)?;
+        self.record(false, vec![assertion.object.as_str().to_owned()], &body)?;
         Ok(AssertReply {
             status: 200,
             body: json!({"data": {"id": {"record_id": "00000000-0000-4000-8000-000000000001"}}}),
@@ -227,7 +230,8 @@ impl AttioGateway for FakeGateway {
     async fn batch_assert<'a>(&self, assertions: &[Assertion<'a>]) -> Result<u16, GatewayError> {
         let body = AttioCommand::BatchAssert(assertions.to_vec()).body(None);
         tokio::time::sleep(Duration::from_millis(5)).await;
-        self.record(true, &body)?;
+        let objects = assertions.iter().map(|a| a.object.as_str().to_owned()).collect();
+        self.record(true, objects, &body)?;
         Ok(202)
     }
 

@@ -121,6 +121,9 @@ async fn a_replayed_event_goes_to_its_own_subscription_only() {
     h.notify.notify_one();
     h.until(Duration::from_secs(2), |h| h.spool.pending_ids().is_empty())
         .await;
-    assert_eq!(h.gateway.calls().len(), 1, "{:?}", h.gateway.calls());
+    let calls = h.gateway.calls();
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert_eq!(calls[0].objects, vec!["companies"], "{calls:?}");
+    assert_eq!(calls[0].seqs, seqs(&["r"]));
     h.stop().await;
 }

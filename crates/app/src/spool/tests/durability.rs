@@ -32,7 +32,11 @@ fn child_payload(sequence: u64) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "runs as the child process of spool_keeps_every_acknowledged_event_when_the_process_is_killed"]
 async fn child_appends_until_killed() {
-    let path = std::env::var(CHILD_PATH_VAR).expect("the parent test sets the spool path");
+    // Only the parent test sets the variable; run any other way (`--include-ignored`),
+    // there is nothing to do.
+    let Ok(path) = std::env::var(CHILD_PATH_VAR) else {
+        return;
+    };
     let config = SpoolConfig {
         synchronous: Synchronous::Normal,
         ..SpoolConfig::at(path)

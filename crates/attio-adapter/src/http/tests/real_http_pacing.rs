@@ -76,12 +76,29 @@ async fn many_tasks_on_clones_never_exceed_the_write_rate_and_nearly_reach_it() 
             "{in_window} requests within one second from request {i}"
         );
     }
-    // Each request occupies 1/RATE of a second: n requests need (last - first) + 1 s.
-    let span = arrivals[arrivals.len() - 1].duration_since(arrivals[0]) + Duration::from_secs(1);
-    let achieved = arrivals.len() as f64 / span.as_secs_f64();
+    // Nearly reaching the rate, measured burst by burst so that a burst a busy machine
+    // delayed does not count against the limiter: RATE requests typically take one window
+    // (1 s and the margin), and a second after the initial burst holds RATE of them.
+    let mut windows: Vec<Duration> = (RATE..arrivals.len())
+        .map(|i| arrivals[i].duration_since(arrivals[i - RATE]))
+        .collect();
+    windows.sort();
+    let typical = windows[windows.len() / 2];
+    let typical_rate = RATE as f64 / typical.as_secs_f64();
     assert!(
-        achieved >= 0.95 * RATE as f64,
-        "achieved {achieved:.2}/s of {RATE}/s (span {span:?})"
+        typical_rate >= 0.95 * RATE as f64,
+        "{RATE} requests typically took {typical:?}: {typical_rate:.2}/s of {RATE}/s ({windows:?})"
+    );
+    let full_second_after_the_burst = (RATE..arrivals.len()).any(|i| {
+        arrivals[i..]
+            .iter()
+            .take_while(|t| t.duration_since(arrivals[i]) < Duration::from_secs(1))
+            .count()
+            >= RATE
+    });
+    assert!(
+        full_second_after_the_burst,
+        "no second after the initial burst held {RATE} requests: {arrivals:?}"
     );
     assert_eq!(first.stats().rate.requests_sent, 3 * RATE as u64);
 }

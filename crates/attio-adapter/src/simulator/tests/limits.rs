@@ -7,8 +7,9 @@ use crate::simulator::{Burst429, Faults};
 
 #[tokio::test]
 async fn writes_over_the_rate_get_429_with_an_http_date_retry_after() {
+    const RATE: u32 = 2;
     let sim = start(SimulatorConfig {
-        write_rate: 2,
+        write_rate: RATE,
         ..SimulatorConfig::default()
     })
     .await;
@@ -16,9 +17,14 @@ async fn writes_over_the_rate_get_429_with_an_http_date_retry_after() {
         "{}/v2/objects/companies/records/simple?matching_attribute=domains",
         sim.base_url()
     );
+    // Writes one after the other until one is refused. However slow the machine, the
+    // bucket refills at RATE per second only, so a refusal must come; the accepted writes
+    // can be no more than the burst plus what refilled while they were sent.
+    let started = std::time::Instant::now();
     let mut statuses = Vec::new();
-    let mut retry_after = None;
-    for i in 0..4 {
+    let mut refused = None;
+    for i in 0..50 {
+        let before = SystemTime::now();
         let r = client()
             .put(&url)
             .bearer_auth(TOKEN)
@@ -28,7 +34,7 @@ async fn writes_over_the_rate_get_429_with_an_http_date_retry_after() {
             .expect("sent");
         statuses.push(r.status().as_u16());
         if r.status().as_u16() == 429 {
-            retry_after = r
+            let retry_after = r
                 .headers()
                 .get("retry-after")
                 .and_then(|v| v.to_str().ok())
@@ -36,13 +42,33 @@ async fn writes_over_the_rate_get_429_with_an_http_date_retry_after() {
             let body: Value = r.json().await.expect("json");
             assert_eq!(body["type"], json!("rate_limit_error"));
             assert_eq!(body["code"], json!("rate_limit_exceeded"));
+            refused = Some((before, retry_after, SystemTime::now()));
+            break;
         }
     }
-    assert_eq!(statuses, [200, 200, 429, 429]);
+    let elapsed = started.elapsed();
+    let (before, retry_after, after) = refused.unwrap_or_else(|| panic!("no write was refused: {statuses:?}"));
+    let accepted = statuses.iter().filter(|s| **s == 200).count();
+    assert_eq!(statuses.len(), accepted + 1, "{statuses:?}");
+    assert!(
+        accepted >= RATE as usize,
+        "the burst of {RATE} goes through: {statuses:?}"
+    );
+    let refill = (elapsed.as_secs_f64() * f64::from(RATE)).floor() as usize;
+    assert!(
+        accepted <= RATE as usize + refill,
+        "{accepted} writes accepted within {elapsed:?} at {RATE}/s"
+    );
+    // The date is a whole second after the refusal, at most two seconds ahead.
     let when = httpdate::parse_http_date(&retry_after.expect("Retry-After")).expect("HTTP date");
-    assert!(when > SystemTime::now() - Duration::from_secs(1) && when <= SystemTime::now() + Duration::from_secs(2));
-    assert_eq!(sim.stats().rate_limited, 2);
-    assert_eq!(sim.stats().count("PUT", "assert_simple", 429), 2);
+    assert!(when > before, "Retry-After {when:?} is not ahead of the refusal");
+    assert!(
+        when <= after + Duration::from_secs(2),
+        "Retry-After {when:?} is too far ahead"
+    );
+    assert_eq!(sim.stats().rate_limited, 1);
+    assert_eq!(sim.stats().count("PUT", "assert_simple", 429), 1);
+    assert_eq!(sim.stats().count("PUT", "assert_simple", 200), accepted as u64);
     // Reads have their own bucket.
     let (s, _) = call(&sim, reqwest::Method::GET, "/v2/objects", None).await;
     assert_eq!(s, 200);
