@@ -213,6 +213,7 @@ async fn run_batch(case: &Value, gateway: Arc<dyn AttioGateway>) -> Result<Optio
         router: Arc::new(Router {
             integrations: IntegrationsFilter::default(),
             subscriptions: vec![sub],
+            blocked: vec![None],
         }),
         status: status.clone(),
         notify: Arc::new(Notify::new()),

@@ -3,8 +3,8 @@
 pub mod binary;
 pub mod conformance;
 pub mod delivery_bench;
-pub mod metrics_doc;
 pub mod mem_spool;
+pub mod metrics_doc;
 pub mod pacing;
 pub mod real_clients;
 pub mod scripted_attio;
