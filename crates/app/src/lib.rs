@@ -6,3 +6,4 @@ pub mod delivery;
 pub mod routing;
 pub mod server;
 pub mod spool;
+pub mod trace_query;

@@ -10,13 +10,14 @@ use anyhow::Context;
 use app::config::ValidConfig;
 use app::delivery::{self, DeliveryConfig, DeliveryDeps, DeliveryStatus};
 use app::routing::Router;
+use app::server::admin::{self, AdminState, AdminToken};
 use app::server::ops::{self, OpsState};
 use app::server::NotifyingSpool;
 use app::spool::SqliteSpool;
 use axum::extract::Path;
 use axum::routing::get;
 use axum::Json;
-use domain::ports::{AttioGateway, Clock, EventSpool, SystemClock};
+use domain::ports::{AttioGateway, Clock, EventSpool, EventTrace, SystemClock};
 use segment_adapter::ingest::{self, IngestState};
 use tokio::sync::{watch, Notify};
 
@@ -65,7 +66,7 @@ pub async fn run(valid: ValidConfig, opts: ServeOptions) -> anyhow::Result<()> {
         tracing::info!(subscription = %s.name, action = %s.action, subscribe = ?s.subscribe_text(), batching = s.batching.enabled, "subscription");
     }
     if let Some(dir) = &opts.data_dir {
-        settings.spool.path = dir.join("spool.sqlite");
+        super::spool_path::override_spool(&mut settings.spool, dir);
     }
     let listen = opts.listen.unwrap_or(settings.server.listen);
     let grace = Duration::from_secs(settings.server.shutdown_grace_secs);
@@ -105,7 +106,9 @@ pub async fn run(valid: ValidConfig, opts: ServeOptions) -> anyhow::Result<()> {
         integrations,
         subscriptions,
     });
+    let trace: Option<Arc<dyn EventTrace>> = spool.trace_enabled().then(|| spool.clone() as Arc<dyn EventTrace>);
     let deps = DeliveryDeps {
+        trace: trace.clone(),
         spool: spool.clone(),
         gateway,
         clock: clock.clone(),
@@ -125,7 +128,10 @@ pub async fn run(valid: ValidConfig, opts: ServeOptions) -> anyhow::Result<()> {
         metrics: opts.metrics,
         attio_target: target.describe(),
     };
-    let mut app = ingest::router(ingest_state.clone()).merge(ops::router(ops_state));
+    let token = AdminToken(settings.server.admin_token.take().map(Arc::new));
+    let mut app = ingest::router(ingest_state.clone())
+        .merge(ops::router(ops_state, token.clone()))
+        .merge(admin::router(AdminState { trace }, token));
     if let Some(sim) = &target.simulator {
         let sim = sim.view();
         app = app.route(

@@ -29,6 +29,8 @@ pub struct ServerSettings {
     pub listen: SocketAddr,
     /// How long a shutdown waits for in-flight requests and deliveries.
     pub shutdown_grace_secs: u64,
+    /// Bearer token of the admin endpoints (`/events`, and `/metrics` when set).
+    pub admin_token: Option<SecretString>,
 }
 
 impl Default for ServerSettings {
@@ -36,6 +38,7 @@ impl Default for ServerSettings {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             shutdown_grace_secs: 10,
+            admin_token: None,
         }
     }
 }

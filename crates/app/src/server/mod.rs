@@ -1,5 +1,6 @@
 //! The service's HTTP server: Segment ingestion plus the operational endpoints.
 
+pub mod admin;
 mod notifying_spool;
 pub mod ops;
 

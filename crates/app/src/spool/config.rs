@@ -43,6 +43,12 @@ pub struct SpoolConfig {
     pub read_connections: usize,
     /// Write requests that may wait for the writer before callers of `append` wait in turn.
     pub write_queue: usize,
+    /// Keep a trace of every event (`segment-attio events`, `GET /events`).
+    pub trace: bool,
+    /// Traces older than this many seconds are dropped, oldest first.
+    pub trace_max_age_secs: u64,
+    /// At most this many traces are kept; the oldest are dropped first.
+    pub trace_max_events: u64,
 }
 
 impl Default for SpoolConfig {
@@ -55,8 +61,19 @@ impl Default for SpoolConfig {
             cache_size_kib: 8 * 1024,
             read_connections: 4,
             write_queue: 256,
+            trace: true,
+            trace_max_age_secs: 7 * 24 * 3600,
+            trace_max_events: 1_000_000,
         }
     }
+}
+
+/// How much of the event trace is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TraceBounds {
+    pub(crate) enabled: bool,
+    pub(crate) max_age: Duration,
+    pub(crate) max_events: u64,
 }
 
 /// A spool setting that cannot work.
@@ -86,10 +103,20 @@ impl SpoolConfig {
             ("cache_size_kib", u64::from(self.cache_size_kib)),
             ("read_connections", self.read_connections as u64),
             ("write_queue", self.write_queue as u64),
+            ("trace_max_age_secs", self.trace_max_age_secs),
+            ("trace_max_events", self.trace_max_events),
         ];
         match counts.iter().find(|(_, value)| *value == 0) {
             Some((field, _)) => Err(SpoolConfigError::Zero { field }),
             None => Ok(()),
+        }
+    }
+
+    pub(crate) fn trace_bounds(&self) -> TraceBounds {
+        TraceBounds {
+            enabled: self.trace,
+            max_age: Duration::from_secs(self.trace_max_age_secs),
+            max_events: self.trace_max_events,
         }
     }
 
@@ -108,6 +135,9 @@ mod tests {
         assert_eq!(config.path, PathBuf::from("./data/spool.sqlite"));
         assert_eq!(config.synchronous, Synchronous::Full);
         assert_eq!(config.max_pending, 5_000_000);
+        assert!(config.trace);
+        assert_eq!(config.trace_max_age_secs, 7 * 24 * 3600);
+        assert_eq!(config.trace_max_events, 1_000_000);
         assert_eq!(config.validate(), Ok(()));
     }
 

@@ -11,6 +11,8 @@ mod reader;
 mod rows;
 mod schema;
 mod sqlite_spool;
+mod trace;
+mod untraced;
 mod writer;
 
 #[cfg(test)]

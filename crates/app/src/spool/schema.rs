@@ -32,6 +32,23 @@ const MIGRATIONS: &[&str] = &[
      CREATE INDEX dead_letters_by_subscription ON dead_letters (subscription);
      CREATE TABLE spool_counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
      INSERT INTO spool_counters (name, value) VALUES ('pending_events', 0), ('dead_letters', 0);",
+    // 2: the event trace (one row per accepted event, bounded by age and count), and the
+    // dead letters findable by their event's messageId and spool id.
+    "CREATE TABLE event_trace (
+         event_id INTEGER PRIMARY KEY,
+         message_id TEXT,
+         type TEXT,
+         user_id TEXT,
+         received_at TEXT NOT NULL,
+         state TEXT NOT NULL,
+         subscriptions TEXT NOT NULL,
+         detail TEXT NOT NULL
+     );
+     CREATE INDEX event_trace_by_message_id ON event_trace (message_id);
+     ALTER TABLE dead_letters ADD COLUMN message_id TEXT;
+     UPDATE dead_letters SET message_id = json_extract(payload, '$.messageId') WHERE json_valid(payload);
+     CREATE INDEX dead_letters_by_message_id ON dead_letters (message_id);
+     CREATE INDEX dead_letters_by_event_id ON dead_letters (event_id);",
 ];
 
 /// The schema version this build writes.
@@ -148,7 +165,7 @@ mod tests {
             .expect("version");
         assert_eq!(version, SCHEMA_VERSION);
         let tables = table_names(&conn);
-        for table in ["dead_letters", "events", "spool_counters"] {
+        for table in ["dead_letters", "event_trace", "events", "spool_counters"] {
             assert!(
                 tables.iter().any(|name| name == table),
                 "{table} missing from {tables:?}"

@@ -7,8 +7,8 @@ use std::thread::JoinHandle;
 
 use async_trait::async_trait;
 use domain::ports::{
-    DeadLetter, DeadLetterSelection, DeadLetters, EventSpool, NewEvent, SpoolError, SpoolStats, SpooledEvent,
-    StoredDeadLetter,
+    DeadLetter, DeadLetterFilter, DeadLetterSelection, DeadLetters, EventSpool, EventTrace, EventTraceRecord,
+    NewEvent, SpoolError, SpoolStats, SpooledEvent, StoredDeadLetter, TraceFilter,
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -29,6 +29,7 @@ struct Inner {
     sender: mpsc::Sender<Command>,
     published: Arc<Published>,
     max_pending: u64,
+    trace: bool,
     reads: ReadPool,
     // Declared after `sender`: fields drop in order, so the channel closes before the join.
     writer: WriterThread,
@@ -90,6 +91,7 @@ impl SqliteSpool {
             counts,
             config.max_pending,
             config.write_queue,
+            config.trace_bounds(),
         )
         .spawn()?;
         tracing::info!(
@@ -103,6 +105,7 @@ impl SqliteSpool {
                 sender,
                 published,
                 max_pending: config.max_pending,
+                trace: config.trace,
                 reads,
                 writer: WriterThread(Mutex::new(Some(handle))),
             }),
@@ -123,6 +126,11 @@ impl SqliteSpool {
         if tokio::task::spawn_blocking(move || inner.writer.join()).await.is_err() {
             tracing::error!("waiting for the spool writer thread failed");
         }
+    }
+
+    /// Whether the configuration asks for the event trace.
+    pub fn trace_enabled(&self) -> bool {
+        self.inner.trace
     }
 
     /// Transactions and requests the writer has committed since open.
@@ -234,6 +242,15 @@ impl DeadLetters for SqliteSpool {
         self.read(move |conn| reader::get_dead_letter(conn, id)).await
     }
 
+    async fn search(&self, filter: DeadLetterFilter) -> Result<Vec<StoredDeadLetter>, SpoolError> {
+        self.read(move |conn| reader::search_dead_letters(conn, &filter)).await
+    }
+
+    async fn of_event(&self, id: &str) -> Result<Vec<StoredDeadLetter>, SpoolError> {
+        let id = id.to_owned();
+        self.read(move |conn| reader::dead_letters_of_event(conn, &id)).await
+    }
+
     /// Replayed events are added even beyond `max_pending`: replay is an operator's decision.
     async fn replay(&self, selection: DeadLetterSelection) -> Result<u64, SpoolError> {
         let (answer, receiver) = oneshot::channel();
@@ -243,5 +260,37 @@ impl DeadLetters for SqliteSpool {
     async fn purge(&self, selection: DeadLetterSelection) -> Result<u64, SpoolError> {
         let (answer, receiver) = oneshot::channel();
         self.write(Request::Purge { selection, answer }, receiver).await
+    }
+}
+
+#[async_trait]
+impl EventTrace for SqliteSpool {
+    async fn record(&self, traces: Vec<EventTraceRecord>) -> Result<(), SpoolError> {
+        if traces.is_empty() {
+            return Ok(());
+        }
+        let (answer, receiver) = oneshot::channel();
+        self.write(Request::Trace { traces, answer }, receiver).await
+    }
+
+    /// The trace, or else what the spool knows of the event: waiting (not read by delivery
+    /// yet, or traced before the trace was on) or dead-lettered (trace dropped or off).
+    async fn find(&self, id: &str) -> Result<Option<EventTraceRecord>, SpoolError> {
+        let id = id.to_owned();
+        self.read(move |conn| {
+            if let Some(found) = super::trace::find(conn, &id)? {
+                return Ok(Some(found));
+            }
+            if let Some(event) = reader::find_event(conn, &id)? {
+                return Ok(Some(super::untraced::waiting(&event)));
+            }
+            let letters = reader::dead_letters_of_event(conn, &id)?;
+            Ok(super::untraced::dead_lettered(&letters))
+        })
+        .await
+    }
+
+    async fn list(&self, filter: TraceFilter) -> Result<Vec<EventTraceRecord>, SpoolError> {
+        self.read(move |conn| super::trace::list(conn, &filter)).await
     }
 }

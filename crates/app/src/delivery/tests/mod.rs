@@ -321,6 +321,7 @@ impl Harness {
             }),
             status: status.clone(),
             notify: notify.clone(),
+            trace: None,
         };
         let handle = spawn(config, deps, rx);
         Harness {

@@ -16,6 +16,7 @@ use tokio::sync::{mpsc, oneshot};
 pub(crate) use operations::Counts;
 pub(crate) use request::{Command, Request};
 
+use super::config::TraceBounds;
 use super::failure::Doing;
 use super::schema::{read_counter, write_counter, DEAD_LETTER_COUNTER, PENDING_COUNTER};
 use request::Settle;
@@ -66,7 +67,13 @@ pub(crate) struct Writer {
     max_pending: u64,
     /// Most requests in one transaction.
     batch_limit: usize,
+    trace: TraceBounds,
+    /// When the trace was last pruned.
+    last_prune: Option<std::time::Instant>,
 }
+
+/// How often the writer drops the traces beyond the limits.
+const PRUNE_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl Writer {
     pub(crate) fn new(
@@ -76,6 +83,7 @@ impl Writer {
         counts: Counts,
         max_pending: u64,
         batch_limit: usize,
+        trace: TraceBounds,
     ) -> Self {
         Writer {
             conn,
@@ -84,6 +92,8 @@ impl Writer {
             counts,
             max_pending,
             batch_limit: batch_limit.max(1),
+            trace,
+            last_prune: None,
         }
     }
 
@@ -154,10 +164,21 @@ impl Writer {
             _ => self.counts,
         };
         let mut counts = before;
+        let traced = batch.iter().any(|request| matches!(request, Request::Trace { .. }));
         let settles: Vec<Settle> = batch
             .into_iter()
             .map(|request| run_one(&mut tx, &mut counts, max_pending, request))
             .collect();
+        if traced && self.last_prune.is_none_or(|at| at.elapsed() >= PRUNE_EVERY) {
+            self.last_prune = Some(std::time::Instant::now());
+            let bounds = self.trace;
+            // Pruning is housekeeping: a failure is logged and the requests still commit.
+            if let Err(error) = isolated(&mut tx, &mut counts, |conn, _| {
+                super::trace::prune(conn, chrono::Utc::now(), bounds.max_age, bounds.max_events)
+            }) {
+                tracing::warn!(%error, "dropping old event traces failed");
+            }
+        }
         let committed =
             persist_counts(&tx, before, counts).and_then(|()| tx.commit().doing("committing spool changes"));
         match &committed {
@@ -235,6 +256,10 @@ fn run_one(tx: &mut Transaction<'_>, counts: &mut Counts, max_pending: u64, requ
             answer,
             isolated(tx, counts, |conn, counts| operations::purge(conn, counts, &selection)),
         ),
+        Request::Trace { traces, answer } => Settle::new(
+            answer,
+            isolated(tx, counts, |conn, _| super::trace::record(conn, &traces)),
+        ),
     }
 }
 
@@ -258,7 +283,7 @@ fn refuse(request: Request, error: &SpoolError) {
         Request::Append { answer, .. } => {
             let _ = answer.send(Err(error.clone()));
         }
-        Request::Ack { answer, .. } | Request::DeadLetter { answer, .. } => {
+        Request::Ack { answer, .. } | Request::DeadLetter { answer, .. } | Request::Trace { answer, .. } => {
             let _ = answer.send(Err(error.clone()));
         }
         Request::Replay { answer, .. } | Request::Purge { answer, .. } => {

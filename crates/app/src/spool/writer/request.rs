@@ -1,6 +1,6 @@
 //! What callers ask of the writer, and how the answers wait for the commit.
 
-use domain::ports::{DeadLetter, DeadLetterSelection, NewEvent, SpoolError};
+use domain::ports::{DeadLetter, DeadLetterSelection, EventTraceRecord, NewEvent, SpoolError};
 use tokio::sync::oneshot;
 
 pub(crate) type Answer<T> = oneshot::Sender<Result<T, SpoolError>>;
@@ -29,6 +29,10 @@ pub(crate) enum Request {
     Purge {
         selection: DeadLetterSelection,
         answer: Answer<u64>,
+    },
+    Trace {
+        traces: Vec<EventTraceRecord>,
+        answer: Answer<()>,
     },
 }
 
