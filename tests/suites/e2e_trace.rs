@@ -285,6 +285,27 @@ async fn the_admin_token_guards_events_and_metrics_and_counts_unmatched_events_b
     let by_type = json_of(&service.cli(&["events", "list", "--json", "--type", "group", "--since", "1h"]));
     assert_eq!(by_type.as_array().map(Vec::len), Some(1));
 
+    // The README's examples, as written.
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).expect("README");
+    let examples: Vec<&str> = readme
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with(r#"curl -H "Authorization: Bearer $ADMIN_TOKEN""#))
+        .collect();
+    assert_eq!(examples.len(), 2, "README /events examples: {examples:?}");
+    for example in examples {
+        let url = example
+            .rsplit(' ')
+            .next()
+            .unwrap_or_default()
+            .trim_matches('"')
+            .replace("http://127.0.0.1:8080", "")
+            .replace("MESSAGE_ID", "msg-http-1");
+        let (status, body) = get(&service, &url, Some(ADMIN)).await;
+        assert_eq!(status, 200, "{example}: {body}");
+        let _: Value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{example}: {e}: {body}"));
+    }
+
     assert!(!service.logs().contains(ADMIN), "the admin token was logged");
 }
 
