@@ -233,8 +233,16 @@ fn test_event_streams_a_large_file_in_bounded_memory_and_cuts_batches_at_the_bat
     std::fs::write(&small_file, small).expect("write");
     let small_arg = small_file.display().to_string();
     let out = builder.cli(&[
-        "test-event", "--action", "identifyUser", "--batch", "--mapping", r#"{"batch_size": 10}"#,
-        "--default-mapping", "--json", "--file", &small_arg,
+        "test-event",
+        "--action",
+        "identifyUser",
+        "--batch",
+        "--mapping",
+        r#"{"batch_size": 10}"#,
+        "--default-mapping",
+        "--json",
+        "--file",
+        &small_arg,
     ]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let items: Value = serde_json::from_slice(&out.stdout).expect("a JSON array");

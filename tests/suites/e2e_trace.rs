@@ -89,8 +89,14 @@ async fn a_delivered_event_shows_its_subscriptions_and_attio_requests_by_message
         assert_eq!(r["status"], 200, "{r}");
         assert!(r["duration_ms"].as_f64().is_some(), "{r}");
     }
-    assert!(requests[0]["path"].as_str().unwrap_or_default().starts_with("/v2/objects/people/records/simple"));
-    assert!(requests[1]["path"].as_str().unwrap_or_default().starts_with("/v2/objects/users/records/simple"));
+    assert!(requests[0]["path"]
+        .as_str()
+        .unwrap_or_default()
+        .starts_with("/v2/objects/people/records/simple"));
+    assert!(requests[1]["path"]
+        .as_str()
+        .unwrap_or_default()
+        .starts_with("/v2/objects/users/records/simple"));
     assert_eq!(trace["attempts"], 1);
 
     // The spool's event id names the same event.
@@ -100,7 +106,10 @@ async fn a_delivered_event_shows_its_subscriptions_and_attio_requests_by_message
 
     // The human form names the event the way the logs do.
     let text = stdout(&service.cli(&["events", "show", "msg-delivered-1"]));
-    assert!(text.contains(&format!("event {id}  message_id=msg-delivered-1")), "{text}");
+    assert!(
+        text.contains(&format!("event {id}  message_id=msg-delivered-1")),
+        "{text}"
+    );
     assert!(text.contains("-> 200"), "{text}");
 
     // An unknown id is an error.
@@ -133,12 +142,16 @@ async fn a_rejected_event_has_a_reason_and_one_id_in_the_trace_the_logs_and_the_
     assert_eq!(letter["user_id"], "t2");
     assert_eq!(letter["subscription"], "Identify");
     assert_eq!(letter["reason"], trace["subscriptions"][0]["reason"]);
-    assert_eq!(letter["payload"]["traits"]["email"], "not-an-email", "the payload is JSON");
+    assert_eq!(
+        letter["payload"]["traits"]["email"], "not-an-email",
+        "the payload is JSON"
+    );
 
     // The log line names the event the same way.
-    let logged = service.log_entries().into_iter().any(|e| {
-        e["fields"]["message_id"] == "msg-rejected-1" && e["fields"]["event_id"] == event_id
-    });
+    let logged = service
+        .log_entries()
+        .into_iter()
+        .any(|e| e["fields"]["message_id"] == "msg-rejected-1" && e["fields"]["event_id"] == event_id);
     assert!(logged, "no log line with message_id and event_id:\n{}", service.logs());
 
     // The table shows the reason in full, with the message id, type and user.
@@ -342,7 +355,11 @@ async fn import_with_data_dir_fills_that_spool_and_its_events_show_as_waiting() 
     assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
     assert!(stdout(&out).contains("1 event(s) imported"), "{}", stdout(&out));
     // It says which spool it opened, since it is not the configured one.
-    assert!(stderr(&out).contains(&data.join("spool.sqlite").display().to_string()), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&data.join("spool.sqlite").display().to_string()),
+        "{}",
+        stderr(&out)
+    );
     assert!(data.join("spool.sqlite").is_file());
     assert!(!configured.exists(), "the configured spool was not touched");
 

@@ -140,7 +140,10 @@ impl<'s> DryRunner<'s> {
         };
         if !self.integrations.allows(&event) {
             return if self.as_json {
-                self.json(out, json!({"event": n, "matched": [], "filtered_by_integrations": true}))
+                self.json(
+                    out,
+                    json!({"event": n, "matched": [], "filtered_by_integrations": true}),
+                )
             } else {
                 writeln!(
                     out,
@@ -257,7 +260,11 @@ impl<'s> DryRunner<'s> {
                 json!(url)
             )
         } else {
-            writeln!(out, "[{}] batch request {k}, one request for {count} event(s):", sub.name)?;
+            writeln!(
+                out,
+                "[{}] batch request {k}, one request for {count} event(s):",
+                sub.name
+            )?;
             writeln!(out, "    {method} {url}")?;
             writeln!(out, "      {body}")
         }
@@ -266,7 +273,11 @@ impl<'s> DryRunner<'s> {
     fn json(&mut self, out: &mut dyn Write, item: Value) -> std::io::Result<()> {
         let separator = if self.json_items == 0 { "[\n" } else { ",\n" };
         self.json_items += 1;
-        write!(out, "{separator}{}", serde_json::to_string_pretty(&item).unwrap_or_default())
+        write!(
+            out,
+            "{separator}{}",
+            serde_json::to_string_pretty(&item).unwrap_or_default()
+        )
     }
 
     /// Prints the last partial batches; returns how many (event, subscription) pairs were
@@ -479,7 +490,11 @@ mod tests {
             false,
         );
         let event_lines: Vec<&str> = text.lines().filter(|l| l.starts_with("event ")).collect();
-        assert_eq!(event_lines, vec!["event 1: matches Identify", "event 2: matches no subscription"], "{text}");
+        assert_eq!(
+            event_lines,
+            vec!["event 1: matches Identify", "event 2: matches no subscription"],
+            "{text}"
+        );
         assert!(!text.contains("does not match"), "{text}");
     }
 }

@@ -101,7 +101,10 @@ async fn show(State(s): State<AdminState>, Path(id): Path<String>) -> Response {
             StatusCode::NOT_FOUND,
             &format!("no event with id or messageId {id:?} in the trace or the spool"),
         ),
-        Err(e) => problem(StatusCode::SERVICE_UNAVAILABLE, &format!("reading the trace failed: {e}")),
+        Err(e) => problem(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &format!("reading the trace failed: {e}"),
+        ),
     }
 }
 
@@ -118,7 +121,10 @@ pub struct ListQuery {
     limit: Option<usize>,
 }
 
-async fn list(State(s): State<AdminState>, query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>) -> Response {
+async fn list(
+    State(s): State<AdminState>,
+    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
     let Some(trace) = s.trace else {
         return problem(StatusCode::NOT_FOUND, "the event trace is off (spool.trace = false)");
     };
@@ -144,6 +150,9 @@ async fn list(State(s): State<AdminState>, query: Result<Query<ListQuery>, axum:
     };
     match trace.list(filter).await {
         Ok(found) => Json(json!({ "events": found })).into_response(),
-        Err(e) => problem(StatusCode::SERVICE_UNAVAILABLE, &format!("reading the trace failed: {e}")),
+        Err(e) => problem(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &format!("reading the trace failed: {e}"),
+        ),
     }
 }

@@ -19,7 +19,7 @@ use tokio::time::Instant;
 
 use super::send::SendError;
 use super::status::{CredentialState, DeliveryStatus};
-use super::DeliveryConfig;
+use super::{DeliveryConfig, DeliveryDeps};
 use crate::routing::{Route, Router};
 
 mod dispatch;
@@ -98,16 +98,16 @@ pub(super) struct Engine {
 }
 
 impl Engine {
-    pub fn new(
-        config: DeliveryConfig,
-        spool: Arc<dyn EventSpool>,
-        gateway: Arc<dyn AttioGateway>,
-        clock: Arc<dyn Clock>,
-        router: Arc<Router>,
-        status: Arc<DeliveryStatus>,
-        notify: Arc<Notify>,
-        trace: Option<Arc<dyn EventTrace>>,
-    ) -> Self {
+    pub fn new(config: DeliveryConfig, deps: DeliveryDeps) -> Self {
+        let DeliveryDeps {
+            spool,
+            gateway,
+            clock,
+            router,
+            status,
+            notify,
+            trace,
+        } = deps;
         let now = Instant::now();
         Self {
             config,
@@ -275,7 +275,11 @@ impl Engine {
             DeliveryStatus::count(&self.status.filtered, 1);
             let kind = trace::type_label(identity.event_type.as_deref());
             metrics::counter!("segment_attio_events_unmatched_total", "type" => kind).increment(1);
-            tracing::debug!(event_id = ev.id, message_id = message_id.as_deref(), "event matched no subscription");
+            tracing::debug!(
+                event_id = ev.id,
+                message_id = message_id.as_deref(),
+                "event matched no subscription"
+            );
             if let Some(mut trace) = trace {
                 trace.state = TraceState::Skipped;
                 trace.reason = Some(trace::unmatched_reason(&routing, self.router.subscriptions.len()));

@@ -51,8 +51,14 @@ fn all() -> TraceFilter {
 async fn a_trace_is_replaced_and_found_by_event_id_or_message_id() {
     let (_dir, _config, spool) = spool();
     let now = Utc::now();
-    spool.record(vec![trace(7, TraceState::Waiting, now)]).await.expect("record");
-    spool.record(vec![trace(7, TraceState::Delivered, now)]).await.expect("replace");
+    spool
+        .record(vec![trace(7, TraceState::Waiting, now)])
+        .await
+        .expect("record");
+    spool
+        .record(vec![trace(7, TraceState::Delivered, now)])
+        .await
+        .expect("replace");
     let by_id = EventTrace::find(&spool, "7").await.expect("find").expect("found");
     assert_eq!(by_id.state, TraceState::Delivered);
     assert_eq!(by_id.attio_requests[0].status, Some(200));
@@ -67,23 +73,36 @@ async fn list_applies_every_filter_newest_first() {
     let now = Utc::now();
     let traces: Vec<_> = (1..=6)
         .map(|n| {
-            let state = if n <= 3 { TraceState::Delivered } else { TraceState::Rejected };
+            let state = if n <= 3 {
+                TraceState::Delivered
+            } else {
+                TraceState::Rejected
+            };
             trace(n, state, now - chrono::Duration::minutes(10 - n))
         })
         .collect();
     spool.record(traces).await.expect("record");
     let ids = |found: Vec<EventTraceRecord>| found.iter().map(|t| t.event_id).collect::<Vec<_>>();
-    assert_eq!(ids(EventTrace::list(&spool, all()).await.expect("list")), vec![6, 5, 4, 3, 2, 1]);
+    assert_eq!(
+        ids(EventTrace::list(&spool, all()).await.expect("list")),
+        vec![6, 5, 4, 3, 2, 1]
+    );
     let rejected = TraceFilter {
         state: Some(TraceState::Rejected),
         ..all()
     };
-    assert_eq!(ids(EventTrace::list(&spool, rejected).await.expect("list")), vec![6, 5, 4]);
+    assert_eq!(
+        ids(EventTrace::list(&spool, rejected).await.expect("list")),
+        vec![6, 5, 4]
+    );
     let identify = TraceFilter {
         event_type: Some("identify".to_owned()),
         ..all()
     };
-    assert_eq!(ids(EventTrace::list(&spool, identify).await.expect("list")), vec![6, 4, 2]);
+    assert_eq!(
+        ids(EventTrace::list(&spool, identify).await.expect("list")),
+        vec![6, 4, 2]
+    );
     let user = TraceFilter {
         user_id: Some("u-1".to_owned()),
         ..all()
@@ -109,7 +128,12 @@ async fn traces_beyond_the_count_limit_are_dropped_oldest_first() {
     let now = Utc::now();
     let traces: Vec<_> = (1..=10).map(|n| trace(n, TraceState::Delivered, now)).collect();
     spool.record(traces).await.expect("record");
-    let kept: Vec<i64> = EventTrace::list(&spool, all()).await.expect("list").iter().map(|t| t.event_id).collect();
+    let kept: Vec<i64> = EventTrace::list(&spool, all())
+        .await
+        .expect("list")
+        .iter()
+        .map(|t| t.event_id)
+        .collect();
     assert_eq!(kept, vec![10, 9, 8]);
 }
 
@@ -124,7 +148,12 @@ async fn traces_older_than_the_age_limit_are_dropped() {
         trace(4, TraceState::Delivered, now),
     ];
     spool.record(traces).await.expect("record");
-    let kept: Vec<i64> = EventTrace::list(&spool, all()).await.expect("list").iter().map(|t| t.event_id).collect();
+    let kept: Vec<i64> = EventTrace::list(&spool, all())
+        .await
+        .expect("list")
+        .iter()
+        .map(|t| t.event_id)
+        .collect();
     assert_eq!(kept, vec![4, 3]);
 }
 
@@ -137,16 +166,25 @@ async fn an_untraced_event_is_found_waiting_in_the_spool_or_in_its_dead_letters(
     assert_eq!(waiting.event_id, ids[1]);
     assert_eq!(waiting.message_id.as_deref(), Some("m-2"));
     assert_eq!(waiting.event_type.as_deref(), Some("track"));
-    let by_id = EventTrace::find(&spool, &ids[0].to_string()).await.expect("find").expect("found");
+    let by_id = EventTrace::find(&spool, &ids[0].to_string())
+        .await
+        .expect("find")
+        .expect("found");
     assert_eq!(by_id.message_id.as_deref(), Some("m-1"));
 
     spool
         .dead_letter(vec![letter(ids[0], "Identify")], vec![ids[0]])
         .await
         .expect("dead letter");
-    let dead = EventTrace::find(&spool, &ids[0].to_string()).await.expect("find").expect("found");
+    let dead = EventTrace::find(&spool, &ids[0].to_string())
+        .await
+        .expect("find")
+        .expect("found");
     assert_eq!(dead.state, TraceState::DeadLettered);
-    assert!(dead.reason.as_deref().unwrap_or_default().contains("Identify"), "{dead:?}");
+    assert!(
+        dead.reason.as_deref().unwrap_or_default().contains("Identify"),
+        "{dead:?}"
+    );
     let letters = spool.of_event(&format!("m-{}", ids[0])).await.expect("of_event");
     assert_eq!(letters.len(), 1);
     assert_eq!(spool.of_event("no-such").await.expect("of_event"), vec![]);
