@@ -276,6 +276,10 @@ impl EventTrace for SqliteSpool {
         if traces.is_empty() {
             return Ok(());
         }
+        let traces = traces
+            .into_iter()
+            .map(super::trace::EncodedTrace::encode)
+            .collect::<Result<Vec<_>, _>>()?;
         let (answer, receiver) = oneshot::channel();
         self.write(Request::Trace { traces, answer }, receiver).await
     }

@@ -10,35 +10,66 @@ use rusqlite::{params, Connection, OptionalExtension};
 use super::failure::Doing;
 use super::rows::{decode_time, encode_time};
 
-/// Stores (or replaces) traces, inside the writer's transaction.
-pub(crate) fn record(conn: &Connection, traces: &[EventTraceRecord]) -> Result<(), SpoolError> {
-    let mut insert = conn
-        .prepare_cached(
-            "INSERT OR REPLACE INTO event_trace
-                 (event_id, message_id, type, user_id, received_at, state, subscriptions, detail)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        )
-        .doing("preparing the trace insert")?;
-    let mut matched = String::new();
-    for trace in traces {
-        let detail = serde_json::to_string(trace)
+/// A trace ready to store: encoded by the caller, so that the writer thread (which every
+/// append waits for) only runs the SQL.
+#[derive(Debug)]
+pub(crate) struct EncodedTrace {
+    event_id: i64,
+    message_id: Option<String>,
+    event_type: Option<String>,
+    user_id: Option<String>,
+    received_at: String,
+    state: &'static str,
+    /// `,name,name,` of the matched subscriptions, for the `--subscription` filter.
+    matched: String,
+    detail: String,
+}
+
+impl EncodedTrace {
+    pub(crate) fn encode(trace: EventTraceRecord) -> Result<EncodedTrace, SpoolError> {
+        let detail = serde_json::to_string(&trace)
             .map_err(|error| SpoolError::Storage(format!("encoding the trace of event {}: {error}", trace.event_id)))?;
-        matched.clear();
-        matched.push(',');
+        let mut matched = String::from(",");
         for subscription in trace.subscriptions.iter().filter(|s| s.matched) {
             matched.push_str(&subscription.name);
             matched.push(',');
         }
-        insert
+        Ok(EncodedTrace {
+            event_id: trace.event_id,
+            received_at: encode_time(&trace.received_at),
+            state: trace.state.as_str(),
+            message_id: trace.message_id,
+            event_type: trace.event_type,
+            user_id: trace.user_id,
+            matched,
+            detail,
+        })
+    }
+}
+
+/// Stores (or updates) traces, inside the writer's transaction. An update leaves the
+/// identifying columns (and so their index) alone.
+pub(crate) fn record(conn: &Connection, traces: &[EncodedTrace]) -> Result<(), SpoolError> {
+    let mut upsert = conn
+        .prepare_cached(
+            "INSERT INTO event_trace
+                 (event_id, message_id, type, user_id, received_at, state, subscriptions, detail)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             ON CONFLICT (event_id) DO UPDATE SET
+                 state = excluded.state, subscriptions = excluded.subscriptions, detail = excluded.detail",
+        )
+        .doing("preparing the trace insert")?;
+    for trace in traces {
+        upsert
             .execute(params![
                 trace.event_id,
                 trace.message_id,
                 trace.event_type,
                 trace.user_id,
-                encode_time(&trace.received_at),
-                trace.state.as_str(),
-                matched,
-                detail,
+                trace.received_at,
+                trace.state,
+                trace.matched,
+                trace.detail,
             ])
             .doing("storing a trace")?;
     }

@@ -1,6 +1,6 @@
 //! What callers ask of the writer, and how the answers wait for the commit.
 
-use domain::ports::{DeadLetter, DeadLetterSelection, EventTraceRecord, NewEvent, SpoolError};
+use domain::ports::{DeadLetter, DeadLetterSelection, NewEvent, SpoolError};
 use tokio::sync::oneshot;
 
 pub(crate) type Answer<T> = oneshot::Sender<Result<T, SpoolError>>;
@@ -31,7 +31,7 @@ pub(crate) enum Request {
         answer: Answer<u64>,
     },
     Trace {
-        traces: Vec<EventTraceRecord>,
+        traces: Vec<crate::spool::trace::EncodedTrace>,
         answer: Answer<()>,
     },
 }
