@@ -52,6 +52,8 @@ struct EventEntry {
     message_id: Option<Arc<str>>,
     /// Its trace so far (when the trace is on).
     trace: Option<Box<EventTraceRecord>>,
+    /// When its trace may next be written while it is not finished.
+    trace_due: Instant,
 }
 
 #[derive(Debug, Default)]
@@ -332,6 +334,8 @@ impl Engine {
                 self.traces_done.push(*trace);
             }
         } else {
+            // Its trace is written when it is finished, or once it has waited
+            // `REWRITE_EVERY`; until then `find` shows it waiting from the spool.
             if trace.is_some() {
                 self.traces_changed.push(ev.id);
             }
@@ -343,6 +347,7 @@ impl Engine {
                     remaining,
                     message_id,
                     trace,
+                    trace_due: Instant::now() + trace::REWRITE_EVERY,
                 },
             );
         }

@@ -13,6 +13,11 @@ use super::{Engine, LaneId};
 pub(super) const FLUSH_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
 const FLUSH_AT: usize = 5_000;
 
+/// The trace of an event that is not finished is written at most this often: an event
+/// delivered within it is written once, with its final state, and a long run of retries
+/// does not rewrite every waiting event's trace at each attempt.
+pub(super) const REWRITE_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Requests kept in one event's trace: the first ones and the latest (a long run of
 /// retries would otherwise grow it without bound).
 const MAX_REQUESTS: usize = 10;
@@ -258,8 +263,7 @@ impl Engine {
         if self.traces_changed.is_empty() && self.traces_done.is_empty() {
             return;
         }
-        let due = self.last_trace_flush.elapsed() >= FLUSH_EVERY
-            || self.traces_changed.len() + self.traces_done.len() >= FLUSH_AT;
+        let due = self.last_trace_flush.elapsed() >= FLUSH_EVERY || self.traces_done.len() >= FLUSH_AT;
         if !force && !due {
             return;
         }
@@ -267,12 +271,24 @@ impl Engine {
         let mut changed = std::mem::take(&mut self.traces_changed);
         changed.sort_unstable();
         changed.dedup();
+        let now = tokio::time::Instant::now();
         let mut traces = std::mem::take(&mut self.traces_done);
-        traces.extend(
-            changed
-                .into_iter()
-                .filter_map(|id| self.events.get(&id).and_then(|e| e.trace.as_deref().cloned())),
-        );
+        for id in changed {
+            let Some(entry) = self.events.get_mut(&id) else {
+                continue;
+            };
+            let Some(trace) = entry.trace.as_deref() else { continue };
+            if entry.trace_due <= now || force {
+                entry.trace_due = now + REWRITE_EVERY;
+                traces.push(trace.clone());
+            } else {
+                // Not yet: kept for a later flush.
+                self.traces_changed.push(id);
+            }
+        }
+        if traces.is_empty() {
+            return;
+        }
         if let Err(error) = store.record(traces).await {
             tracing::warn!(%error, "writing event traces failed; those traces are incomplete");
         }
