@@ -203,7 +203,7 @@ impl Engine {
             }
         }
         self.flush_outcomes().await;
-        self.flush_traces(true).await;
+        self.flush_traces(true, true).await;
     }
 
     fn next_deadline(&self) -> Instant {

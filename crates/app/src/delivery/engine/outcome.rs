@@ -199,9 +199,12 @@ impl Engine {
     /// Writes acknowledgements and dead letters to the spool.
     pub(super) async fn flush_outcomes(&mut self) {
         if self.finished.is_empty() && self.letters.is_empty() {
-            self.flush_traces(false).await;
+            self.flush_traces(false, false).await;
             return;
         }
+        // The finished events' traces first: an event is never gone from the spool
+        // without its final trace.
+        self.flush_traces(false, true).await;
         let finished = std::mem::take(&mut self.finished);
         let letters = std::mem::take(&mut self.letters);
         let result = if letters.is_empty() {
@@ -214,7 +217,6 @@ impl Engine {
             self.finished = finished;
             self.letters = letters;
         }
-        self.flush_traces(false).await;
     }
 
     /// Jittered exponential backoff from the delivery settings; how long to keep trying is

@@ -252,9 +252,10 @@ impl Engine {
     }
 
     /// Writes the traces that changed, when `FLUSH_EVERY` has passed since the last write,
-    /// `FLUSH_AT` are waiting, or `force`. A failure is logged: the trace is an aid,
+    /// `FLUSH_AT` are waiting, `finished` (outcomes are about to be written: the finished
+    /// events' traces go first) or `force`. A failure is logged: the trace is an aid,
     /// delivery does not wait for it.
-    pub(super) async fn flush_traces(&mut self, force: bool) {
+    pub(super) async fn flush_traces(&mut self, force: bool, finished: bool) {
         let Some(store) = self.trace.clone() else {
             self.traces_changed.clear();
             self.traces_done.clear();
@@ -263,7 +264,9 @@ impl Engine {
         if self.traces_changed.is_empty() && self.traces_done.is_empty() {
             return;
         }
-        let due = self.last_trace_flush.elapsed() >= FLUSH_EVERY || self.traces_done.len() >= FLUSH_AT;
+        let due = self.last_trace_flush.elapsed() >= FLUSH_EVERY
+            || self.traces_done.len() >= FLUSH_AT
+            || (finished && !self.traces_done.is_empty());
         if !force && !due {
             return;
         }
