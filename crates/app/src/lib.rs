@@ -7,3 +7,4 @@ pub mod routing;
 pub mod schema_check;
 pub mod server;
 pub mod spool;
+pub mod trace_query;

@@ -17,8 +17,11 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn init_logging(log: &LogSettings) {
     let filter = EnvFilter::try_from_env("SEGMENT_ATTIO_LOG").unwrap_or_else(|_| EnvFilter::new(&log.level));
+    // Colour only on a terminal: a file or a pipe gets plain text.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr()) && std::env::var_os("NO_COLOR").is_none();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(ansi)
         .with_writer(std::io::stderr);
     if log.format == "json" {
         builder.json().init();
@@ -128,14 +131,28 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let valid = valid()?;
             runtime.block_on(commands::attio_info::check_auth(&valid, out.json))
         }
-        Command::DeadLetters(cmd) => {
-            let cmd = cmd.clone();
+        Command::DeadLetters(args) => {
             let valid = valid()?;
-            runtime.block_on(commands::dead_letters::run(valid.settings.spool, cmd))
+            runtime.block_on(async {
+                let spool =
+                    commands::spool_path::open_existing(valid.settings.spool, args.spool.data_dir.as_deref()).await?;
+                commands::dead_letters::run(spool, args.command.clone()).await
+            })
+        }
+        Command::Events(args) => {
+            let valid = valid()?;
+            runtime.block_on(async {
+                let spool =
+                    commands::spool_path::open_existing(valid.settings.spool, args.spool.data_dir.as_deref()).await?;
+                commands::events::run(spool, args.command.clone()).await
+            })
         }
         Command::Import(args) => {
-            let valid = valid()?;
-            let summary = runtime.block_on(commands::import::run(valid.settings.spool, &args.file, args.chunk))?;
+            let mut spool = valid()?.settings.spool;
+            if let Some(dir) = &args.spool.data_dir {
+                commands::spool_path::override_spool(&mut spool, dir);
+            }
+            let summary = runtime.block_on(commands::import::run(spool, &args.file, args.chunk))?;
             println!(
                 "{} line(s) read, {} event(s) imported, {} invalid",
                 summary.lines,

@@ -27,6 +27,20 @@ pub enum Route {
     Reject { subscription: usize, reason: String },
 }
 
+/// A subscription that does not want an event, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Miss {
+    pub subscription: usize,
+    pub why: String,
+}
+
+/// Where an event goes, and where it does not.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Routing {
+    pub routes: Vec<Route>,
+    pub misses: Vec<Miss>,
+}
+
 impl Router {
     pub fn mode(&self, subscription: usize) -> Mode {
         match self.subscriptions.get(subscription) {
@@ -38,12 +52,35 @@ impl Router {
     /// Routes one event. `only` restricts it to one subscription by name (a replayed
     /// dead letter). An empty result means no subscription wants the event.
     pub fn route(&self, event: &Val<'_>, only: Option<&str>) -> Vec<Route> {
+        self.explain(event, only).routes
+    }
+
+    /// Routes one event and says, for each subscription that does not want it, why.
+    pub fn explain(&self, event: &Val<'_>, only: Option<&str>) -> Routing {
+        let mut routing = Routing::default();
         if !self.integrations.allows(event) {
-            return Vec::new();
+            routing.misses = (0..self.subscriptions.len())
+                .map(|i| Miss {
+                    subscription: i,
+                    why: "the event's integrations object turns this destination off".to_owned(),
+                })
+                .collect();
+            return routing;
         }
-        let mut routes = Vec::new();
         for (i, sub) in self.subscriptions.iter().enumerate() {
-            if only.is_some_and(|name| name != sub.name) || !sub.matches(event) {
+            if let Some(name) = only.filter(|name| *name != sub.name) {
+                routing.misses.push(Miss {
+                    subscription: i,
+                    why: format!("replayed for the subscription {name:?} only"),
+                });
+                continue;
+            }
+            if !sub.matches(event) {
+                let why = match sub.subscribe_text() {
+                    Some(fql) => format!("its subscription `{fql}` is false for this event"),
+                    None => "its subscription is false for this event".to_owned(),
+                };
+                routing.misses.push(Miss { subscription: i, why });
                 continue;
             }
             if let Some(Some(reason)) = self.blocked.get(i) {
@@ -54,17 +91,17 @@ impl Router {
                 continue;
             }
             match sub.payload(event, self.mode(i)) {
-                Ok(p) => routes.push(Route::Deliver {
+                Ok(p) => routing.routes.push(Route::Deliver {
                     subscription: i,
                     key: p.ordering_key(),
                 }),
-                Err(e) => routes.push(Route::Reject {
+                Err(e) => routing.routes.push(Route::Reject {
                     subscription: i,
                     reason: e.to_string(),
                 }),
             }
         }
-        routes
+        routing
     }
 
     pub fn name(&self, subscription: usize) -> &str {

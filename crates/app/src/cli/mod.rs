@@ -41,8 +41,9 @@ pub enum Command {
     /// Check the Attio credentials.
     CheckAuth(OutputArgs),
     /// Inspect and re-drive events that could not be delivered.
-    #[command(subcommand)]
-    DeadLetters(DeadLetterCommand),
+    DeadLetters(DeadLettersArgs),
+    /// What happened to an event: its trace (state, subscriptions, Attio requests).
+    Events(EventsArgs),
     /// Backfill events from a JSON Lines file (e.g. a Segment export) through the pipeline.
     Import(ImportArgs),
 }
@@ -108,10 +109,11 @@ pub struct TestEventArgs {
     /// Inline FQL subscription for --action.
     #[arg(long)]
     pub subscribe: Option<String>,
-    /// Lay --mapping over the action's default mapping.
+    /// Lay --mapping over the action's default mapping (whether --mapping is empty or not;
+    /// without --mapping the default mapping is used).
     #[arg(long)]
     pub default_mapping: bool,
-    /// Treat --action as batching (one batch request for all events).
+    /// Treat --action as batching (batch requests of the mapping's batch_size events).
     #[arg(long)]
     pub batch: bool,
     /// A JSON Lines file of events ("-" = standard input).
@@ -126,6 +128,22 @@ pub struct TestEventArgs {
     pub event: Option<String>,
 }
 
+/// `--data-dir` of the commands that open the spool.
+#[derive(Debug, Clone, Args)]
+pub struct SpoolArgs {
+    /// Directory of the spool database (overrides spool.path to DIR/spool.sqlite).
+    #[arg(long, global = true)]
+    pub data_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DeadLettersArgs {
+    #[command(flatten)]
+    pub spool: SpoolArgs,
+    #[command(subcommand)]
+    pub command: DeadLetterCommand,
+}
+
 #[derive(Debug, Clone, Subcommand)]
 pub enum DeadLetterCommand {
     /// List dead letters, newest first.
@@ -134,15 +152,36 @@ pub enum DeadLetterCommand {
         limit: usize,
         #[arg(long, default_value_t = 0)]
         offset: usize,
+        /// Only those of this subscription.
+        #[arg(long)]
+        subscription: Option<String>,
+        /// Only those whose reason contains this text.
+        #[arg(long)]
+        reason: Option<String>,
+        /// Only those that failed since: an RFC 3339 time or an age (90s, 15m, 2h, 7d).
+        #[arg(long)]
+        since: Option<String>,
         #[arg(long)]
         json: bool,
     },
-    /// Show one dead letter with its event.
-    Show { id: i64 },
+    /// Show the dead letters of one event (ID = its event id or its messageId).
+    Show { id: String },
     /// Move dead letters back into the spool to be delivered again.
-    Replay(Selection),
-    /// Delete dead letters.
-    Purge(Selection),
+    Replay {
+        #[command(flatten)]
+        selection: Selection,
+        /// Say what would be replayed, and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Delete dead letters (without --yes, only say what would be deleted).
+    Purge {
+        #[command(flatten)]
+        selection: Selection,
+        /// Really delete.
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 #[derive(Debug, Clone, Args)]
@@ -151,12 +190,57 @@ pub struct Selection {
     /// Every dead letter.
     #[arg(long)]
     pub all: bool,
-    /// These ids.
+    /// The dead letters of these events (event id or messageId; repeatable).
     #[arg(long = "id")]
-    pub ids: Vec<i64>,
+    pub ids: Vec<String>,
     /// Those of one subscription.
     #[arg(long)]
     pub subscription: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct EventsArgs {
+    #[command(flatten)]
+    pub spool: SpoolArgs,
+    #[command(subcommand)]
+    pub command: EventsCommand,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum EventsCommand {
+    /// One event's trace (ID = its messageId or its event id).
+    Show {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Traced events, newest first.
+    List {
+        #[command(flatten)]
+        filter: EventFilterArgs,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct EventFilterArgs {
+    /// waiting, in_flight, delivered, skipped, rejected or dead_lettered.
+    #[arg(long)]
+    pub state: Option<String>,
+    /// Event type (identify, group, track, ...).
+    #[arg(long = "type")]
+    pub event_type: Option<String>,
+    #[arg(long)]
+    pub user_id: Option<String>,
+    /// Received since: an RFC 3339 time or an age (90s, 15m, 2h, 7d).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Matched this subscription.
+    #[arg(long)]
+    pub subscription: Option<String>,
+    #[arg(long, default_value_t = 50)]
+    pub limit: usize,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -166,4 +250,6 @@ pub struct ImportArgs {
     /// Events appended to the spool per transaction.
     #[arg(long, default_value_t = 500)]
     pub chunk: usize,
+    #[command(flatten)]
+    pub spool: SpoolArgs,
 }

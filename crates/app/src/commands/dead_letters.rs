@@ -2,105 +2,220 @@
 
 use std::process::ExitCode;
 
+use anyhow::Context;
 use app::cli::{DeadLetterCommand, Selection};
-use app::spool::{SpoolConfig, SqliteSpool};
-use domain::ports::{DeadLetterSelection, DeadLetters, EventSpool};
+use app::spool::SqliteSpool;
+use app::trace_query::parse_since;
+use chrono::Utc;
+use domain::ports::{DeadLetterFilter, DeadLetterSelection, DeadLetters, EventSpool, StoredDeadLetter};
 use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::{json, Value};
 
 const PAGE: usize = 500;
 
-fn selection(s: &Selection) -> DeadLetterSelection {
-    if s.all {
-        DeadLetterSelection::All
-    } else if let Some(name) = &s.subscription {
-        DeadLetterSelection::Subscription(name.clone())
-    } else {
-        DeadLetterSelection::Ids(s.ids.clone())
+/// One dead letter as `list --json` and `show` print it: the event's identity first, the
+/// payload as JSON.
+fn view(letter: &StoredDeadLetter) -> Value {
+    let l = &letter.letter;
+    let payload: Value = serde_json::from_str(&l.payload).unwrap_or_else(|_| Value::String(l.payload.clone()));
+    let field = |key: &str| {
+        payload
+            .get(key)
+            .filter(|v| !v.is_null())
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    json!({
+        "event_id": l.event_id,
+        "message_id": field("messageId"),
+        "type": field("type"),
+        "user_id": field("userId"),
+        "group_id": field("groupId"),
+        "subscription": l.subscription,
+        "attempts": l.attempts,
+        "reason": l.reason,
+        "last_error": l.last_error,
+        "received_at": l.received_at,
+        "failed_at": l.failed_at,
+        "dead_letter_id": letter.id,
+        "payload": payload,
+    })
+}
+
+fn text(v: &Value) -> String {
+    match v {
+        Value::Null => "-".to_owned(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
     }
 }
 
-fn one_line(s: &str, max: usize) -> String {
-    let flat: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
-    if flat.chars().count() > max {
-        let mut t: String = flat.chars().take(max.saturating_sub(1)).collect();
-        t.push('…');
-        t
-    } else {
-        flat
+/// How long ago, in the largest whole unit.
+fn age(since: chrono::DateTime<Utc>) -> String {
+    let secs = (Utc::now() - since).num_seconds().max(0);
+    match secs {
+        s if s < 120 => format!("{s}s"),
+        s if s < 7_200 => format!("{}m", s / 60),
+        s if s < 172_800 => format!("{}h", s / 3_600),
+        s => format!("{}d", s / 86_400),
     }
 }
 
-pub async fn run(spool_config: SpoolConfig, cmd: DeadLetterCommand) -> anyhow::Result<ExitCode> {
-    let spool = tokio::task::spawn_blocking(move || SqliteSpool::open(spool_config)).await??;
+fn flat(s: &str) -> String {
+    s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
+}
+
+pub async fn run(spool: SqliteSpool, cmd: DeadLetterCommand) -> anyhow::Result<ExitCode> {
     let code = match cmd {
-        DeadLetterCommand::List { limit, offset, json } => {
-            let letters = spool.list(limit, offset).await?;
+        DeadLetterCommand::List {
+            limit,
+            offset,
+            subscription,
+            reason,
+            since,
+            json,
+        } => {
+            let since = since
+                .as_deref()
+                .map(parse_since)
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("--since: {e}"))?;
+            let filter = DeadLetterFilter {
+                subscription,
+                reason,
+                since,
+                limit,
+                offset,
+            };
+            let letters = spool.search(filter).await?;
             if json {
-                // Each item also carries the event's messageId, to find it by.
-                let mut items = Vec::with_capacity(letters.len());
-                for l in &letters {
-                    let mut v = serde_json::to_value(l)?;
-                    let message_id = serde_json::from_str::<serde_json::Value>(&l.letter.payload)
-                        .ok()
-                        .and_then(|p| p.get("messageId").cloned())
-                        .unwrap_or(serde_json::Value::Null);
-                    v["message_id"] = message_id;
-                    items.push(v);
-                }
-                println!("{}", serde_json::to_string_pretty(&items)?);
+                let views: Vec<Value> = letters.iter().map(view).collect();
+                println!("{}", serde_json::to_string_pretty(&views)?);
             } else if letters.is_empty() {
-                println!("no dead letters");
+                println!("no dead letters found in {}", spool.path().display());
             } else {
-                println!(
-                    "{:>8}  {:<24}  {:<20}  {:>8}  REASON",
-                    "ID", "FAILED AT", "SUBSCRIPTION", "ATTEMPTS"
-                );
                 for l in &letters {
+                    let v = view(l);
+                    let who = if v["user_id"].is_null() {
+                        &v["group_id"]
+                    } else {
+                        &v["user_id"]
+                    };
                     println!(
-                        "{:>8}  {:<24}  {:<20}  {:>8}  {}",
-                        l.id,
-                        l.letter.failed_at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-                        one_line(&l.letter.subscription, 20),
+                        "event {}  message_id={}  type={}  user/group={}  subscription={}  attempts={}  age={}",
+                        l.letter.event_id,
+                        text(&v["message_id"]),
+                        text(&v["type"]),
+                        text(who),
+                        l.letter.subscription,
                         l.letter.attempts,
-                        one_line(&l.letter.reason, 100)
+                        age(l.letter.failed_at)
                     );
+                    println!("    reason: {}", flat(&l.letter.reason));
                 }
                 let total = spool.stats().await.map(|s| s.dead_letters).unwrap_or(0);
                 println!("{} shown of {total}", letters.len());
             }
             ExitCode::SUCCESS
         }
-        DeadLetterCommand::Show { id } => match spool.get(id).await? {
-            Some(letter) => {
-                let mut v = serde_json::to_value(&letter)?;
-                if let Some(p) = v
-                    .get("payload")
-                    .and_then(|p| p.as_str())
-                    .and_then(|p| serde_json::from_str::<serde_json::Value>(p).ok())
-                {
-                    v["payload"] = p;
-                }
-                println!("{}", serde_json::to_string_pretty(&v)?);
+        DeadLetterCommand::Show { id } => {
+            let letters = spool.of_event(&id).await?;
+            if letters.is_empty() {
+                eprintln!(
+                    "error: no dead letter for an event with id or messageId {id:?} in {}",
+                    spool.path().display()
+                );
+                ExitCode::FAILURE
+            } else {
+                let views: Vec<Value> = letters.iter().map(view).collect();
+                let out = if views.len() == 1 {
+                    views[0].clone()
+                } else {
+                    Value::Array(views)
+                };
+                println!("{}", serde_json::to_string_pretty(&out)?);
                 ExitCode::SUCCESS
             }
-            None => {
-                eprintln!("no dead letter with id {id}");
-                ExitCode::FAILURE
+        }
+        DeadLetterCommand::Replay { selection, dry_run } => {
+            let Some(selection) = resolve(&spool, &selection).await? else {
+                return Ok(ExitCode::FAILURE);
+            };
+            if dry_run {
+                let n = count(&spool, &selection).await?;
+                println!("would move {n} dead letter(s) back to the spool (dry run: nothing changed)");
+            } else {
+                let n = in_pages(&spool, selection, true).await?;
+                println!("{n} dead letter(s) moved back to the spool; a running service delivers them now");
             }
-        },
-        DeadLetterCommand::Replay(sel) => {
-            let n = in_pages(&spool, selection(&sel), true).await?;
-            println!("{n} dead letter(s) moved back to the spool; a running service delivers them now");
             ExitCode::SUCCESS
         }
-        DeadLetterCommand::Purge(sel) => {
-            let n = in_pages(&spool, selection(&sel), false).await?;
-            println!("{n} dead letter(s) deleted");
+        DeadLetterCommand::Purge { selection, yes } => {
+            let Some(selection) = resolve(&spool, &selection).await? else {
+                return Ok(ExitCode::FAILURE);
+            };
+            if yes {
+                let n = in_pages(&spool, selection, false).await?;
+                println!("{n} dead letter(s) deleted");
+            } else {
+                let n = count(&spool, &selection).await?;
+                println!("would delete {n} dead letter(s); run again with --yes to delete them");
+            }
             ExitCode::SUCCESS
         }
     };
     spool.close().await;
     Ok(code)
+}
+
+/// The selection in dead letter ids; `None` (after saying which) when an id names no
+/// dead letter.
+async fn resolve(spool: &SqliteSpool, s: &Selection) -> anyhow::Result<Option<DeadLetterSelection>> {
+    if s.all {
+        return Ok(Some(DeadLetterSelection::All));
+    }
+    if let Some(name) = &s.subscription {
+        return Ok(Some(DeadLetterSelection::Subscription(name.clone())));
+    }
+    let mut ids = Vec::new();
+    let mut unknown = Vec::new();
+    for id in &s.ids {
+        let letters = spool.of_event(id).await.with_context(|| format!("looking up {id:?}"))?;
+        if letters.is_empty() {
+            unknown.push(id.as_str());
+        }
+        ids.extend(letters.iter().map(|l| l.id));
+    }
+    if !unknown.is_empty() {
+        eprintln!(
+            "error: no dead letter for an event with id or messageId {}; nothing was changed",
+            unknown
+                .iter()
+                .map(|id| format!("{id:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        return Ok(None);
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(Some(DeadLetterSelection::Ids(ids)))
+}
+
+/// How many dead letters a selection holds.
+async fn count(spool: &SqliteSpool, selection: &DeadLetterSelection) -> anyhow::Result<u64> {
+    Ok(match selection {
+        DeadLetterSelection::All => spool.stats().await?.dead_letters,
+        DeadLetterSelection::Ids(ids) => ids.len() as u64,
+        DeadLetterSelection::Subscription(name) => {
+            let filter = DeadLetterFilter {
+                subscription: Some(name.clone()),
+                limit: usize::MAX,
+                ..DeadLetterFilter::default()
+            };
+            spool.search(filter).await?.len() as u64
+        }
+    })
 }
 
 /// Replays or purges page by page, with a progress bar on long runs.

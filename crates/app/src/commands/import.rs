@@ -22,7 +22,7 @@ pub struct ImportSummary {
 pub async fn run(spool_config: SpoolConfig, file: &Path, chunk: usize) -> anyhow::Result<ImportSummary> {
     let f = std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?;
     let size = f.metadata().map(|m| m.len()).unwrap_or(0);
-    let spool = tokio::task::spawn_blocking(move || SqliteSpool::open(spool_config)).await??;
+    let spool: SqliteSpool = super::spool_path::open(spool_config).await?;
     let bar = ProgressBar::new(size);
     bar.set_style(
         ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {msg} ({eta})")

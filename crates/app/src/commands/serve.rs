@@ -10,11 +10,12 @@ use anyhow::Context;
 use app::config::ValidConfig;
 use app::delivery::{self, DeliveryConfig, DeliveryDeps, DeliveryStatus};
 use app::routing::Router;
+use app::server::admin::{self, AdminState, AdminToken};
 use app::server::connections::{self, ConnectionLimits};
 use app::server::ops::{self, OpsState};
 use app::server::{fd_limit, inspection, NotifyingSpool};
 use app::spool::{ServeLock, SqliteSpool};
-use domain::ports::{AttioGateway, Clock, EventSpool, SystemClock};
+use domain::ports::{AttioGateway, Clock, EventSpool, EventTrace, SystemClock};
 use segment_adapter::ingest::{self, IngestState};
 use tokio::sync::{watch, Notify};
 
@@ -47,7 +48,7 @@ pub async fn run(valid: ValidConfig, opts: ServeOptions) -> anyhow::Result<()> {
         using_presets,
     } = valid;
     if let Some(dir) = &opts.data_dir {
-        settings.spool.path = dir.join("spool.sqlite");
+        super::spool_path::override_spool(&mut settings.spool, dir);
     }
     // A file size limit (RLIMIT_FSIZE) reached makes a write fail (EFBIG), which the spool
     // reports like a full disk, instead of killing the process with SIGXFSZ.
@@ -166,7 +167,9 @@ pub async fn run(valid: ValidConfig, opts: ServeOptions) -> anyhow::Result<()> {
         subscriptions,
         blocked,
     });
+    let trace: Option<Arc<dyn EventTrace>> = spool.trace_enabled().then(|| spool.clone() as Arc<dyn EventTrace>);
     let deps = DeliveryDeps {
+        trace: trace.clone(),
         spool: spool.clone(),
         gateway,
         clock: clock.clone(),
@@ -187,8 +190,11 @@ pub async fn run(valid: ValidConfig, opts: ServeOptions) -> anyhow::Result<()> {
         attio_target: target.describe(),
         schema_problems: Arc::new(schema_problems),
     };
-    let ops_router = ops::router(ops_state);
-    let mut app = ingest::router(ingest_state.clone()).merge(ops_router.clone());
+    let token = AdminToken(settings.server.admin_token.clone().map(Arc::new));
+    let ops_router = ops::router(ops_state, token.clone());
+    let mut app = ingest::router(ingest_state.clone())
+        .merge(ops_router.clone())
+        .merge(admin::router(AdminState { trace }, token));
     if let Some(sim) = &target.simulator {
         app = app.merge(inspection::router(
             sim.view(),

@@ -3,16 +3,18 @@
 
 mod engine;
 mod missing_reference;
+mod recording;
 mod send;
 mod status;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use domain::ports::{AttioGateway, Clock, EventSpool};
+use domain::ports::{AttioGateway, Clock, EventSpool, EventTrace};
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 
+pub use recording::RecordingGateway;
 pub use status::{CredentialState, DeliveryStatus};
 
 use crate::routing::Router;
@@ -70,19 +72,13 @@ pub struct DeliveryDeps {
     pub status: Arc<DeliveryStatus>,
     /// Notified when new events were appended, so delivery starts without polling delay.
     pub notify: Arc<Notify>,
+    /// Where each event's trace is written; `None` = no trace.
+    pub trace: Option<Arc<dyn EventTrace>>,
 }
 
 /// Starts the delivery loop; it stops when `shutdown` turns true.
 pub fn spawn(config: DeliveryConfig, deps: DeliveryDeps, shutdown: watch::Receiver<bool>) -> JoinHandle<()> {
-    let engine = engine::Engine::new(
-        config,
-        deps.spool,
-        deps.gateway,
-        deps.clock,
-        deps.router,
-        deps.status,
-        deps.notify,
-    );
+    let engine = engine::Engine::new(config, deps);
     tokio::spawn(engine.run(shutdown))
 }
 

@@ -1,6 +1,7 @@
 //! The service's HTTP server: Segment ingestion plus the operational endpoints.
 
 mod activity;
+pub mod admin;
 pub mod connections;
 pub mod fd_limit;
 pub mod inspection;

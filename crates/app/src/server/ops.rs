@@ -12,6 +12,7 @@ use domain::ports::{Clock, EventSpool};
 use metrics_exporter_prometheus::PrometheusHandle;
 use serde_json::json;
 
+use super::admin::{token_when_set, AdminToken};
 use crate::delivery::{CredentialState, DeliveryStatus};
 
 /// What the operational endpoints read.
@@ -28,11 +29,15 @@ pub struct OpsState {
     pub schema_problems: Arc<Vec<String>>,
 }
 
-pub fn router(state: OpsState) -> Router {
+/// `/metrics` asks for the admin token when one is set; the probes stay open.
+pub fn router(state: OpsState, token: AdminToken) -> Router {
+    let metrics = Router::new()
+        .route("/metrics", get(metrics_text))
+        .layer(axum::middleware::from_fn_with_state(token, token_when_set));
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics_text))
+        .merge(metrics)
         .with_state(state)
 }
 

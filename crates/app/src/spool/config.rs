@@ -49,6 +49,12 @@ pub struct SpoolConfig {
     /// How often the spool file's identity (device and inode) is checked, in milliseconds,
     /// besides before every commit.
     pub watch_interval_ms: u64,
+    /// Keep a trace of every event (`segment-attio events`, `GET /events`).
+    pub trace: bool,
+    /// Traces older than this many seconds are dropped, oldest first.
+    pub trace_max_age_secs: u64,
+    /// At most this many traces are kept; the oldest are dropped first.
+    pub trace_max_events: u64,
 }
 
 impl Default for SpoolConfig {
@@ -63,8 +69,19 @@ impl Default for SpoolConfig {
             write_queue: 256,
             dedup_window_secs: 24 * 60 * 60,
             watch_interval_ms: 1_000,
+            trace: true,
+            trace_max_age_secs: 7 * 24 * 3600,
+            trace_max_events: 1_000_000,
         }
     }
+}
+
+/// How much of the event trace is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TraceBounds {
+    pub(crate) enabled: bool,
+    pub(crate) max_age: Duration,
+    pub(crate) max_events: u64,
 }
 
 /// A spool setting that cannot work.
@@ -95,6 +112,8 @@ impl SpoolConfig {
             ("read_connections", self.read_connections as u64),
             ("write_queue", self.write_queue as u64),
             ("watch_interval_ms", self.watch_interval_ms),
+            ("trace_max_age_secs", self.trace_max_age_secs),
+            ("trace_max_events", self.trace_max_events),
         ];
         match counts.iter().find(|(_, value)| *value == 0) {
             Some((field, _)) => Err(SpoolConfigError::Zero { field }),
@@ -104,6 +123,14 @@ impl SpoolConfig {
 
     pub(crate) fn watch_interval(&self) -> Duration {
         Duration::from_millis(self.watch_interval_ms)
+    }
+
+    pub(crate) fn trace_bounds(&self) -> TraceBounds {
+        TraceBounds {
+            enabled: self.trace,
+            max_age: Duration::from_secs(self.trace_max_age_secs),
+            max_events: self.trace_max_events,
+        }
     }
 
     pub(crate) fn busy_timeout(&self) -> Duration {
@@ -123,6 +150,9 @@ mod tests {
         assert_eq!(config.max_pending, 5_000_000);
         assert_eq!(config.dedup_window_secs, 86_400);
         assert_eq!(config.watch_interval_ms, 1_000);
+        assert!(config.trace);
+        assert_eq!(config.trace_max_age_secs, 7 * 24 * 3600);
+        assert_eq!(config.trace_max_events, 1_000_000);
         assert_eq!(config.validate(), Ok(()));
     }
 

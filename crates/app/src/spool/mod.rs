@@ -13,6 +13,8 @@ mod rows;
 mod schema;
 mod serve_lock;
 mod sqlite_spool;
+mod trace;
+mod untraced;
 mod writer;
 
 #[cfg(test)]

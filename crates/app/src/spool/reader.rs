@@ -3,7 +3,7 @@
 
 use std::sync::Mutex;
 
-use domain::ports::{SpoolError, SpooledEvent, StoredDeadLetter};
+use domain::ports::{DeadLetterFilter, SpoolError, SpooledEvent, StoredDeadLetter};
 use rusqlite::{Connection, OptionalExtension};
 
 use super::config::SpoolConfig;
@@ -106,6 +106,96 @@ pub(crate) fn get_dead_letter(conn: &Connection, id: i64) -> Result<Option<Store
     let mut rows = statement.query([id]).doing("reading a dead letter")?;
     match rows.next().doing("reading a dead letter")? {
         Some(row) => dead_letter_from_row(row).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Newest first, filtered.
+pub(crate) fn search_dead_letters(
+    conn: &Connection,
+    filter: &DeadLetterFilter,
+) -> Result<Vec<StoredDeadLetter>, SpoolError> {
+    let mut clauses = Vec::new();
+    let mut values: Vec<String> = Vec::new();
+    if let Some(name) = &filter.subscription {
+        values.push(name.clone());
+        clauses.push(format!("subscription = ?{}", values.len()));
+    }
+    if let Some(part) = &filter.reason {
+        values.push(part.clone());
+        clauses.push(format!("instr(reason, ?{}) > 0", values.len()));
+    }
+    if let Some(since) = &filter.since {
+        // The whole second as a prefix (see the trace list); exact time checked below.
+        values.push(since.format("%Y-%m-%dT%H:%M:%S").to_string());
+        clauses.push(format!("failed_at >= ?{}", values.len()));
+    }
+    let filter_sql = if clauses.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", clauses.join(" AND "))
+    };
+    let mut statement = conn
+        .prepare(&format!(
+            "SELECT {DEAD_LETTER_COLUMNS} FROM dead_letters {filter_sql} ORDER BY id DESC LIMIT {} OFFSET {}",
+            to_sql_count(filter.limit),
+            to_sql_count(filter.offset)
+        ))
+        .doing("preparing the dead letter search")?;
+    let mut rows = statement
+        .query(rusqlite::params_from_iter(values.iter()))
+        .doing("searching dead letters")?;
+    let mut letters = Vec::new();
+    while let Some(row) = rows.next().doing("searching dead letters")? {
+        let letter = dead_letter_from_row(row)?;
+        if filter.since.is_some_and(|since| letter.letter.failed_at < since) {
+            continue;
+        }
+        letters.push(letter);
+    }
+    Ok(letters)
+}
+
+/// The letters of the event with this spool id or `messageId`, oldest first.
+pub(crate) fn dead_letters_of_event(conn: &Connection, id: &str) -> Result<Vec<StoredDeadLetter>, SpoolError> {
+    let event_id = id.parse::<i64>().ok();
+    let mut statement = conn
+        .prepare_cached(&format!(
+            "SELECT {DEAD_LETTER_COLUMNS} FROM dead_letters WHERE event_id = ?1 OR message_id = ?2 ORDER BY id"
+        ))
+        .doing("preparing the dead letter lookup")?;
+    let mut rows = statement
+        .query(rusqlite::params![event_id, id])
+        .doing("looking up dead letters")?;
+    let mut letters = Vec::new();
+    while let Some(row) = rows.next().doing("looking up dead letters")? {
+        letters.push(dead_letter_from_row(row)?);
+    }
+    Ok(letters)
+}
+
+/// A waiting event by its spool id or `messageId` (the newest with it; a scan of the
+/// waiting events, for events delivery has not read yet).
+pub(crate) fn find_event(conn: &Connection, id: &str) -> Result<Option<SpooledEvent>, SpoolError> {
+    if let Ok(event_id) = id.parse::<i64>() {
+        let mut statement = conn
+            .prepare_cached(&format!("SELECT {EVENT_COLUMNS} FROM events WHERE id = ?1"))
+            .doing("preparing the event lookup")?;
+        let mut rows = statement.query([event_id]).doing("looking up an event")?;
+        if let Some(row) = rows.next().doing("looking up an event")? {
+            return event_from_row(row).map(Some);
+        }
+    }
+    let mut statement = conn
+        .prepare_cached(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events
+             WHERE json_valid(payload) AND json_extract(payload, '$.messageId') = ?1
+             ORDER BY id DESC LIMIT 1"
+        ))
+        .doing("preparing the event lookup")?;
+    let mut rows = statement.query([id]).doing("looking up an event")?;
+    match rows.next().doing("looking up an event")? {
+        Some(row) => event_from_row(row).map(Some),
         None => Ok(None),
     }
 }

@@ -37,6 +37,23 @@ const MIGRATIONS: &[&str] = &[
     // (Unix seconds); the index lets old ids be pruned without a scan.
     "CREATE TABLE message_ids (message_id TEXT PRIMARY KEY, seen_at INTEGER NOT NULL) WITHOUT ROWID;
      CREATE INDEX message_ids_by_time ON message_ids (seen_at);",
+    // 3: the event trace (one row per accepted event, bounded by age and count), and the
+    // dead letters findable by their event's messageId and spool id.
+    "CREATE TABLE event_trace (
+         event_id INTEGER PRIMARY KEY,
+         message_id TEXT,
+         type TEXT,
+         user_id TEXT,
+         received_at TEXT NOT NULL,
+         state TEXT NOT NULL,
+         subscriptions TEXT NOT NULL,
+         detail TEXT NOT NULL
+     );
+     CREATE INDEX event_trace_by_message_id ON event_trace (message_id);
+     ALTER TABLE dead_letters ADD COLUMN message_id TEXT;
+     UPDATE dead_letters SET message_id = json_extract(payload, '$.messageId') WHERE json_valid(payload);
+     CREATE INDEX dead_letters_by_message_id ON dead_letters (message_id);
+     CREATE INDEX dead_letters_by_event_id ON dead_letters (event_id);",
 ];
 
 /// The schema version this build writes.
@@ -185,7 +202,7 @@ mod tests {
             .expect("version");
         assert_eq!(version, SCHEMA_VERSION);
         let tables = table_names(&conn);
-        for table in ["dead_letters", "events", "spool_counters"] {
+        for table in ["dead_letters", "event_trace", "events", "spool_counters"] {
             assert!(
                 tables.iter().any(|name| name == table),
                 "{table} missing from {tables:?}"

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use domain::ports::{
-    Appended, DeadLetter, DeadLetterSelection, DeadLetters, EventSpool, IdentifiedEvent, NewEvent, SpoolError,
-    SpoolStats, SpooledEvent, StoredDeadLetter,
+    Appended, DeadLetter, DeadLetterFilter, DeadLetterSelection, DeadLetters, EventSpool, EventTrace, EventTraceRecord,
+    IdentifiedEvent, NewEvent, SpoolError, SpoolStats, SpooledEvent, StoredDeadLetter, TraceFilter,
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -31,6 +31,8 @@ struct Inner {
     sender: mpsc::Sender<Command>,
     published: Arc<Published>,
     max_pending: u64,
+    trace: bool,
+    path: std::path::PathBuf,
     reads: ReadPool,
     health: Arc<Health>,
     /// Dropped with the spool, which stops the thread that watches the file.
@@ -102,6 +104,8 @@ impl SqliteSpool {
                 sender,
                 published,
                 max_pending: config.max_pending,
+                trace: config.trace,
+                path: config.path.clone(),
                 reads,
                 health,
                 _watch: watch,
@@ -135,6 +139,16 @@ impl SqliteSpool {
     /// Why the spool refuses writes (its file deleted, replaced or corrupt), if it does.
     pub fn fault(&self) -> Option<String> {
         self.inner.health.fault()
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &std::path::Path {
+        &self.inner.path
+    }
+
+    /// Whether the configuration asks for the event trace.
+    pub fn trace_enabled(&self) -> bool {
+        self.inner.trace
     }
 
     /// Transactions and requests the writer has committed since open.
@@ -291,6 +305,15 @@ impl DeadLetters for SqliteSpool {
         self.read(move |conn| reader::get_dead_letter(conn, id)).await
     }
 
+    async fn search(&self, filter: DeadLetterFilter) -> Result<Vec<StoredDeadLetter>, SpoolError> {
+        self.read(move |conn| reader::search_dead_letters(conn, &filter)).await
+    }
+
+    async fn of_event(&self, id: &str) -> Result<Vec<StoredDeadLetter>, SpoolError> {
+        let id = id.to_owned();
+        self.read(move |conn| reader::dead_letters_of_event(conn, &id)).await
+    }
+
     /// Replayed events are added even beyond `max_pending`: replay is an operator's decision.
     async fn replay(&self, selection: DeadLetterSelection) -> Result<u64, SpoolError> {
         let (answer, receiver) = oneshot::channel();
@@ -300,5 +323,41 @@ impl DeadLetters for SqliteSpool {
     async fn purge(&self, selection: DeadLetterSelection) -> Result<u64, SpoolError> {
         let (answer, receiver) = oneshot::channel();
         self.write(Request::Purge { selection, answer }, receiver).await
+    }
+}
+
+#[async_trait]
+impl EventTrace for SqliteSpool {
+    async fn record(&self, traces: Vec<EventTraceRecord>) -> Result<(), SpoolError> {
+        if traces.is_empty() {
+            return Ok(());
+        }
+        let traces = traces
+            .into_iter()
+            .map(super::trace::EncodedTrace::encode)
+            .collect::<Result<Vec<_>, _>>()?;
+        let (answer, receiver) = oneshot::channel();
+        self.write(Request::Trace { traces, answer }, receiver).await
+    }
+
+    /// The trace, or else what the spool knows of the event: waiting (not read by delivery
+    /// yet, or traced before the trace was on) or dead-lettered (trace dropped or off).
+    async fn find(&self, id: &str) -> Result<Option<EventTraceRecord>, SpoolError> {
+        let id = id.to_owned();
+        self.read(move |conn| {
+            if let Some(found) = super::trace::find(conn, &id)? {
+                return Ok(Some(found));
+            }
+            if let Some(event) = reader::find_event(conn, &id)? {
+                return Ok(Some(super::untraced::waiting(&event)));
+            }
+            let letters = reader::dead_letters_of_event(conn, &id)?;
+            Ok(super::untraced::dead_lettered(&letters))
+        })
+        .await
+    }
+
+    async fn list(&self, filter: TraceFilter) -> Result<Vec<EventTraceRecord>, SpoolError> {
+        self.read(move |conn| super::trace::list(conn, &filter)).await
     }
 }

@@ -72,10 +72,9 @@ pub trait AttioGateway: Send + Sync {
     /// Checks assertions against what is known of the workspace (its attributes, options,
     /// statuses, members) before they are sent: one result per assertion, `Ok` when nothing
     /// known speaks against it. Attio applies a batch asynchronously and drops an invalid
-    /// assertion silently, so this is what catches them. The default checks nothing.
-    async fn check_assertions<'a>(&self, assertions: &[Assertion<'a>]) -> Vec<Result<(), GatewayError>> {
-        assertions.iter().map(|_| Ok(())).collect()
-    }
+    /// assertion silently, so this is what catches them. Required, so that a wrapper of
+    /// another gateway cannot skip the check by forgetting to pass it on.
+    async fn check_assertions<'a>(&self, assertions: &[Assertion<'a>]) -> Vec<Result<(), GatewayError>>;
 
     /// `PUT /v2/batch/records`; Attio answers 202 and applies it asynchronously.
     async fn batch_assert<'a>(&self, assertions: &[Assertion<'a>]) -> Result<u16, GatewayError>;

@@ -90,6 +90,18 @@ pub enum DeadLetterSelection {
     Subscription(String),
 }
 
+/// Which dead letters `search` returns (every given filter applies), newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DeadLetterFilter {
+    pub subscription: Option<String>,
+    /// A part of the reason.
+    pub reason: Option<String>,
+    /// Failed at or after.
+    pub since: Option<DateTime<Utc>>,
+    pub limit: usize,
+    pub offset: usize,
+}
+
 /// The durable queue between ingestion and delivery.
 #[cfg_attr(any(test, feature = "testing"), mockall::automock)]
 #[async_trait]
@@ -135,6 +147,11 @@ pub trait DeadLetters: Send + Sync {
     /// Newest first.
     async fn list(&self, limit: usize, offset: usize) -> Result<Vec<StoredDeadLetter>, SpoolError>;
     async fn get(&self, id: i64) -> Result<Option<StoredDeadLetter>, SpoolError>;
+    /// Newest first, filtered.
+    async fn search(&self, filter: DeadLetterFilter) -> Result<Vec<StoredDeadLetter>, SpoolError>;
+    /// The letters of one event, named by its spool id or its `messageId` (one per
+    /// subscription it failed for), oldest first.
+    async fn of_event(&self, id: &str) -> Result<Vec<StoredDeadLetter>, SpoolError>;
     /// Moves the selected letters back into the spool (each for its own subscription)
     /// and returns how many were moved.
     async fn replay(&self, selection: DeadLetterSelection) -> Result<u64, SpoolError>;

@@ -3,13 +3,15 @@
 mod attio_gateway;
 mod clock;
 mod event_spool;
+mod event_trace;
 
 pub use attio_gateway::{AssertReply, AttioGateway, AttioObject, AttributeDefinition};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use event_spool::{
-    Appended, DeadLetter, DeadLetterSelection, DeadLetters, EventSpool, IdentifiedEvent, NewEvent, SpoolError,
-    SpoolStats, SpooledEvent, StoredDeadLetter,
+    Appended, DeadLetter, DeadLetterFilter, DeadLetterSelection, DeadLetters, EventSpool, IdentifiedEvent, NewEvent,
+    SpoolError, SpoolStats, SpooledEvent, StoredDeadLetter,
 };
+pub use event_trace::{AttioRequestTrace, EventTrace, EventTraceRecord, SubscriptionTrace, TraceFilter, TraceState};
 
 #[cfg(any(test, feature = "testing"))]
 pub use attio_gateway::MockAttioGateway;
@@ -17,3 +19,5 @@ pub use attio_gateway::MockAttioGateway;
 pub use clock::MockClock;
 #[cfg(any(test, feature = "testing"))]
 pub use event_spool::{MockDeadLetters, MockEventSpool};
+#[cfg(any(test, feature = "testing"))]
+pub use event_trace::MockEventTrace;

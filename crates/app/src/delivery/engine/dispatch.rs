@@ -1,10 +1,14 @@
 //! Sending: single-mode plans for ready lanes, batches filled from them.
 
+use std::sync::Arc;
+
+use domain::ports::AttioGateway;
 use segment_adapter::pipeline::Mode;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::{BatchBuffer, Done, Engine};
+use crate::delivery::recording::RecordingGateway;
 use crate::delivery::send::{send_batch, send_single};
 
 impl Engine {
@@ -30,17 +34,18 @@ impl Engine {
                     };
                     lane.busy = true;
                     self.in_flight += 1;
-                    let (router, gateway, text, tx) = (
-                        self.router.clone(),
-                        self.gateway.clone(),
-                        entry.text.clone(),
-                        tx.clone(),
-                    );
+                    let (router, recording, text, tx) =
+                        (self.router.clone(), self.recording(sub), entry.text.clone(), tx.clone());
+                    let gateway = self.gateway_for(&recording);
+                    let parts = vec![(id, 1)];
+                    self.trace_in_flight(&parts);
                     tokio::spawn(async move {
                         let outcome = send_single(router, gateway, sub, text).await.map(|()| Vec::new());
+                        let requests = recording.map(|r| r.take_requests()).unwrap_or_default();
                         let _ = tx.send(Done {
-                            parts: vec![(id, 1)],
+                            parts,
                             outcome,
+                            requests,
                         });
                     });
                 }
@@ -130,11 +135,33 @@ impl Engine {
                 }
             }
         }
-        let (router, gateway, tx, now) = (self.router.clone(), self.gateway.clone(), tx.clone(), self.clock.now());
+        self.trace_in_flight(&buf.parts);
+        let recording = self.recording(sub);
+        let gateway = self.gateway_for(&recording);
+        let (router, tx, now) = (self.router.clone(), tx.clone(), self.clock.now());
         let parts = buf.parts;
         tokio::spawn(async move {
             let outcome = send_batch(router, gateway, sub, texts, now).await.map(|r| r.rejected);
-            let _ = tx.send(Done { parts, outcome });
+            let requests = recording.map(|r| r.take_requests()).unwrap_or_default();
+            let _ = tx.send(Done {
+                parts,
+                outcome,
+                requests,
+            });
         });
+    }
+
+    /// A gateway that notes the requests of one send, when the trace is on.
+    fn recording(&self, sub: usize) -> Option<Arc<RecordingGateway>> {
+        self.trace
+            .as_ref()
+            .map(|_| Arc::new(RecordingGateway::new(self.gateway.clone(), self.router.name(sub))))
+    }
+
+    fn gateway_for(&self, recording: &Option<Arc<RecordingGateway>>) -> Arc<dyn AttioGateway> {
+        match recording {
+            Some(recording) => recording.clone(),
+            None => self.gateway.clone(),
+        }
     }
 }

@@ -9,18 +9,22 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use domain::ports::{AttioGateway, Clock, DeadLetter, EventSpool, SpooledEvent};
+use domain::ports::{
+    AttioGateway, AttioRequestTrace, Clock, DeadLetter, EventSpool, EventTrace, EventTraceRecord, SpooledEvent,
+    TraceState,
+};
 use segment_adapter::json::Val;
 use tokio::sync::{mpsc, watch, Notify};
 use tokio::time::Instant;
 
 use super::send::SendError;
 use super::status::{CredentialState, DeliveryStatus};
-use super::DeliveryConfig;
+use super::{DeliveryConfig, DeliveryDeps};
 use crate::routing::{Route, Router};
 
 mod dispatch;
 mod outcome;
+mod trace;
 
 type LaneId = (usize, String);
 
@@ -44,6 +48,12 @@ struct EventEntry {
     text: Arc<str>,
     received_at: DateTime<Utc>,
     remaining: usize,
+    /// The event's `messageId`, for the log lines about it.
+    message_id: Option<Arc<str>>,
+    /// Its trace so far (when the trace is on).
+    trace: Option<Box<EventTraceRecord>>,
+    /// When its trace may next be written while it is not finished.
+    trace_due: Instant,
 }
 
 #[derive(Debug, Default)]
@@ -58,6 +68,8 @@ struct BatchBuffer {
 struct Done {
     parts: Vec<(LaneId, usize)>,
     outcome: Result<Vec<(usize, String)>, SendError>,
+    /// The Attio requests the send made (when the trace is on).
+    requests: Vec<AttioRequestTrace>,
 }
 
 pub(super) struct Engine {
@@ -68,6 +80,7 @@ pub(super) struct Engine {
     pub router: Arc<Router>,
     pub status: Arc<DeliveryStatus>,
     pub notify: Arc<Notify>,
+    pub trace: Option<Arc<dyn EventTrace>>,
     cursor: i64,
     exhausted: bool,
     events: HashMap<i64, EventEntry>,
@@ -78,21 +91,27 @@ pub(super) struct Engine {
     in_flight: usize,
     finished: Vec<i64>,
     letters: Vec<DeadLetter>,
+    /// Finished events' traces, written with the next outcomes.
+    traces_done: Vec<EventTraceRecord>,
+    /// Events whose trace changed since the last write.
+    traces_changed: Vec<i64>,
+    last_trace_flush: Instant,
     paused_until_credentials: bool,
     next_credential_check: Instant,
     next_poll: Instant,
 }
 
 impl Engine {
-    pub fn new(
-        config: DeliveryConfig,
-        spool: Arc<dyn EventSpool>,
-        gateway: Arc<dyn AttioGateway>,
-        clock: Arc<dyn Clock>,
-        router: Arc<Router>,
-        status: Arc<DeliveryStatus>,
-        notify: Arc<Notify>,
-    ) -> Self {
+    pub fn new(config: DeliveryConfig, deps: DeliveryDeps) -> Self {
+        let DeliveryDeps {
+            spool,
+            gateway,
+            clock,
+            router,
+            status,
+            notify,
+            trace,
+        } = deps;
         let now = Instant::now();
         Self {
             config,
@@ -102,6 +121,7 @@ impl Engine {
             router,
             status,
             notify,
+            trace,
             cursor: 0,
             exhausted: false,
             events: HashMap::new(),
@@ -112,6 +132,9 @@ impl Engine {
             in_flight: 0,
             finished: Vec::new(),
             letters: Vec::new(),
+            traces_done: Vec::new(),
+            traces_changed: Vec::new(),
+            last_trace_flush: now,
             paused_until_credentials: false,
             next_credential_check: now,
             next_poll: now,
@@ -181,6 +204,7 @@ impl Engine {
             }
         }
         self.flush_outcomes().await;
+        self.flush_traces(true, true).await;
     }
 
     fn next_deadline(&self) -> Instant {
@@ -201,6 +225,9 @@ impl Engine {
         }
         if self.paused_until_credentials {
             d = d.min(self.next_credential_check);
+        }
+        if !self.traces_changed.is_empty() || !self.traces_done.is_empty() {
+            d = d.min(self.last_trace_flush + trace::FLUSH_EVERY);
         }
         d.max(now)
     }
@@ -229,36 +256,59 @@ impl Engine {
 
     fn admit(&mut self, ev: SpooledEvent) {
         let text: Arc<str> = Arc::from(ev.payload.into_boxed_str());
-        let routes = match Val::parse(&text) {
-            Ok(event) => self.router.route(&event, ev.only_subscription.as_deref()),
+        let (routing, identity) = match Val::parse(&text) {
+            Ok(event) => (
+                self.router.explain(&event, ev.only_subscription.as_deref()),
+                trace::Identity::of(&event),
+            ),
             Err(e) => {
                 let name = ev.only_subscription.clone().unwrap_or_else(|| "*".into());
-                self.letters.push(self.letter(
-                    ev.id,
-                    &text,
-                    ev.received_at,
-                    &name,
-                    format!("stored event is not JSON: {e}"),
-                    0,
-                    None,
-                ));
+                let reason = format!("stored event is not JSON: {e}");
+                tracing::warn!(event_id = ev.id, subscription = %name, %reason, "event rejected");
+                self.letters
+                    .push(self.letter(ev.id, &text, ev.received_at, &name, reason.clone(), 0, None));
                 self.finished.push(ev.id);
+                let mut trace = self.new_trace(ev.id, ev.received_at, trace::Identity::default(), &Default::default());
+                if let Some(trace) = trace.as_mut() {
+                    trace.state = TraceState::Rejected;
+                    trace.reason = Some(reason);
+                }
+                self.traces_done.extend(trace.map(|t| *t));
                 return;
             }
         };
-        if routes.is_empty() {
+        let mut trace = self.new_trace(ev.id, ev.received_at, identity.clone(), &routing);
+        let message_id: Option<Arc<str>> = identity.message_id.as_deref().map(Arc::from);
+        if routing.routes.is_empty() {
             self.finished.push(ev.id);
             DeliveryStatus::count(&self.status.filtered, 1);
+            let kind = trace::type_label(identity.event_type.as_deref());
+            metrics::counter!("segment_attio_events_unmatched_total", "type" => kind).increment(1);
+            tracing::debug!(
+                event_id = ev.id,
+                message_id = message_id.as_deref(),
+                "event matched no subscription"
+            );
+            if let Some(mut trace) = trace {
+                trace.state = TraceState::Skipped;
+                trace.reason = Some(trace::unmatched_reason(&routing, self.router.subscriptions.len()));
+                self.traces_done.push(*trace);
+            }
             return;
         }
         let mut remaining = 0;
-        for route in routes {
+        let mut rejections = Vec::new();
+        for route in routing.routes {
             match route {
                 Route::Reject { subscription, reason } => {
                     let name = self.router.name(subscription).to_owned();
                     metrics::counter!("segment_attio_events_rejected_total", "subscription" => name.clone())
                         .increment(1);
-                    tracing::warn!(event_id = ev.id, subscription = %name, %reason, "event rejected by the mapping or validation");
+                    tracing::warn!(event_id = ev.id, message_id = message_id.as_deref(), subscription = %name, %reason, "event rejected by the mapping or validation");
+                    if let Some(trace) = trace.as_mut() {
+                        trace::set_outcome(trace, &name, TraceState::Rejected, Some(&reason));
+                    }
+                    rejections.push(format!("{name}: {reason}"));
                     self.letters
                         .push(self.letter(ev.id, &text, ev.received_at, &name, reason, 0, None));
                     DeliveryStatus::count(&self.status.dead_lettered, 1);
@@ -279,13 +329,26 @@ impl Engine {
         }
         if remaining == 0 {
             self.finished.push(ev.id);
+            if let Some(mut trace) = trace {
+                trace.state = TraceState::Rejected;
+                trace.reason = Some(rejections.join("; "));
+                self.traces_done.push(*trace);
+            }
         } else {
+            // Its trace is written when it is finished, or once it has waited
+            // `REWRITE_EVERY`; until then `find` shows it waiting from the spool.
+            if trace.is_some() {
+                self.traces_changed.push(ev.id);
+            }
             self.events.insert(
                 ev.id,
                 EventEntry {
                     text,
                     received_at: ev.received_at,
                     remaining,
+                    message_id,
+                    trace,
+                    trace_due: Instant::now() + trace::REWRITE_EVERY,
                 },
             );
         }

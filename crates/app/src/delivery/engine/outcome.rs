@@ -4,6 +4,7 @@
 use std::cmp::Reverse;
 
 use attio_adapter::http::RetryPolicy;
+use domain::ports::TraceState;
 use domain::Retryability;
 use tokio::time::Instant;
 
@@ -16,6 +17,7 @@ impl Engine {
     pub(super) fn on_done(&mut self, done: Done) {
         self.in_flight = self.in_flight.saturating_sub(1);
         let total: usize = done.parts.iter().map(|(_, n)| n).sum();
+        self.trace_send(&done.parts, &done.requests);
         match done.outcome {
             Ok(rejected) => {
                 let delivered = total.saturating_sub(rejected.len());
@@ -31,7 +33,10 @@ impl Engine {
                     for event_id in self.pop_jobs(&id, n) {
                         match reasons.next_if(|(p, _)| *p == position) {
                             Some((_, reason)) => self.dead(event_id, id.0, reason, attempts, None),
-                            None => self.complete(event_id),
+                            None => {
+                                self.trace_outcome(event_id, id.0, TraceState::Delivered, None);
+                                self.complete(event_id);
+                            }
                         }
                         position += 1;
                     }
@@ -84,6 +89,7 @@ impl Engine {
                             continue;
                         }
                     }
+                    self.trace_retry(&[(id.clone(), n - expired)], &err.message);
                     let wait = self.retry_policy().delay(attempts, after);
                     tracing::debug!(subscription = %self.router.name(id.0), ?wait, error = %err.message, "delivery will be retried");
                     if let Some(lane) = self.lanes.get_mut(&id) {
@@ -112,6 +118,7 @@ impl Engine {
             Retryability::Permanent => {
                 if total > 1 {
                     // One bad event must not sink the others: send each on its own.
+                    self.trace_retry(&parts, &format!("sent again on its own: {}", err.message));
                     for (id, n) in parts {
                         if let Some(lane) = self.lanes.get_mut(&id) {
                             for job in lane.jobs.iter_mut().take(n) {
@@ -174,7 +181,10 @@ impl Engine {
             e.remaining = e.remaining.saturating_sub(1);
             if e.remaining == 0 {
                 let received_at = e.received_at;
-                self.events.remove(&event_id);
+                if let Some(entry) = self.events.remove(&event_id) {
+                    tracing::debug!(event_id, message_id = entry.message_id.as_deref(), "event finished");
+                    self.trace_finished(entry.trace);
+                }
                 self.finished.push(event_id);
                 let age = (self.clock.now() - received_at).to_std().unwrap_or_default();
                 metrics::histogram!("segment_attio_delivery_latency_seconds").record(age.as_secs_f64());
@@ -184,7 +194,9 @@ impl Engine {
 
     pub(super) fn dead(&mut self, event_id: i64, sub: usize, reason: String, attempts: u32, attio: Option<String>) {
         let name = self.router.name(sub).to_owned();
-        tracing::warn!(event_id, subscription = %name, %reason, "event moved to the dead letters");
+        let message_id = self.events.get(&event_id).and_then(|e| e.message_id.clone());
+        tracing::warn!(event_id, message_id = message_id.as_deref(), subscription = %name, %reason, "event moved to the dead letters");
+        self.trace_outcome(event_id, sub, TraceState::DeadLettered, Some(&reason));
         metrics::counter!("segment_attio_events_dead_lettered_total", "subscription" => name.clone()).increment(1);
         DeliveryStatus::count(&self.status.dead_lettered, 1);
         if let Some(e) = self.events.get(&event_id) {
@@ -197,8 +209,12 @@ impl Engine {
     /// Writes acknowledgements and dead letters to the spool.
     pub(super) async fn flush_outcomes(&mut self) {
         if self.finished.is_empty() && self.letters.is_empty() {
+            self.flush_traces(false, false).await;
             return;
         }
+        // The finished events' traces first: an event is never gone from the spool
+        // without its final trace.
+        self.flush_traces(false, true).await;
         let finished = std::mem::take(&mut self.finished);
         let letters = std::mem::take(&mut self.letters);
         let result = if letters.is_empty() {

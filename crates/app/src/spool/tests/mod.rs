@@ -4,6 +4,7 @@ mod concurrency;
 mod dead_letters;
 mod durability;
 mod events;
+mod trace;
 mod watch;
 
 use chrono::{DateTime, Duration, Utc};

@@ -17,7 +17,7 @@ use tokio::sync::{mpsc, oneshot};
 pub(crate) use operations::Counts;
 pub(crate) use request::{Command, Request};
 
-use super::config::SpoolConfig;
+use super::config::{SpoolConfig, TraceBounds};
 use super::failure::{failure, Doing};
 use super::health::Health;
 use super::schema::{read_counter, write_counter, DEAD_LETTER_COUNTER, PENDING_COUNTER};
@@ -77,7 +77,13 @@ pub(crate) struct Writer {
     /// De-duplication window in seconds (0: off).
     dedup_window: i64,
     last_prune: Option<Instant>,
+    trace: TraceBounds,
+    /// When the trace was last pruned.
+    last_trace_prune: Option<Instant>,
 }
+
+/// How often the writer drops the traces beyond the limits.
+const TRACE_PRUNE_EVERY: Duration = Duration::from_secs(1);
 
 impl Writer {
     pub(crate) fn new(
@@ -97,6 +103,8 @@ impl Writer {
             max_pending: config.max_pending,
             batch_limit: config.write_queue.max(1),
             dedup_window: i64::try_from(config.dedup_window_secs).unwrap_or(i64::MAX),
+            trace: config.trace_bounds(),
+            last_trace_prune: None,
             last_prune: None,
         }
     }
@@ -184,6 +192,7 @@ impl Writer {
             _ => self.counts,
         };
         let mut counts = before;
+        let traced = batch.iter().any(|request| matches!(request, Request::Trace { .. }));
         let settles: Vec<Settle> = batch
             .into_iter()
             .map(|request| run_one(&mut tx, &mut counts, limits, &health, request))
@@ -196,6 +205,16 @@ impl Writer {
             }) {
                 Ok(forgotten) => tracing::debug!(forgotten, "old message ids forgotten"),
                 Err(error) => tracing::warn!(%error, "forgetting old message ids failed"),
+            }
+        }
+        if traced && self.last_trace_prune.is_none_or(|at| at.elapsed() >= TRACE_PRUNE_EVERY) {
+            self.last_trace_prune = Some(Instant::now());
+            let bounds = self.trace;
+            // Pruning is housekeeping: a failure is logged and the requests still commit.
+            if let Err(error) = isolated(&mut tx, &mut counts, &health, |conn, _| {
+                super::trace::prune(conn, chrono::Utc::now(), bounds.max_age, bounds.max_events)
+            }) {
+                tracing::warn!(%error, "dropping old event traces failed");
             }
         }
         let committed = persist_counts(&tx, before, counts)
@@ -306,6 +325,10 @@ fn run_one(tx: &mut Transaction<'_>, counts: &mut Counts, limits: Limits, health
                 operations::purge(conn, counts, &selection)
             }),
         ),
+        Request::Trace { traces, answer } => Settle::new(
+            answer,
+            isolated(tx, counts, health, |conn, _| super::trace::record(conn, &traces)),
+        ),
     }
 }
 
@@ -339,7 +362,7 @@ fn refuse(request: Request, error: &SpoolError) {
         Request::AppendOnce { answer, .. } => {
             let _ = answer.send(Err(error.clone()));
         }
-        Request::Ack { answer, .. } | Request::DeadLetter { answer, .. } => {
+        Request::Ack { answer, .. } | Request::DeadLetter { answer, .. } | Request::Trace { answer, .. } => {
             let _ = answer.send(Err(error.clone()));
         }
         Request::Replay { answer, .. } | Request::Purge { answer, .. } => {

@@ -34,6 +34,10 @@ pub(crate) enum Request {
         selection: DeadLetterSelection,
         answer: Answer<u64>,
     },
+    Trace {
+        traces: Vec<crate::spool::trace::EncodedTrace>,
+        answer: Answer<()>,
+    },
 }
 
 impl Request {
