@@ -217,6 +217,7 @@ async fn run_batch(case: &Value, gateway: Arc<dyn AttioGateway>) -> Result<Optio
         }),
         status: status.clone(),
         notify: Arc::new(Notify::new()),
+        trace: None,
     };
     let (shutdown, rx) = watch::channel(false);
     let handle = delivery::spawn(config, deps, rx);

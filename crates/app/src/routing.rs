@@ -84,7 +84,7 @@ impl Router {
                 continue;
             }
             if let Some(Some(reason)) = self.blocked.get(i) {
-                routes.push(Route::Reject {
+                routing.routes.push(Route::Reject {
                     subscription: i,
                     reason: format!("not sent: the subscription does not fit the workspace: {reason}"),
                 });
