@@ -4,37 +4,15 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use app::cli::{DeadLetterCommand, Selection};
+use app::dead_letter_view::view;
 use app::spool::SqliteSpool;
 use app::trace_query::parse_since;
 use chrono::Utc;
-use domain::ports::{DeadLetterFilter, DeadLetterSelection, DeadLetters, EventSpool, StoredDeadLetter};
+use domain::ports::{DeadLetterFilter, DeadLetterSelection, DeadLetters, EventSpool};
 use indicatif::{ProgressBar, ProgressStyle};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 const PAGE: usize = 500;
-
-/// One dead letter as `list --json` and `show` print it: the event's identity first, the
-/// payload as JSON.
-fn view(letter: &StoredDeadLetter) -> Value {
-    let l = &letter.letter;
-    let payload: Value = serde_json::from_str(&l.payload).unwrap_or_else(|_| Value::String(l.payload.clone()));
-    let field = |key: &str| payload.get(key).filter(|v| !v.is_null()).cloned().unwrap_or(Value::Null);
-    json!({
-        "event_id": l.event_id,
-        "message_id": field("messageId"),
-        "type": field("type"),
-        "user_id": field("userId"),
-        "group_id": field("groupId"),
-        "subscription": l.subscription,
-        "attempts": l.attempts,
-        "reason": l.reason,
-        "last_error": l.last_error,
-        "received_at": l.received_at,
-        "failed_at": l.failed_at,
-        "dead_letter_id": letter.id,
-        "payload": payload,
-    })
-}
 
 fn text(v: &Value) -> String {
     match v {
@@ -90,7 +68,11 @@ pub async fn run(spool: SqliteSpool, cmd: DeadLetterCommand) -> anyhow::Result<E
             } else {
                 for l in &letters {
                     let v = view(l);
-                    let who = if v["user_id"].is_null() { &v["group_id"] } else { &v["user_id"] };
+                    let who = if v["user_id"].is_null() {
+                        &v["group_id"]
+                    } else {
+                        &v["user_id"]
+                    };
                     println!(
                         "event {}  message_id={}  type={}  user/group={}  subscription={}  attempts={}  age={}",
                         l.letter.event_id,
@@ -115,7 +97,11 @@ pub async fn run(spool: SqliteSpool, cmd: DeadLetterCommand) -> anyhow::Result<E
                 ExitCode::FAILURE
             } else {
                 let views: Vec<Value> = letters.iter().map(view).collect();
-                let out = if views.len() == 1 { views[0].clone() } else { Value::Array(views) };
+                let out = if views.len() == 1 {
+                    views[0].clone()
+                } else {
+                    Value::Array(views)
+                };
                 println!("{}", serde_json::to_string_pretty(&out)?);
                 ExitCode::SUCCESS
             }
@@ -163,10 +149,7 @@ async fn resolve(spool: &SqliteSpool, s: &Selection) -> anyhow::Result<Option<De
     let mut ids = Vec::new();
     let mut unknown = Vec::new();
     for id in &s.ids {
-        let letters = spool
-            .of_event(id)
-            .await
-            .with_context(|| format!("looking up {id:?}"))?;
+        let letters = spool.of_event(id).await.with_context(|| format!("looking up {id:?}"))?;
         if letters.is_empty() {
             unknown.push(id.as_str());
         }
@@ -175,7 +158,11 @@ async fn resolve(spool: &SqliteSpool, s: &Selection) -> anyhow::Result<Option<De
     if !unknown.is_empty() {
         eprintln!(
             "error: no dead letter for an event with id or messageId {}; nothing was changed",
-            unknown.iter().map(|id| format!("{id:?}")).collect::<Vec<_>>().join(", ")
+            unknown
+                .iter()
+                .map(|id| format!("{id:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
         );
         return Ok(None);
     }

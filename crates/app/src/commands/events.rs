@@ -9,7 +9,9 @@ use domain::ports::{EventTrace, EventTraceRecord, TraceFilter};
 
 pub async fn run(spool: SqliteSpool, cmd: EventsCommand) -> anyhow::Result<ExitCode> {
     if !spool.trace_enabled() {
-        eprintln!("note: the event trace is off (spool.trace = false); only waiting and dead-lettered events are found");
+        eprintln!(
+            "note: the event trace is off (spool.trace = false); only waiting and dead-lettered events are found"
+        );
     }
     let code = match cmd {
         EventsCommand::Show { id, json } => match spool.find(&id).await? {
@@ -86,7 +88,11 @@ fn summary(t: &EventTraceRecord) -> String {
         or_dash(&t.user_id),
         t.received_at.format("%Y-%m-%dT%H:%M:%SZ"),
         t.state.as_str(),
-        if matched.is_empty() { "-".to_owned() } else { matched.join(",") },
+        if matched.is_empty() {
+            "-".to_owned()
+        } else {
+            matched.join(",")
+        },
         t.attio_requests.len()
     )
 }
@@ -99,7 +105,11 @@ fn print_trace(t: &EventTraceRecord) {
         println!("  group_id:    {}", or_dash(&t.group_id));
     }
     println!("  received at: {}", t.received_at.to_rfc3339());
-    println!("  state:       {} (updated {})", t.state.as_str(), t.updated_at.to_rfc3339());
+    println!(
+        "  state:       {} (updated {})",
+        t.state.as_str(),
+        t.updated_at.to_rfc3339()
+    );
     if let Some(reason) = &t.reason {
         println!("  reason:      {reason}");
     }
@@ -121,7 +131,10 @@ fn print_trace(t: &EventTraceRecord) {
     if !t.attio_requests.is_empty() {
         println!("  attio requests:");
         for r in &t.attio_requests {
-            let status = r.status.map(|s| s.to_string()).unwrap_or_else(|| "no answer".to_owned());
+            let status = r
+                .status
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| "no answer".to_owned());
             println!(
                 "    {} {} {} -> {status} in {:.1} ms [{}]",
                 r.started_at.format("%H:%M:%S%.3f"),

@@ -10,7 +10,9 @@ use anyhow::Context;
 use app::config::ValidConfig;
 use app::delivery::{self, DeliveryConfig, DeliveryDeps, DeliveryStatus};
 use app::routing::Router;
-use app::server::admin::{self, AdminState, AdminToken};
+use app::server::access::Access;
+use app::server::admin::{self, AdminState};
+use app::server::console::{self, Console, Sampler};
 use app::server::ops::{self, OpsState};
 use app::server::NotifyingSpool;
 use app::spool::SqliteSpool;
@@ -49,6 +51,12 @@ pub async fn run(valid: ValidConfig, opts: ServeOptions) -> anyhow::Result<()> {
         integrations,
         using_presets,
     } = valid;
+    let target_name = if settings.attio.token.is_some() {
+        "attio"
+    } else {
+        "simulator"
+    };
+    let console_config = console::config_view::build(&settings, &subscriptions, using_presets, target_name);
     if settings.attio.token.is_none() {
         tracing::info!(
             "no Attio token configured: delivering to the built-in Attio simulator (its records are at /_simulator/records/{{object}}); set SEGMENT_ATTIO__ATTIO__TOKEN to deliver to a real workspace"
@@ -112,7 +120,7 @@ pub async fn run(valid: ValidConfig, opts: ServeOptions) -> anyhow::Result<()> {
         spool: spool.clone(),
         gateway,
         clock: clock.clone(),
-        router,
+        router: router.clone(),
         status: status.clone(),
         notify,
     };
@@ -121,6 +129,31 @@ pub async fn run(valid: ValidConfig, opts: ServeOptions) -> anyhow::Result<()> {
     let draining = Arc::new(AtomicBool::new(false));
     let ingest_state =
         IngestState::new(spool_port.clone(), clock.clone(), settings.ingest.clone()).with_draining(draining.clone());
+    let sampler = Arc::new(Sampler::new(opts.metrics.clone()));
+    {
+        let sampler = sampler.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(console::stats::SAMPLE_EVERY);
+            loop {
+                every.tick().await;
+                sampler.sample(chrono::Utc::now());
+            }
+        });
+    }
+    let access = Access::new(settings.server.admin_token.take());
+    let console = Console::new(
+        trace.clone(),
+        spool_port.clone(),
+        spool.clone(),
+        router,
+        target.gateway.clone(),
+        status.clone(),
+        sampler,
+        console_config,
+        settings.attio.base_url.clone(),
+        settings.attio.write_rate,
+        access.clone(),
+    );
     let ops_state = OpsState {
         spool: spool_port,
         status,
@@ -128,10 +161,10 @@ pub async fn run(valid: ValidConfig, opts: ServeOptions) -> anyhow::Result<()> {
         metrics: opts.metrics,
         attio_target: target.describe(),
     };
-    let token = AdminToken(settings.server.admin_token.take().map(Arc::new));
     let mut app = ingest::router(ingest_state.clone())
-        .merge(ops::router(ops_state, token.clone()))
-        .merge(admin::router(AdminState { trace }, token));
+        .merge(ops::router(ops_state, access.clone()))
+        .merge(admin::router(AdminState { trace }, access))
+        .merge(console::router(console));
     if let Some(sim) = &target.simulator {
         let sim = sim.view();
         app = app.route(

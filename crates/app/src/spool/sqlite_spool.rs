@@ -7,8 +7,8 @@ use std::thread::JoinHandle;
 
 use async_trait::async_trait;
 use domain::ports::{
-    DeadLetter, DeadLetterFilter, DeadLetterSelection, DeadLetters, EventSpool, EventTrace, EventTraceRecord,
-    NewEvent, SpoolError, SpoolStats, SpooledEvent, StoredDeadLetter, TraceFilter,
+    DeadLetter, DeadLetterFilter, DeadLetterSelection, DeadLetters, EventSpool, EventTrace, EventTraceRecord, NewEvent,
+    SpoolError, SpoolStats, SpooledEvent, StoredDeadLetter, TraceFilter,
 };
 use tokio::sync::{mpsc, oneshot};
 

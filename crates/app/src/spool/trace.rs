@@ -47,7 +47,12 @@ pub(crate) fn record(conn: &Connection, traces: &[EventTraceRecord]) -> Result<(
 
 /// Drops the traces beyond `max_events` and those received before `now - max_age`,
 /// oldest (lowest event id) first. Returns how many were dropped.
-pub(crate) fn prune(conn: &Connection, now: DateTime<Utc>, max_age: Duration, max_events: u64) -> Result<u64, SpoolError> {
+pub(crate) fn prune(
+    conn: &Connection,
+    now: DateTime<Utc>,
+    max_age: Duration,
+    max_events: u64,
+) -> Result<u64, SpoolError> {
     let newest: Option<i64> = conn
         .query_row("SELECT MAX(event_id) FROM event_trace", [], |row| row.get(0))
         .doing("reading the newest trace")?;
@@ -91,8 +96,11 @@ pub(crate) fn prune(conn: &Connection, now: DateTime<Utc>, max_age: Duration, ma
 }
 
 fn decode(detail: &str, event_id: i64) -> Result<EventTraceRecord, SpoolError> {
-    serde_json::from_str(detail)
-        .map_err(|error| SpoolError::Storage(format!("event_trace row {event_id}: stored detail is not a trace: {error}")))
+    serde_json::from_str(detail).map_err(|error| {
+        SpoolError::Storage(format!(
+            "event_trace row {event_id}: stored detail is not a trace: {error}"
+        ))
+    })
 }
 
 /// The trace of the event with this spool id or `messageId` (the newest with it).

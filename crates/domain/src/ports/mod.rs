@@ -8,8 +8,8 @@ mod event_trace;
 pub use attio_gateway::{AssertReply, AttioGateway, AttioObject, AttributeDefinition};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use event_spool::{
-    DeadLetter, DeadLetterFilter, DeadLetterSelection, DeadLetters, EventSpool, NewEvent, SpoolError, SpoolStats, SpooledEvent,
-    StoredDeadLetter,
+    DeadLetter, DeadLetterFilter, DeadLetterSelection, DeadLetters, EventSpool, NewEvent, SpoolError, SpoolStats,
+    SpooledEvent, StoredDeadLetter,
 };
 pub use event_trace::{AttioRequestTrace, EventTrace, EventTraceRecord, SubscriptionTrace, TraceFilter, TraceState};
 

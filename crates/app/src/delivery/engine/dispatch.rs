@@ -34,12 +34,8 @@ impl Engine {
                     };
                     lane.busy = true;
                     self.in_flight += 1;
-                    let (router, recording, text, tx) = (
-                        self.router.clone(),
-                        self.recording(sub),
-                        entry.text.clone(),
-                        tx.clone(),
-                    );
+                    let (router, recording, text, tx) =
+                        (self.router.clone(), self.recording(sub), entry.text.clone(), tx.clone());
                     let gateway = self.gateway_for(&recording);
                     let parts = vec![(id, 1)];
                     self.trace_in_flight(&parts);

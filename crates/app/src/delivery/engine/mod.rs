@@ -275,7 +275,11 @@ impl Engine {
             DeliveryStatus::count(&self.status.filtered, 1);
             let kind = trace::type_label(identity.event_type.as_deref());
             metrics::counter!("segment_attio_events_unmatched_total", "type" => kind).increment(1);
-            tracing::debug!(event_id = ev.id, message_id = message_id.as_deref(), "event matched no subscription");
+            tracing::debug!(
+                event_id = ev.id,
+                message_id = message_id.as_deref(),
+                "event matched no subscription"
+            );
             if let Some(mut trace) = trace {
                 trace.state = TraceState::Skipped;
                 trace.reason = Some(trace::unmatched_reason(&routing, self.router.subscriptions.len()));

@@ -192,7 +192,13 @@ impl Engine {
     }
 
     /// One subscription is done with the event (delivered, or given up on).
-    pub(super) fn trace_outcome(&mut self, event_id: i64, subscription: usize, state: TraceState, reason: Option<&str>) {
+    pub(super) fn trace_outcome(
+        &mut self,
+        event_id: i64,
+        subscription: usize,
+        state: TraceState,
+        reason: Option<&str>,
+    ) {
         if self.trace.is_none() {
             return;
         }
