@@ -150,7 +150,10 @@ pub async fn run(valid: ValidConfig, opts: ServeOptions) -> anyhow::Result<()> {
         status.clone(),
         sampler,
         console_config,
-        settings.attio.base_url.clone(),
+        target
+            .simulator
+            .as_ref()
+            .map_or_else(|| settings.attio.base_url.clone(), |sim| sim.base_url()),
         settings.attio.write_rate,
         access.clone(),
     );

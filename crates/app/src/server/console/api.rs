@@ -1,7 +1,6 @@
 //! The console's JSON API: `GET /stats`, `GET /config`, `GET /dead-letters`,
 //! `POST /dead-letters/replay`, `POST /dead-letters/purge`, `POST /try`.
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
@@ -238,7 +237,9 @@ pub async fn stats_json(c: &ConsoleInner) -> Value {
         CredentialState::Unknown => ("unknown", None),
         CredentialState::Invalid(why) => ("invalid", Some(why)),
     };
-    let mut per: BTreeMap<String, PerSubscription> = c
+    // In the configuration's order; a name only the trace knows (a subscription since
+    // removed) goes last.
+    let mut per: Vec<(String, PerSubscription)> = c
         .router
         .subscriptions
         .iter()
@@ -255,7 +256,14 @@ pub async fn stats_json(c: &ConsoleInner) -> Value {
             traced = Some(events.len());
             for event in &events {
                 for s in &event.subscriptions {
-                    let entry = per.entry(s.name.clone()).or_default();
+                    let at = match per.iter().position(|(name, _)| name == &s.name) {
+                        Some(at) => at,
+                        None => {
+                            per.push((s.name.clone(), PerSubscription::default()));
+                            per.len() - 1
+                        }
+                    };
+                    let entry = &mut per[at].1;
                     if !s.matched {
                         entry.skipped += 1;
                         continue;

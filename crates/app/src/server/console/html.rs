@@ -29,6 +29,16 @@ pub fn text(v: &Value) -> String {
     }
 }
 
+/// A JSON array of strings as an escaped, comma-separated list (`-` when empty).
+pub fn list(v: &Value) -> String {
+    let items: Vec<&str> = v.as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+    if items.is_empty() {
+        "-".to_owned()
+    } else {
+        esc(&items.join(", "))
+    }
+}
+
 /// Pretty JSON in a `<pre>`.
 pub fn pre_json(v: &Value) -> String {
     format!(

@@ -6,7 +6,7 @@ use axum::response::Response;
 use serde_json::Value;
 
 use super::super::api::config_json;
-use super::super::html::{esc, page as html_page, pre_json, table, text};
+use super::super::html::{esc, list, page as html_page, pre_json, table, text};
 use super::super::Console;
 
 fn pairs(id: &str, caption: &str, v: &Value) -> String {
@@ -50,12 +50,12 @@ pub async fn page(State(c): State<Console>) -> Response {
     let schema_text = if schema["ok"] == true {
         format!(
             "<p class=\"ok\">Every object the subscriptions write to exists: {}.</p>",
-            text(&schema["required"])
+            list(&schema["required"])
         )
     } else if let Some(e) = schema["error"].as_str() {
         format!("<p class=\"error\">The schema check failed: {}</p>", esc(e))
     } else {
-        format!("<p class=\"error\">Missing objects: {}</p>", text(&schema["missing"]))
+        format!("<p class=\"error\">Missing objects: {}</p>", list(&schema["missing"]))
     };
     let presets = if v["using_presets"] == true {
         "<p class=\"muted\">No subscription is configured: these are the presets.</p>"
@@ -66,7 +66,7 @@ pub async fn page(State(c): State<Console>) -> Response {
         "<div id=\"config\"><h2>Subscriptions</h2>{presets}{}<h2>Schema check</h2>{schema_text}<p class=\"muted\">Checked {}; objects in the workspace: {}</p><h2>Destination</h2>{}<h2>Server</h2>{}<h2>Ingestion</h2>{}<h2>Delivery</h2>{}<h2>Spool</h2>{}</div>",
         table("config-subscriptions", "Subscriptions in force", &["Name", "Action", "Subscribe (FQL)", "Batching", "Default mapping", "Mapping"], &subs),
         text(&schema["checked_at"]),
-        text(&schema["objects"]),
+        list(&schema["objects"]),
         pairs("config-destination", "Attio", &v["destination"]),
         pairs("config-server", "Server", &v["server"]),
         pairs("config-ingest", "Ingestion", &v["ingest"]),

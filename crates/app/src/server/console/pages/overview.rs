@@ -5,7 +5,7 @@ use axum::response::Response;
 use serde_json::Value;
 
 use super::super::api::stats_json;
-use super::super::html::{age, esc, page as html_page, table, text};
+use super::super::html::{age, esc, list, page as html_page, table, text};
 use super::super::Console;
 
 /// The chart's series: key in `minutes`, label, colour.
@@ -50,7 +50,7 @@ pub fn chart(minutes: &[Value]) -> String {
         .collect();
     let (base, right, now_x) = (h - pad, w - pad, w - pad - 24.0);
     format!(
-        "<figure class=\"chart\"><svg viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"Events per minute over the last hour: {label}\" preserveAspectRatio=\"none\"><line x1=\"{pad}\" y1=\"{base}\" x2=\"{right}\" y2=\"{base}\" stroke=\"#999\"/><text x=\"2\" y=\"{pad}\" font-size=\"11\">{max}</text><text x=\"2\" y=\"{base}\" font-size=\"11\">0</text><text x=\"{pad}\" y=\"{h}\" font-size=\"11\">-60 min</text><text x=\"{now_x}\" y=\"{h}\" font-size=\"11\">now</text>{lines}</svg><figcaption>Events per minute, last hour<ul class=\"legend\">{legend}</ul></figcaption></figure>",
+        "<figure class=\"chart\"><svg viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"Events per minute over the last hour: {label}\"><line x1=\"{pad}\" y1=\"{base}\" x2=\"{right}\" y2=\"{base}\" stroke=\"#999\"/><text x=\"2\" y=\"{pad}\" font-size=\"11\">{max}</text><text x=\"2\" y=\"{base}\" font-size=\"11\">0</text><text x=\"{pad}\" y=\"{h}\" font-size=\"11\">-60 min</text><text x=\"{now_x}\" y=\"{h}\" font-size=\"11\">now</text>{lines}</svg><figcaption>Events per minute, last hour<ul class=\"legend\">{legend}</ul></figcaption></figure>",
         label = summary.join(", "),
     )
 }
@@ -73,7 +73,7 @@ pub async fn page(State(c): State<Console>) -> Response {
     } else if let Some(e) = schema["error"].as_str() {
         format!("check failed: {}", esc(e))
     } else {
-        format!("missing: {}", text(&schema["missing"]))
+        format!("missing: {}", list(&schema["missing"]))
     };
     let credentials = match &attio["credentials_error"] {
         Value::String(e) => format!("{} ({})", text(&attio["credentials"]), esc(e)),
@@ -91,9 +91,9 @@ pub async fn page(State(c): State<Console>) -> Response {
             "Attio writes",
             &format!("{:.1}/s", attio["write_rate_per_second"].as_f64().unwrap_or(0.0)),
             &format!(
-                "limit {}/s; 429s in the last hour: {}",
+                "limit {}/s; 429s in the last hour: {:.0}",
                 text(&attio["write_limit_per_second"]),
-                text(&attio["responses_429_last_hour"])
+                attio["responses_429_last_hour"].as_f64().unwrap_or(0.0)
             ),
         ),
         card(
