@@ -323,3 +323,56 @@ async fn no_page_or_api_answer_shows_a_token_or_a_write_key() {
         .expect("JSON");
     assert_eq!(config["destination"]["token"], "set (not shown)", "{config}");
 }
+
+/// The README's console examples, as commands and the answers shown under them (`# ...`;
+/// `…` stands for any text).
+fn readme_examples() -> Vec<(String, String)> {
+    let readme = include_str!("../../README.md");
+    let section = readme
+        .split("## Web console")
+        .nth(1)
+        .expect("README has a Web console section");
+    let block = section
+        .split("```sh\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .expect("the section has a sh block");
+    let mut examples = Vec::new();
+    let mut command = String::new();
+    for line in block.lines() {
+        if let Some(answer) = line.strip_prefix("# ") {
+            examples.push((std::mem::take(&mut command), answer.to_owned()));
+        } else {
+            command.push_str(line);
+            command.push('\n');
+        }
+    }
+    examples
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readme_console_examples_answer_as_shown() {
+    let service = start(Some(ADMIN_TOKEN)).await;
+    let examples = readme_examples();
+    assert!(examples.len() >= 4, "{examples:?}");
+    let host = service.base_url.trim_start_matches("http://").to_owned();
+    for (command, answer) in examples {
+        let command = command.replace("localhost:8080", &host);
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(&command)
+            .env("TOKEN", ADMIN_TOKEN)
+            .output()
+            .expect("sh runs");
+        assert!(out.status.success(), "{command} failed: {out:?}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        let mut rest = text.trim();
+        for part in answer.split('…') {
+            match rest.find(part) {
+                Some(at) => rest = &rest[at + part.len()..],
+                None => panic!("{command}\nanswered\n{text}\nnot\n{answer}"),
+            }
+        }
+        assert!(rest.is_empty(), "{command}\nanswered\n{text}\nmore than\n{answer}");
+    }
+}

@@ -60,8 +60,9 @@ fn choose(console: &ConsoleInner, req: &TryRequest) -> Result<Chosen, QueryError
     if let Some(action) = given(&req.action) {
         let mapping = req.mapping.as_ref().filter(|m| !m.is_null()).map(text_of);
         let mapping = mapping.as_deref().map(str::trim).filter(|m| !m.is_empty());
-        let sub = inline_subscription(action, mapping, given(&req.subscribe), req.default_mapping, false)
+        let mut sub = inline_subscription(action, mapping, given(&req.subscribe), req.default_mapping, false)
             .map_err(|e| QueryError::BadRequest(e.replace("--", "")))?;
+        sub.name = "typed subscription".to_owned();
         return Ok(Chosen::Inline(Arc::new(Router {
             integrations: IntegrationsFilter::default(),
             subscriptions: vec![sub],
