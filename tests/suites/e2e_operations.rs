@@ -59,8 +59,8 @@ async fn a_rejected_event_is_dead_lettered_and_replayed_after_the_mapping_is_fix
     let reason = letter["reason"].as_str().unwrap_or_default();
     assert!(reason.contains("email_address"), "{reason}");
     assert_eq!(letter["attempts"], 0);
-    let payload: Value = serde_json::from_str(letter["payload"].as_str().unwrap_or("null")).expect("payload JSON");
-    assert_eq!(payload["userId"], "r1");
+    assert_eq!(letter["payload"]["userId"], "r1", "the payload is JSON");
+    assert_eq!(letter["user_id"], "r1");
     assert!(service.records("users").await.expect("users").is_empty());
 
     // The mapping is fixed (the address is in work_email): restart with the new
@@ -164,6 +164,95 @@ fn test_event_prints_the_requests_without_sending_them() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(all.contains("email_address"), "{all}");
+}
+
+/// Runs a command to completion and returns its output and its peak resident memory
+/// (`VmHWM`, read while it runs), in bytes.
+fn peak_memory(mut cmd: std::process::Command) -> (std::process::ExitStatus, u64) {
+    let mut child = cmd
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut peak = 0u64;
+    loop {
+        if let Ok(text) = std::fs::read_to_string(&status_file) {
+            if let Some(kib) = text
+                .lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|n| n.parse::<u64>().ok())
+            {
+                peak = peak.max(kib * 1024);
+            }
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            return (status, peak);
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+#[test]
+fn test_event_streams_a_large_file_in_bounded_memory_and_cuts_batches_at_the_batch_size() {
+    let dir = DataDir::temp();
+    let file = dir.path().join("events.jsonl");
+    let mut text = String::new();
+    for n in 0..100_000 {
+        text.push_str(
+            &json!({"type": "identify", "userId": format!("user-{n}"), "messageId": format!("m-{n}"),
+                    "traits": {"email": format!("user-{n}@example.com"), "name": "A Name", "plan": "pro"}})
+            .to_string(),
+        );
+        text.push('\n');
+    }
+    std::fs::write(&file, &text).expect("write");
+    let mut builder = ServiceBuilder::new();
+    let file_arg = file.display().to_string();
+    let args = [
+        "test-event",
+        "--action",
+        "identifyUser",
+        "--batch",
+        "--mapping",
+        r#"{"batch_size": 10000}"#,
+        "--default-mapping",
+        "--json",
+        "--file",
+        &file_arg,
+    ];
+    let (status, peak) = peak_memory(builder.command(&args));
+    assert!(status.success(), "{status}");
+    assert!(peak > 0, "no memory reading");
+    assert!(peak < 100 * 1024 * 1024, "peak memory {} MB", peak / (1024 * 1024));
+
+    // The batches: 10 of 10,000 (the limit), not one of 100,000.
+    let small: String = text.lines().take(25).map(|l| format!("{l}\n")).collect();
+    let small_file = dir.path().join("small.jsonl");
+    std::fs::write(&small_file, small).expect("write");
+    let small_arg = small_file.display().to_string();
+    let out = builder.cli(&[
+        "test-event",
+        "--action",
+        "identifyUser",
+        "--batch",
+        "--mapping",
+        r#"{"batch_size": 10}"#,
+        "--default-mapping",
+        "--json",
+        "--file",
+        &small_arg,
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let items: Value = serde_json::from_slice(&out.stdout).expect("a JSON array");
+    let sizes: Vec<u64> = items
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|i| i["batch_of"].as_u64())
+        .collect();
+    assert_eq!(sizes, vec![10, 10, 5]);
 }
 
 #[tokio::test]

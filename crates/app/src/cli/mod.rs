@@ -98,10 +98,11 @@ pub struct TestEventArgs {
     /// Inline FQL subscription for --action.
     #[arg(long)]
     pub subscribe: Option<String>,
-    /// Lay --mapping over the action's default mapping.
+    /// Lay --mapping over the action's default mapping (whether --mapping is empty or not;
+    /// without --mapping the default mapping is used).
     #[arg(long)]
     pub default_mapping: bool,
-    /// Treat --action as batching (one batch request for all events).
+    /// Treat --action as batching (batch requests of the mapping's batch_size events).
     #[arg(long)]
     pub batch: bool,
     /// A JSON Lines file of events ("-" = standard input).

@@ -64,7 +64,7 @@ pub async fn run(spool: SqliteSpool, cmd: DeadLetterCommand) -> anyhow::Result<E
                 let views: Vec<Value> = letters.iter().map(view).collect();
                 println!("{}", serde_json::to_string_pretty(&views)?);
             } else if letters.is_empty() {
-                println!("no dead letters found");
+                println!("no dead letters found in {}", spool.path().display());
             } else {
                 for l in &letters {
                     let v = view(l);
@@ -93,7 +93,10 @@ pub async fn run(spool: SqliteSpool, cmd: DeadLetterCommand) -> anyhow::Result<E
         DeadLetterCommand::Show { id } => {
             let letters = spool.of_event(&id).await?;
             if letters.is_empty() {
-                eprintln!("error: no dead letter for an event with id or messageId {id:?}");
+                eprintln!(
+                    "error: no dead letter for an event with id or messageId {id:?} in {}",
+                    spool.path().display()
+                );
                 ExitCode::FAILURE
             } else {
                 let views: Vec<Value> = letters.iter().map(view).collect();

@@ -24,7 +24,10 @@ pub async fn run(spool: SqliteSpool, cmd: EventsCommand) -> anyhow::Result<ExitC
                 ExitCode::SUCCESS
             }
             None => {
-                eprintln!("error: no event with id or messageId {id:?} in the trace or the spool");
+                eprintln!(
+                    "error: no event with id or messageId {id:?} in the trace or the spool {}",
+                    spool.path().display()
+                );
                 ExitCode::FAILURE
             }
         },
@@ -33,7 +36,7 @@ pub async fn run(spool: SqliteSpool, cmd: EventsCommand) -> anyhow::Result<ExitC
             if json {
                 println!("{}", serde_json::to_string_pretty(&traces)?);
             } else if traces.is_empty() {
-                println!("no traced events found");
+                println!("no traced events found in {}", spool.path().display());
             } else {
                 for t in &traces {
                     println!("{}", summary(t));

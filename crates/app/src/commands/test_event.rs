@@ -1,6 +1,6 @@
 //! `segment-attio test-event`: prints the Attio requests some events would cause.
 
-use std::io::Read;
+use std::io::{BufRead, BufReader, Write};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
@@ -10,28 +10,27 @@ use app::config::ValidConfig;
 use chrono::{DateTime, Utc};
 use segment_adapter::destination::ActionSubscription;
 
-fn read_events(args: &TestEventArgs) -> anyhow::Result<Vec<String>> {
-    let mut events = Vec::new();
-    if let Some(e) = &args.event {
-        events.push(e.clone());
-    }
-    if let Some(path) = &args.file {
-        let mut text = String::new();
-        if path.as_os_str() == "-" {
-            std::io::stdin().read_to_string(&mut text)?;
-        } else {
-            text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+/// The events to try, one at a time: the argument, then the file's lines (read as they
+/// are needed, so that a large file is never held in memory).
+fn events(args: &TestEventArgs) -> anyhow::Result<Box<dyn Iterator<Item = std::io::Result<String>>>> {
+    let first = args.event.clone().map(Ok).into_iter();
+    let Some(path) = &args.file else {
+        if args.event.is_none() {
+            bail!("give an event as an argument or a JSON Lines file with --file");
         }
-        events.extend(text.lines().filter(|l| !l.trim().is_empty()).map(str::to_owned));
-    }
-    if events.is_empty() {
-        bail!("give an event as an argument or a JSON Lines file with --file");
-    }
-    Ok(events)
+        return Ok(Box::new(first));
+    };
+    let reader: Box<dyn BufRead> = if path.as_os_str() == "-" {
+        Box::new(BufReader::new(std::io::stdin()))
+    } else {
+        let file = std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
+        Box::new(BufReader::new(file))
+    };
+    Ok(Box::new(first.chain(reader.lines())))
 }
 
 pub fn run(valid: ValidConfig, args: TestEventArgs) -> anyhow::Result<ExitCode> {
-    let events = read_events(&args)?;
+    let events = events(&args)?;
     let now: DateTime<Utc> = match &args.now {
         Some(t) => DateTime::parse_from_rfc3339(t)
             .context("--now must be an RFC 3339 time")?
@@ -66,16 +65,18 @@ pub fn run(valid: ValidConfig, args: TestEventArgs) -> anyhow::Result<ExitCode> 
             None => all,
         }
     };
-    let mut stdout = std::io::stdout();
-    let rejected = test_event::run(
-        &subs,
-        &integrations,
-        &events,
-        &settings.attio.base_url,
-        now,
-        args.json,
-        &mut stdout,
-    )?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut runner = test_event::DryRunner::new(&subs, &integrations, &settings.attio.base_url, now, args.json);
+    for line in events {
+        let line = line.context("reading the events")?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        runner.event(&line, &mut out)?;
+    }
+    let rejected = runner.finish(&mut out)?;
+    out.flush()?;
     Ok(if rejected > 0 {
         ExitCode::from(2)
     } else {

@@ -79,16 +79,7 @@ pub struct DeliveryDeps {
 
 /// Starts the delivery loop; it stops when `shutdown` turns true.
 pub fn spawn(config: DeliveryConfig, deps: DeliveryDeps, shutdown: watch::Receiver<bool>) -> JoinHandle<()> {
-    let engine = engine::Engine::new(
-        config,
-        deps.spool,
-        deps.gateway,
-        deps.clock,
-        deps.router,
-        deps.status,
-        deps.notify,
-        deps.trace,
-    );
+    let engine = engine::Engine::new(config, deps);
     tokio::spawn(engine.run(shutdown))
 }
 

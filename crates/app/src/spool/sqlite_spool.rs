@@ -30,6 +30,7 @@ struct Inner {
     published: Arc<Published>,
     max_pending: u64,
     trace: bool,
+    path: std::path::PathBuf,
     reads: ReadPool,
     // Declared after `sender`: fields drop in order, so the channel closes before the join.
     writer: WriterThread,
@@ -106,6 +107,7 @@ impl SqliteSpool {
                 published,
                 max_pending: config.max_pending,
                 trace: config.trace,
+                path: config.path.clone(),
                 reads,
                 writer: WriterThread(Mutex::new(Some(handle))),
             }),
@@ -126,6 +128,11 @@ impl SqliteSpool {
         if tokio::task::spawn_blocking(move || inner.writer.join()).await.is_err() {
             tracing::error!("waiting for the spool writer thread failed");
         }
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &std::path::Path {
+        &self.inner.path
     }
 
     /// Whether the configuration asks for the event trace.

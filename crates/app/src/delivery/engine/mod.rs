@@ -19,7 +19,7 @@ use tokio::time::Instant;
 
 use super::send::SendError;
 use super::status::{CredentialState, DeliveryStatus};
-use super::DeliveryConfig;
+use super::{DeliveryConfig, DeliveryDeps};
 use crate::routing::{Route, Router};
 
 mod dispatch;
@@ -98,16 +98,16 @@ pub(super) struct Engine {
 }
 
 impl Engine {
-    pub fn new(
-        config: DeliveryConfig,
-        spool: Arc<dyn EventSpool>,
-        gateway: Arc<dyn AttioGateway>,
-        clock: Arc<dyn Clock>,
-        router: Arc<Router>,
-        status: Arc<DeliveryStatus>,
-        notify: Arc<Notify>,
-        trace: Option<Arc<dyn EventTrace>>,
-    ) -> Self {
+    pub fn new(config: DeliveryConfig, deps: DeliveryDeps) -> Self {
+        let DeliveryDeps {
+            spool,
+            gateway,
+            clock,
+            router,
+            status,
+            notify,
+            trace,
+        } = deps;
         let now = Instant::now();
         Self {
             config,

@@ -7,6 +7,7 @@ mod batching;
 mod failures;
 mod ordering;
 mod routing;
+mod trace;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -17,8 +18,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::actions::ActionKind;
 use domain::ports::{
-    AssertReply, AttioGateway, AttioObject, AttributeDefinition, DeadLetter, EventSpool, NewEvent, SpoolError,
-    SpoolStats, SpooledEvent, SystemClock,
+    AssertReply, AttioGateway, AttioObject, AttributeDefinition, DeadLetter, EventSpool, EventTrace, EventTraceRecord,
+    NewEvent, SpoolError, SpoolStats, SpooledEvent, SystemClock, TraceFilter,
 };
 use domain::{Assertion, AttioCommand, GatewayError, ObjectSlug};
 use segment_adapter::destination::ActionSubscription;
@@ -137,6 +138,47 @@ pub struct Call {
 /// What the scripted gateway answers to a write carrying `seqs` (`attempt` counts earlier
 /// writes that carried the same first seq).
 pub type Script = dyn Fn(&[String], usize) -> Result<(), GatewayError> + Send + Sync;
+
+/// A trace store in memory: the last record written for each event.
+#[derive(Default)]
+pub struct MemTrace {
+    records: Mutex<BTreeMap<i64, EventTraceRecord>>,
+}
+
+impl MemTrace {
+    pub fn get(&self, event_id: i64) -> Option<EventTraceRecord> {
+        self.records
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&event_id)
+            .cloned()
+    }
+}
+
+#[async_trait]
+impl EventTrace for MemTrace {
+    async fn record(&self, traces: Vec<EventTraceRecord>) -> Result<(), SpoolError> {
+        let mut records = self.records.lock().unwrap_or_else(|p| p.into_inner());
+        for trace in traces {
+            records.insert(trace.event_id, trace);
+        }
+        Ok(())
+    }
+
+    async fn find(&self, id: &str) -> Result<Option<EventTraceRecord>, SpoolError> {
+        Ok(id.parse().ok().and_then(|id| self.get(id)))
+    }
+
+    async fn list(&self, _filter: TraceFilter) -> Result<Vec<EventTraceRecord>, SpoolError> {
+        Ok(self
+            .records
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .cloned()
+            .collect())
+    }
+}
 
 /// A gateway that records writes and answers from a script.
 pub struct FakeGateway {
@@ -280,6 +322,7 @@ pub fn track(email: &str, seq: &str) -> String {
 /// A delivery loop under test.
 pub struct Harness {
     pub spool: Arc<MemSpool>,
+    pub trace: Arc<MemTrace>,
     pub gateway: Arc<FakeGateway>,
     pub status: Arc<DeliveryStatus>,
     notify: Arc<Notify>,
@@ -311,6 +354,7 @@ impl Harness {
         let status = Arc::new(DeliveryStatus::default());
         let notify = Arc::new(Notify::new());
         let (shutdown, rx) = watch::channel(false);
+        let trace = Arc::new(MemTrace::default());
         let deps = DeliveryDeps {
             spool: spool.clone(),
             gateway: gateway.clone(),
@@ -321,11 +365,12 @@ impl Harness {
             }),
             status: status.clone(),
             notify: notify.clone(),
-            trace: None,
+            trace: Some(trace.clone()),
         };
         let handle = spawn(config, deps, rx);
         Harness {
             spool,
+            trace,
             gateway,
             status,
             notify,

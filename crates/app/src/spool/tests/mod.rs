@@ -4,6 +4,7 @@ mod concurrency;
 mod dead_letters;
 mod durability;
 mod events;
+mod trace;
 
 use chrono::{DateTime, Duration, Utc};
 use domain::ports::{DeadLetter, NewEvent};
