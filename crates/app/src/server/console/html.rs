@@ -1,4 +1,4 @@
-//! Small HTML helpers: escaping, the page frame, tables, form controls.
+//! HTML building blocks: escaping, the page frame, tables, form controls.
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
