@@ -201,7 +201,7 @@ async fn without_the_admin_token_the_console_and_the_admin_api_answer_401() {
     .await;
     assert_eq!(preview.status(), 200);
     let preview: Value = preview.json().await.expect("JSON");
-    assert_eq!(preview["preview"][0]["outcome"], "requests", "{preview}");
+    assert_eq!(preview["preview"][0]["results"][0]["outcome"], "requests", "{preview}");
     assert_eq!(preview["sent"], Value::Null, "a preview sends nothing: {preview}");
 
     // The login page answers 200 and opens no session.

@@ -118,10 +118,13 @@ pub async fn run(console: &ConsoleInner, req: TryRequest) -> Result<Value, Query
             ))
         }
     };
+    // The event's item: `results` holds one outcome per matching subscription.
     let sendable = preview
         .as_array()
         .and_then(|items| items.first())
-        .and_then(|item| item["outcome"].as_str())
+        .and_then(|item| item["results"].as_array())
+        .and_then(|results| results.first())
+        .and_then(|result| result["outcome"].as_str())
         .is_some_and(|o| o == "requests" || o == "batched");
     if !sendable {
         answer["sent"] =

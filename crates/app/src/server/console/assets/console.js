@@ -91,24 +91,34 @@ function showRequest(parent, request) {
   parent.append(element('pre', 'json request-body', JSON.stringify(request.body, null, 2)));
 }
 
+const OUTCOMES = {
+  requests: 'would send these requests',
+  rejected: 'REJECTED',
+  batched: 'goes into a batch request',
+};
+
+// The preview is what `segment-attio test-event --json` prints: one item per event (the
+// subscriptions it matches and each one's outcome), then one per batch request.
 function showTry(output, answer) {
   output.replaceChildren();
   for (const item of answer.preview || []) {
     const box = element('div', 'result');
-    if (item.batch_of) {
+    if (item.batch_of !== undefined) {
       box.append(element('h3', '', `${item.subscription}: one batch request for ${item.batch_of} event(s)`));
       (item.requests || []).forEach((r) => showRequest(box, r));
+    } else if (item.rejected) {
+      box.append(element('h3', '', 'REJECTED'));
+      box.append(element('p', 'error', item.rejected));
+    } else if (item.filtered_by_integrations) {
+      box.append(element('h3', '', "Not sent: the event's integrations object disables this destination"));
+    } else if (!item.matched || item.matched.length === 0) {
+      box.append(element('h3', '', 'The event matches no subscription (its FQL is false for it)'));
     } else {
-      const titles = {
-        requests: 'would send these requests',
-        rejected: 'REJECTED',
-        not_subscribed: 'does not match the subscription',
-        filtered_by_integrations: "not sent: the event's integrations object disables this destination",
-        batched: 'goes into a batch request',
-      };
-      box.append(element('h3', '', `${item.subscription}: ${titles[item.outcome] || item.outcome}`));
-      if (item.outcome === 'rejected') box.append(element('p', 'error', item.detail));
-      if (item.outcome === 'requests') item.detail.forEach((r) => showRequest(box, r));
+      for (const result of item.results || []) {
+        box.append(element('h3', '', `${result.subscription}: ${OUTCOMES[result.outcome] || result.outcome}`));
+        if (result.outcome === 'rejected') box.append(element('p', 'error', result.detail));
+        if (result.outcome === 'requests') result.detail.forEach((r) => showRequest(box, r));
+      }
     }
     output.append(box);
   }
