@@ -29,6 +29,17 @@ pub fn text(v: &Value) -> String {
     }
 }
 
+/// An RFC 3339 time from JSON, to the second and in UTC (`-` when absent).
+pub fn time(v: &Value) -> String {
+    match v.as_str().map(chrono::DateTime::parse_from_rfc3339) {
+        Some(Ok(at)) => format!(
+            "<span class=\"time\">{}</span>",
+            at.with_timezone(&chrono::Utc).format("%Y-%m-%d %H:%M:%SZ")
+        ),
+        _ => text(v),
+    }
+}
+
 /// A JSON array of strings as an escaped, comma-separated list (`-` when empty).
 pub fn list(v: &Value) -> String {
     let items: Vec<&str> = v.as_array().into_iter().flatten().filter_map(Value::as_str).collect();

@@ -5,7 +5,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::response::Response;
 
-use super::super::html::{esc, input, pre_json, select, table, text};
+use super::super::html::{esc, input, pre_json, select, table, text, time};
 use super::super::Console;
 use super::events::{subscription_names, EVENT_TYPES};
 use super::overview::percent;
@@ -37,7 +37,7 @@ pub async fn page_body(c: &Console, q: &DeadLetterQuery) -> String {
                     let label = v["message_id"].as_str().map_or_else(|| format!("event {}", v["event_id"]), esc);
                     vec![
                         format!("<input type=\"checkbox\" name=\"id\" value=\"{id}\" id=\"dl-{id}\" aria-label=\"Select dead letter {id}\" form=\"dl-actions\">"),
-                        text(&v["failed_at"]),
+                        time(&v["failed_at"]),
                         format!("<a href=\"/console/events/{}\">{label}</a>", esc(&percent(&v["event_id"].to_string()))),
                         text(&v["type"]),
                         text(who),

@@ -6,7 +6,7 @@ use axum::response::Response;
 use domain::ports::TraceState;
 use serde_json::{json, Value};
 
-use super::super::html::{esc, input, page, pre_json, select, table, text};
+use super::super::html::{esc, input, page, pre_json, select, table, text, time};
 use super::super::Console;
 use super::overview::percent;
 use crate::dead_letter_view::view;
@@ -63,7 +63,7 @@ pub async fn list(State(c): State<Console>, q: Result<Query<EventQuery>, QueryRe
                             .map(|s| esc(&s.name))
                             .collect();
                         vec![
-                            text(&v["received_at"]),
+                            time(&v["received_at"]),
                             trace_link(&v),
                             text(&v["type"]),
                             text(who),
@@ -158,7 +158,7 @@ pub async fn trace(State(c): State<Console>, Path(id): Path<String>) -> Response
         .iter()
         .map(|r| {
             vec![
-                esc(&r.started_at.to_rfc3339()),
+                time(&json!(r.started_at)),
                 esc(&r.subscription),
                 esc(&r.method),
                 format!("<code>{}</code>", esc(&r.path)),
