@@ -170,3 +170,116 @@ pub async fn dead_letters(
 pub fn dead_letter_views(letters: &[StoredDeadLetter]) -> Vec<Value> {
     letters.iter().map(view).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+    use domain::ports::{DeadLetter, MockDeadLetters, MockEventTrace, TraceState};
+
+    use super::*;
+
+    fn traced(id: i64, user: Option<&str>, group: Option<&str>) -> EventTraceRecord {
+        EventTraceRecord {
+            event_id: id,
+            message_id: Some(format!("m{id}")),
+            event_type: Some(if group.is_some() { "group" } else { "identify" }.into()),
+            user_id: user.map(str::to_owned),
+            group_id: group.map(str::to_owned),
+            received_at: Utc::now(),
+            updated_at: Utc::now(),
+            state: TraceState::Delivered,
+            reason: None,
+            attempts: 1,
+            subscriptions: Vec::new(),
+            attio_requests: Vec::new(),
+        }
+    }
+
+    fn letter(id: i64, payload: &str) -> StoredDeadLetter {
+        StoredDeadLetter {
+            id,
+            letter: DeadLetter {
+                event_id: id,
+                received_at: Utc::now(),
+                payload: payload.to_owned(),
+                subscription: "groups".into(),
+                reason: "Attio answered 400".into(),
+                attempts: 5,
+                last_error: None,
+                failed_at: Utc::now(),
+            },
+        }
+    }
+
+    #[tokio::test]
+    async fn who_matches_the_user_or_the_group_and_the_store_is_asked_for_enough() {
+        let mut trace = MockEventTrace::new();
+        trace
+            .expect_list()
+            .withf(|f| f.limit == MAX_LIST && f.user_id.is_none())
+            .returning(|_| {
+                Ok(vec![
+                    traced(3, Some("u1"), Some("w1")),
+                    traced(2, Some("u2"), None),
+                    traced(1, Some("u1"), None),
+                ])
+            });
+        let q = EventQuery {
+            who: Some("w1".into()),
+            limit: Some(5),
+            ..EventQuery::default()
+        };
+        let found = events(&trace, &q).await.expect("events");
+        assert_eq!(found.iter().map(|t| t.event_id).collect::<Vec<_>>(), [3]);
+        let q = EventQuery {
+            who: Some("u1".into()),
+            state: Some(String::new()),
+            limit: Some(1),
+            ..EventQuery::default()
+        };
+        let found = events(&trace, &q).await.expect("events");
+        assert_eq!(
+            found.iter().map(|t| t.event_id).collect::<Vec<_>>(),
+            [3],
+            "limited to 1"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_bad_filter_names_itself() {
+        let trace = MockEventTrace::new();
+        let q = EventQuery {
+            state: Some("lost".into()),
+            ..EventQuery::default()
+        };
+        let Err(QueryError::BadRequest(message)) = events(&trace, &q).await else {
+            panic!("a bad state must be refused");
+        };
+        assert!(message.starts_with("state:"), "{message}");
+    }
+
+    #[tokio::test]
+    async fn dead_letters_filter_on_the_payloads_type_and_ids() {
+        let mut store = MockDeadLetters::new();
+        store.expect_search().returning(|_| {
+            Ok(vec![
+                letter(3, r#"{"type":"group","userId":"u1","groupId":"w1"}"#),
+                letter(2, r#"{"type":"identify","userId":"u2"}"#),
+                letter(1, "not JSON"),
+            ])
+        });
+        let q = DeadLetterQuery {
+            event_type: Some("group".into()),
+            ..DeadLetterQuery::default()
+        };
+        let ids = |found: Vec<StoredDeadLetter>| found.iter().map(|l| l.id).collect::<Vec<_>>();
+        assert_eq!(ids(dead_letters(&store, &q, None).await.expect("list")), [3]);
+        let q = DeadLetterQuery {
+            who: Some("u2".into()),
+            ..DeadLetterQuery::default()
+        };
+        assert_eq!(ids(dead_letters(&store, &q, None).await.expect("list")), [2]);
+        let q = DeadLetterQuery::default();
+        assert_eq!(ids(dead_letters(&store, &q, Some(2)).await.expect("list")), [3, 2]);
+    }
+}
