@@ -46,6 +46,7 @@ pub(crate) fn waiting(event: &SpooledEvent) -> EventTraceRecord {
         attempts: 0,
         subscriptions: Vec::new(),
         attio_requests: Vec::new(),
+        attio_requests_omitted: 0,
     }
 }
 
@@ -88,5 +89,6 @@ pub(crate) fn dead_lettered(letters: &[StoredDeadLetter]) -> Option<EventTraceRe
             })
             .collect(),
         attio_requests: Vec::new(),
+        attio_requests_omitted: 0,
     })
 }

@@ -118,7 +118,15 @@ pub struct EventTraceRecord {
     /// Sends attempted (the most of any subscription).
     pub attempts: u32,
     pub subscriptions: Vec<SubscriptionTrace>,
+    /// The first and the latest requests (at most ten).
     pub attio_requests: Vec<AttioRequestTrace>,
+    /// Requests made between those kept.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub attio_requests_omitted: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// Which traces `list` returns (every given filter applies).

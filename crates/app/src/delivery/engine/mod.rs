@@ -92,6 +92,7 @@ pub(super) struct Engine {
     traces_done: Vec<EventTraceRecord>,
     /// Events whose trace changed since the last write.
     traces_changed: Vec<i64>,
+    last_trace_flush: Instant,
     paused_until_credentials: bool,
     next_credential_check: Instant,
     next_poll: Instant,
@@ -130,6 +131,7 @@ impl Engine {
             letters: Vec::new(),
             traces_done: Vec::new(),
             traces_changed: Vec::new(),
+            last_trace_flush: now,
             paused_until_credentials: false,
             next_credential_check: now,
             next_poll: now,
@@ -199,6 +201,7 @@ impl Engine {
             }
         }
         self.flush_outcomes().await;
+        self.flush_traces(true).await;
     }
 
     fn next_deadline(&self) -> Instant {
@@ -219,6 +222,9 @@ impl Engine {
         }
         if self.paused_until_credentials {
             d = d.min(self.next_credential_check);
+        }
+        if !self.traces_changed.is_empty() || !self.traces_done.is_empty() {
+            d = d.min(self.last_trace_flush + trace::FLUSH_EVERY);
         }
         d.max(now)
     }

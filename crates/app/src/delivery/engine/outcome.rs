@@ -199,7 +199,7 @@ impl Engine {
     /// Writes acknowledgements and dead letters to the spool.
     pub(super) async fn flush_outcomes(&mut self) {
         if self.finished.is_empty() && self.letters.is_empty() {
-            self.flush_traces().await;
+            self.flush_traces(false).await;
             return;
         }
         let finished = std::mem::take(&mut self.finished);
@@ -214,7 +214,7 @@ impl Engine {
             self.finished = finished;
             self.letters = letters;
         }
-        self.flush_traces().await;
+        self.flush_traces(false).await;
     }
 
     /// Jittered exponential backoff from the delivery settings; how long to keep trying is

@@ -6,6 +6,16 @@ use domain::ports::{AttioRequestTrace, EventTraceRecord, SubscriptionTrace, Trac
 use segment_adapter::json::Val;
 
 use super::{Engine, LaneId};
+
+/// Trace changes are written together at most this often (and when this many are waiting):
+/// an event that is dispatched and answered within the interval is written once, and the
+/// writer gets few, large requests.
+pub(super) const FLUSH_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
+const FLUSH_AT: usize = 5_000;
+
+/// Requests kept in one event's trace: the first ones and the latest (a long run of
+/// retries would otherwise grow it without bound).
+const MAX_REQUESTS: usize = 10;
 use crate::routing::{Route, Routing};
 
 /// The identifying fields of an event.
@@ -137,6 +147,7 @@ impl Engine {
             attempts: 0,
             subscriptions: subscriptions.into_iter().map(|(_, s)| s).collect(),
             attio_requests: Vec::new(),
+            attio_requests_omitted: 0,
         }))
     }
 
@@ -185,6 +196,13 @@ impl Engine {
                 self.change_trace(event_id, |t| {
                     t.attempts = t.attempts.max(attempts);
                     t.attio_requests.extend_from_slice(requests);
+                    if t.attio_requests.len() > MAX_REQUESTS {
+                        // Keep the first half and the latest half.
+                        let drop = t.attio_requests.len() - MAX_REQUESTS;
+                        let from = MAX_REQUESTS / 2;
+                        t.attio_requests.drain(from..from + drop);
+                        t.attio_requests_omitted += drop as u32;
+                    }
                     t.state = TraceState::Waiting;
                 });
             }
@@ -228,9 +246,10 @@ impl Engine {
         }
     }
 
-    /// Writes the traces that changed. A failure is logged: the trace is an aid, delivery
-    /// does not wait for it.
-    pub(super) async fn flush_traces(&mut self) {
+    /// Writes the traces that changed, when `FLUSH_EVERY` has passed since the last write,
+    /// `FLUSH_AT` are waiting, or `force`. A failure is logged: the trace is an aid,
+    /// delivery does not wait for it.
+    pub(super) async fn flush_traces(&mut self, force: bool) {
         let Some(store) = self.trace.clone() else {
             self.traces_changed.clear();
             self.traces_done.clear();
@@ -239,6 +258,12 @@ impl Engine {
         if self.traces_changed.is_empty() && self.traces_done.is_empty() {
             return;
         }
+        let due = self.last_trace_flush.elapsed() >= FLUSH_EVERY
+            || self.traces_changed.len() + self.traces_done.len() >= FLUSH_AT;
+        if !force && !due {
+            return;
+        }
+        self.last_trace_flush = tokio::time::Instant::now();
         let mut changed = std::mem::take(&mut self.traces_changed);
         changed.sort_unstable();
         changed.dedup();

@@ -89,3 +89,21 @@ async fn an_event_no_subscription_wants_is_skipped_with_the_reason() {
     assert!(why.contains(r#"type = "track""#), "{why}");
     h.stop().await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_long_run_of_retries_keeps_the_first_and_the_latest_requests() {
+    let gateway = FakeGateway::new(|_, attempt| if attempt < 15 { Err(status(503, None)) } else { Ok(()) });
+    let mut h = Harness::start(config(), vec![assert_people(None)], gateway);
+    let id = h.append(&[track("a@x.io", "a1")]).await[0];
+    h.until(Duration::from_secs(120), |h| {
+        h.trace.get(id).is_some_and(|t| t.state == TraceState::Delivered)
+    })
+    .await;
+    let trace = h.trace.get(id).expect("a trace");
+    assert_eq!(trace.attempts, 16);
+    assert_eq!(trace.attio_requests.len(), 10);
+    assert_eq!(trace.attio_requests_omitted, 6);
+    assert_eq!(trace.attio_requests[0].status, Some(503));
+    assert_eq!(trace.attio_requests[9].status, Some(200), "the latest is kept");
+    h.stop().await;
+}

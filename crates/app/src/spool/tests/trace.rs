@@ -37,6 +37,7 @@ fn trace(event_id: i64, state: TraceState, received_at: chrono::DateTime<Utc>) -
             started_at: received_at,
             duration_ms: 1.5,
         }],
+        attio_requests_omitted: 0,
     }
 }
 
