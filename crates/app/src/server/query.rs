@@ -192,6 +192,7 @@ mod tests {
             attempts: 1,
             subscriptions: Vec::new(),
             attio_requests: Vec::new(),
+            attio_requests_omitted: 0,
         }
     }
 

@@ -170,6 +170,10 @@ pub async fn trace(State(c): State<Console>, Path(id): Path<String>) -> Response
             ]
         })
         .collect();
+    let omitted = match record.attio_requests_omitted {
+        0 => String::new(),
+        n => format!("<p class=\"muted\">{n} request(s) between the first and the latest are not kept.</p>"),
+    };
     let letters =
         c.0.dead_letters
             .of_event(&record.event_id.to_string())
@@ -180,7 +184,7 @@ pub async fn trace(State(c): State<Console>, Path(id): Path<String>) -> Response
         .map(|l| format!("<h2>Payload</h2>{}", pre_json(&view(l)["payload"])))
         .unwrap_or_default();
     let main = format!(
-        "{summary}<h2>Subscriptions</h2>{}<h2>Attio requests</h2>{}{payload}<details><summary>The trace as JSON (<code>GET /events/{}</code>)</summary>{}</details><p><a href=\"/console/events\">Back to the events</a></p>",
+        "{summary}<h2>Subscriptions</h2>{}<h2>Attio requests</h2>{}{omitted}{payload}<details><summary>The trace as JSON (<code>GET /events/{}</code>)</summary>{}</details><p><a href=\"/console/events\">Back to the events</a></p>",
         table("trace-subscriptions", "Which subscriptions matched, or why not", &["Subscription", "Matched", "Outcome", "Why not / reason"], &subs),
         table("trace-requests", "Requests made to Attio for this event", &["Started", "Subscription", "Method", "Path", "Status", "Time", "Attio's answer"], &requests),
         esc(&id),
