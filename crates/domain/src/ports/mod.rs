@@ -2,10 +2,12 @@
 
 mod attio_gateway;
 mod clock;
+mod delivery_journal;
 mod event_spool;
 
-pub use attio_gateway::{AssertReply, AttioGateway, AttioObject, AttributeDefinition};
+pub use attio_gateway::{AssertReply, AttioGateway, AttioObject, AttributeDefinition, NoteSummary};
 pub use clock::{Clock, FixedClock, SystemClock};
+pub use delivery_journal::{DeliveryJournal, NoteAttempt};
 pub use event_spool::{
     DeadLetter, DeadLetterSelection, DeadLetters, EventSpool, NewEvent, SpoolError, SpoolStats, SpooledEvent,
     StoredDeadLetter,
@@ -15,5 +17,7 @@ pub use event_spool::{
 pub use attio_gateway::MockAttioGateway;
 #[cfg(any(test, feature = "testing"))]
 pub use clock::MockClock;
+#[cfg(any(test, feature = "testing"))]
+pub use delivery_journal::MockDeliveryJournal;
 #[cfg(any(test, feature = "testing"))]
 pub use event_spool::{MockDeadLetters, MockEventSpool};
