@@ -9,9 +9,11 @@ use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use domain::ports::{AssertReply, AttioGateway, AttioObject, AttributeDefinition};
+use domain::ports::{AssertReply, AttioGateway, AttioObject, AttributeDefinition, NoteSummary};
 use domain::record::encode_path_segment;
-use domain::{Assertion, AttioCommand, GatewayError, ObjectSlug};
+use domain::{
+    Assertion, AttioCommand, AttributeSlug, GatewayError, JsonText, ListEntry, ListSlug, NoteDraft, ObjectSlug,
+};
 use http::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
 use http::{HeaderMap, Method};
 use secrecy::ExposeSecret;
@@ -25,6 +27,7 @@ use super::rate_limit::{shared_limiter, RateLimitStats, RequestClass, TokenLimit
 use super::schema::{ObjectSchema, SchemaCache};
 use super::send::{HttpSend, RawRequest, RawResponse, ReqwestSend};
 use super::validate::{needs_object_slugs, objects_in, validate_assertion};
+use super::wire::{self, WireRequest};
 
 /// `user-agent` of every request.
 pub const USER_AGENT_VALUE: &str = concat!("segment-attio/", env!("CARGO_PKG_VERSION"));
@@ -218,7 +221,9 @@ impl HttpAttioGateway {
         path_and_query: &str,
         body: Option<String>,
     ) -> Result<RawResponse, GatewayError> {
-        let class = if method == Method::GET {
+        // Queries are POSTs that Attio counts against the read limit.
+        let is_query = path_and_query.split('?').next().is_some_and(|p| p.ends_with("/query"));
+        let class = if method == Method::GET || is_query {
             RequestClass::Read
         } else {
             RequestClass::Write
@@ -275,6 +280,20 @@ impl HttpAttioGateway {
         let response = self.execute(Method::GET, path_and_query, None).await?;
         serde_json::from_slice(&response.body)
             .map_err(|e| GatewayError::InvalidReply(format!("GET {path_and_query}: the reply is not JSON: {e}")))
+    }
+
+    /// Sends a request built by [`wire`] and returns its reply body as JSON (`Null` when
+    /// empty).
+    pub(super) async fn send_wire(&self, r: WireRequest) -> Result<serde_json::Value, GatewayError> {
+        let method = Method::from_bytes(r.method.as_bytes()).unwrap_or(Method::GET);
+        let body = r.body.map(|b| b.to_string());
+        let response = self.execute(method, &r.path_and_query, body).await?;
+        if response.body.is_empty() {
+            return Ok(serde_json::Value::Null);
+        }
+        serde_json::from_slice(&response.body).map_err(|e| {
+            GatewayError::InvalidReply(format!("{} {}: the reply is not JSON: {e}", r.method, r.path_and_query))
+        })
     }
 
     /// `GET /v2/self`: the workspace the token belongs to and whether it is active.
@@ -425,6 +444,77 @@ impl AttioGateway for HttpAttioGateway {
     async fn check_credentials(&self) -> Result<(), GatewayError> {
         self.execute(Method::GET, "/v1/token", None).await.map(|_| ())
     }
+
+    async fn find_record<'a>(
+        &self,
+        object: &ObjectSlug,
+        matching_attribute: &AttributeSlug,
+        value: &JsonText<'a>,
+    ) -> Result<Option<String>, GatewayError> {
+        let reply = self
+            .send_wire(wire::find_record(object, matching_attribute, value))
+            .await?;
+        Ok(wire::first_record_id(&reply))
+    }
+
+    async fn upsert_list_entry<'a>(&self, entry: &ListEntry<'a>, parent_record_id: &str) -> Result<(), GatewayError> {
+        self.send_wire(wire::upsert_entry(entry, parent_record_id))
+            .await
+            .map(|_| ())
+    }
+
+    async fn list_entry_ids(
+        &self,
+        list: &ListSlug,
+        parent_object: &ObjectSlug,
+        parent_record_id: &str,
+    ) -> Result<Vec<String>, GatewayError> {
+        let mut all = Vec::new();
+        loop {
+            let reply = self
+                .send_wire(wire::query_entries(list, parent_object, parent_record_id, all.len()))
+                .await?;
+            let page = wire::entry_ids(&reply);
+            let last = page.len() < wire::ENTRY_PAGE;
+            all.extend(page);
+            if last {
+                return Ok(all);
+            }
+        }
+    }
+
+    async fn delete_list_entry(&self, list: &ListSlug, entry_id: &str) -> Result<(), GatewayError> {
+        match self.send_wire(wire::delete_entry(list, entry_id)).await {
+            // Already gone (deleted by a retry whose answer was lost): the goal is met.
+            Err(e) if e.status() == Some(404) => Ok(()),
+            other => other.map(|_| ()),
+        }
+    }
+
+    async fn create_note<'a>(&self, note: &NoteDraft<'a>, parent_record_id: &str) -> Result<String, GatewayError> {
+        let reply = self.send_wire(wire::create_note(note, parent_record_id)).await?;
+        wire::note_id(&reply)
+            .ok_or_else(|| GatewayError::InvalidReply("POST /v2/notes: the reply has no data.id.note_id".into()))
+    }
+
+    async fn notes_of(
+        &self,
+        parent_object: &ObjectSlug,
+        parent_record_id: &str,
+    ) -> Result<Vec<NoteSummary>, GatewayError> {
+        let mut all = Vec::new();
+        loop {
+            let reply = self
+                .send_wire(wire::list_notes(parent_object, parent_record_id, all.len()))
+                .await?;
+            let page = wire::notes(&reply);
+            let last = page.len() < wire::NOTE_PAGE;
+            all.extend(page);
+            if last {
+                return Ok(all);
+            }
+        }
+    }
 }
 
 /// A low-cardinality name of the endpoint a request went to, for metrics.
@@ -438,6 +528,14 @@ fn endpoint_label(path_and_query: &str) -> &'static str {
         "list_attributes"
     } else if path == "/v2/objects" {
         "list_objects"
+    } else if path.ends_with("/entries/query") {
+        "query_list_entries"
+    } else if path.starts_with("/v2/lists/") {
+        "list_entry"
+    } else if path.starts_with("/v2/notes") {
+        "notes"
+    } else if path.ends_with("/records/query") {
+        "query_records"
     } else if path == "/v1/token" || path == "/v2/self" {
         "credentials"
     } else if path.contains("/records") {

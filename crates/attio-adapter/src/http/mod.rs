@@ -21,6 +21,7 @@ pub mod schema;
 pub mod send;
 pub mod validate;
 pub mod value_check;
+pub mod wire;
 
 #[cfg(test)]
 mod tests;

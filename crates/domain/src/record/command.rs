@@ -180,7 +180,7 @@ fn batch_assertion_len(a: &Assertion<'_>, prev: Option<&str>) -> usize {
         + MODE.len()
         + quoted_len(a.matching_attribute.as_str())
         + MULTISELECT.len()
-        + quoted_len(a.multiselect.as_str())
+        + quoted_len(a.multiselect.batch_value())
         + VALUES.len()
         + values_len(&a.values, prev)
         + a.received_at.as_ref().map_or(0, |r| RECEIVED_AT.len() + quoted_len(r))
@@ -210,7 +210,7 @@ fn write_batch_assertion(out: &mut String, a: &Assertion<'_>, prev: Option<&str>
     out.push_str(MODE);
     write_json_str(out, a.matching_attribute.as_str());
     out.push_str(MULTISELECT);
-    write_json_str(out, a.multiselect.as_str());
+    write_json_str(out, a.multiselect.batch_value());
     out.push_str(VALUES);
     write_values(out, &a.values, prev);
     if let Some(r) = &a.received_at {

@@ -61,6 +61,14 @@ impl Multiselect {
             Multiselect::Replace => "replace",
         }
     }
+
+    /// The batch endpoint's `multiselect_values`.
+    pub fn batch_value(self) -> &'static str {
+        match self {
+            Multiselect::Append => "append",
+            Multiselect::Replace => "overwrite",
+        }
+    }
 }
 
 /// An entry of the parent record in a list, with its entry attributes.
