@@ -88,7 +88,8 @@ pub struct TestEventArgs {
     /// Use this configured subscription (by name); default: every configured subscription.
     #[arg(long)]
     pub subscription: Option<String>,
-    /// Inline action instead of the configuration: identifyUser, groupWorkspace, assertRecord.
+    /// Inline action instead of the configuration: identifyUser, groupWorkspace, assertRecord,
+    /// upsertListEntry, removeListEntry or createNote.
     #[arg(long)]
     pub action: Option<String>,
     /// Inline mapping (Segment's mapping JSON) for --action.

@@ -38,8 +38,19 @@ fn render(base_url: &str, cmd: &AttioCommand<'_>) -> RenderedRequest {
     }
 }
 
+/// The plan's requests; a follow-up shows its first request, with the parent record's id
+/// as a placeholder.
 fn render_plan(base_url: &str, plan: &Plan<'_>) -> Vec<RenderedRequest> {
-    plan.commands.iter().map(|c| render(base_url, c)).collect()
+    let mut out: Vec<RenderedRequest> = plan.commands.iter().map(|c| render(base_url, c)).collect();
+    if let Some(f) = &plan.follow_up {
+        let r = attio_adapter::http::wire::follow_up_request(f);
+        out.push(RenderedRequest {
+            method: r.method,
+            url: format!("{}{}", base_url.trim_end_matches('/'), r.path_and_query),
+            body: r.body.unwrap_or(Value::Null),
+        });
+    }
+    out
 }
 
 /// Builds the subscription given inline on the command line.
@@ -51,7 +62,7 @@ pub fn inline_subscription(
     batch: bool,
 ) -> Result<ActionSubscription, String> {
     let kind = ActionKind::parse(action)
-        .ok_or_else(|| format!("--action {action:?} is not one of identifyUser, groupWorkspace, assertRecord"))?;
+        .ok_or_else(|| format!("--action {action:?} is not one of {}", ActionKind::names()))?;
     let mut mapping: Value = match mapping {
         Some(m) => serde_json::from_str(m).map_err(|e| format!("--mapping is not valid JSON: {e}"))?,
         None => json!({}),
@@ -102,14 +113,14 @@ pub fn run(
                 Some(ev) if !sub.matches(ev) => DryRun::NotSubscribed,
                 Some(ev) => match sub.payload(ev, mode) {
                     Err(e) => DryRun::Rejected(e.to_string()),
-                    Ok(p) if mode == Mode::Batch => match p.batch_assertion(now) {
+                    Ok(p) if mode == Mode::Batch => match sub.batch_assertion(p, now) {
                         Ok(a) => {
                             assertions.push(a);
                             DryRun::Batched
                         }
                         Err(e) => DryRun::Rejected(e.to_string()),
                     },
-                    Ok(p) => DryRun::Requests(render_plan(base_url, &p.single_plan())),
+                    Ok(p) => DryRun::Requests(render_plan(base_url, &sub.plan(p))),
                 },
             };
             if matches!(outcome, DryRun::Rejected(_)) {

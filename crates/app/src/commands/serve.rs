@@ -12,7 +12,7 @@ use app::delivery::{self, DeliveryConfig, DeliveryDeps, DeliveryStatus};
 use app::routing::Router;
 use app::server::ops::{self, OpsState};
 use app::server::NotifyingSpool;
-use app::spool::SqliteSpool;
+use app::spool::{SqliteJournal, SqliteSpool};
 use axum::extract::Path;
 use axum::routing::get;
 use axum::Json;
@@ -74,6 +74,10 @@ pub async fn run(valid: ValidConfig, opts: ServeOptions) -> anyhow::Result<()> {
     let spool = tokio::task::spawn_blocking(move || SqliteSpool::open(spool_config))
         .await?
         .with_context(|| format!("opening the spool at {}", settings.spool.path.display()))?;
+    let journal_config = settings.spool.clone();
+    let journal = tokio::task::spawn_blocking(move || SqliteJournal::open(&journal_config))
+        .await?
+        .context("opening the delivery journal in the spool")?;
     let spool = Arc::new(spool);
     let notify = Arc::new(Notify::new());
     let spool_port: Arc<dyn EventSpool> = Arc::new(NotifyingSpool {
@@ -112,6 +116,7 @@ pub async fn run(valid: ValidConfig, opts: ServeOptions) -> anyhow::Result<()> {
         router,
         status: status.clone(),
         notify,
+        journal: Some(Arc::new(journal)),
     };
     let delivery = delivery::spawn(delivery_config(&settings.delivery, grace), deps, shutdown_rx);
 

@@ -115,7 +115,8 @@ impl Default for DestinationSettings {
 #[serde(deny_unknown_fields)]
 pub struct SubscriptionSettings {
     pub name: String,
-    /// `identifyUser`, `groupWorkspace` or `assertRecord`.
+    /// `identifyUser`, `groupWorkspace`, `assertRecord`, `upsertListEntry`,
+    /// `removeListEntry` or `createNote`.
     pub action: String,
     /// FQL; absent = every event.
     #[serde(default)]
@@ -133,6 +134,15 @@ pub struct SubscriptionSettings {
     pub enable_batching: Option<bool>,
     #[serde(default)]
     pub batch_size: Option<u64>,
+    /// `upsert` (default), `update_only` or `create_only`.
+    #[serde(default)]
+    pub write_mode: Option<String>,
+    /// `false`: a null or missing value leaves the attribute alone (default `true`).
+    #[serde(default)]
+    pub sync_nulls: Option<bool>,
+    /// `append` (default) or `replace`.
+    #[serde(default)]
+    pub multiselect: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -117,8 +117,9 @@ pub fn build_subscriptions(
         }
         let Some(action) = ActionKind::parse(&s.action) else {
             problems.push(fail(format!(
-                "action {:?} is not one of identifyUser, groupWorkspace, assertRecord",
-                s.action
+                "action {:?} is not one of {}",
+                s.action,
+                ActionKind::names()
             )));
             continue;
         };
@@ -153,6 +154,15 @@ pub fn build_subscriptions(
         }
         if let Some(n) = s.batch_size {
             obj.insert("batch_size".into(), Value::from(n));
+        }
+        if let Some(m) = &s.write_mode {
+            obj.insert("write_mode".into(), Value::from(m.as_str()));
+        }
+        if let Some(b) = s.sync_nulls {
+            obj.insert("sync_nulls".into(), Value::Bool(b));
+        }
+        if let Some(m) = &s.multiselect {
+            obj.insert("multiselect".into(), Value::from(m.as_str()));
         }
         let built = if s.use_default_mapping {
             ActionSubscription::with_default_mapping(s.name.clone(), action, s.subscribe.as_deref(), &mapping)

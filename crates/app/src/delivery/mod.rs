@@ -9,7 +9,7 @@ mod status;
 use std::sync::Arc;
 use std::time::Duration;
 
-use domain::ports::{AttioGateway, Clock, EventSpool};
+use domain::ports::{AttioGateway, Clock, DeliveryJournal, EventSpool};
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 
@@ -70,11 +70,13 @@ pub struct DeliveryDeps {
     pub status: Arc<DeliveryStatus>,
     /// Notified when new events were appended, so delivery starts without polling delay.
     pub notify: Arc<Notify>,
+    /// Where notes created and events skipped are recorded.
+    pub journal: Option<Arc<dyn DeliveryJournal>>,
 }
 
 /// Starts the delivery loop; it stops when `shutdown` turns true.
 pub fn spawn(config: DeliveryConfig, deps: DeliveryDeps, shutdown: watch::Receiver<bool>) -> JoinHandle<()> {
-    let engine = engine::Engine::new(
+    let mut engine = engine::Engine::new(
         config,
         deps.spool,
         deps.gateway,
@@ -83,6 +85,7 @@ pub fn spawn(config: DeliveryConfig, deps: DeliveryDeps, shutdown: watch::Receiv
         deps.status,
         deps.notify,
     );
+    engine.journal = deps.journal;
     tokio::spawn(engine.run(shutdown))
 }
 

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use domain::actions::{execute_plan, ExecError};
-use domain::ports::AttioGateway;
+use domain::actions::{execute_plan_with, ExecContext, ExecError};
+use domain::ports::{AttioGateway, DeliveryJournal};
 use domain::{GatewayError, Retryability, Retryable};
 use segment_adapter::json::Val;
 use segment_adapter::pipeline::Mode;
@@ -76,12 +76,22 @@ impl From<GatewayError> for SendError {
     }
 }
 
+/// What a single-mode send needs beyond the event: its spool id and the journal that
+/// keeps notes to one per event and records skipped events.
+#[derive(Clone)]
+pub struct SingleContext {
+    pub event_id: i64,
+    pub journal: Option<Arc<dyn DeliveryJournal>>,
+    pub now: DateTime<Utc>,
+}
+
 /// Sends one event in single mode: its plan, request after request.
 pub async fn send_single(
     router: Arc<Router>,
     gateway: Arc<dyn AttioGateway>,
     subscription: usize,
     text: Arc<str>,
+    ctx: SingleContext,
 ) -> Result<(), SendError> {
     let sub = router
         .subscriptions
@@ -91,8 +101,29 @@ pub async fn send_single(
     let payload = sub
         .payload(&event, Mode::Single)
         .map_err(|e| SendError::permanent(e.to_string()))?;
-    let plan = payload.single_plan();
-    execute_plan(&plan, gateway.as_ref()).await?;
+    let plan = sub.plan(payload);
+    let key = format!("{}/{}", ctx.event_id, sub.name);
+    let exec = ctx.journal.as_deref().map(|journal| ExecContext {
+        journal: Some(journal),
+        key: &key,
+        now: ctx.now,
+    });
+    let done = execute_plan_with(&plan, gateway.as_ref(), exec).await?;
+    if let Some(reason) = done.skipped {
+        tracing::info!(event_id = ctx.event_id, subscription = %sub.name, %reason, "event skipped");
+        metrics::counter!("segment_attio_events_skipped_total", "subscription" => sub.name.clone()).increment(1);
+        if let Some(journal) = &ctx.journal {
+            journal
+                .skipped(ctx.event_id, &sub.name, &reason, ctx.now)
+                .await
+                .map_err(|e| SendError {
+                    message: format!("recording the skipped event failed: {e}"),
+                    retryability: Retryability::Retryable { after: None },
+                    attio: None,
+                    missing_reference: false,
+                })?;
+        }
+    }
     Ok(())
 }
 
@@ -115,8 +146,7 @@ pub async fn send_batch(
             .payload(&event, Mode::Batch)
             .map_err(|e| SendError::permanent(e.to_string()))?;
         assertions.push(
-            payload
-                .batch_assertion(now)
+            sub.batch_assertion(payload, now)
                 .map_err(|e| SendError::permanent(e.to_string()))?,
         );
     }

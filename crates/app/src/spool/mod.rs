@@ -7,6 +7,7 @@
 
 mod config;
 mod failure;
+mod journal;
 mod reader;
 mod rows;
 mod schema;
@@ -17,5 +18,6 @@ mod writer;
 mod tests;
 
 pub use config::{SpoolConfig, SpoolConfigError, Synchronous};
+pub use journal::{SkippedEvent, SqliteJournal};
 pub use sqlite_spool::SqliteSpool;
 pub use writer::WriterStats;

@@ -32,6 +32,20 @@ const MIGRATIONS: &[&str] = &[
      CREATE INDEX dead_letters_by_subscription ON dead_letters (subscription);
      CREATE TABLE spool_counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
      INSERT INTO spool_counters (name, value) VALUES ('pending_events', 0), ('dead_letters', 0);",
+    // 2: the delivery journal: notes being or already created (one per event and
+    // subscription, so that a lost answer never makes a second note) and skipped events.
+    "CREATE TABLE note_journal (
+         key TEXT PRIMARY KEY,
+         started_at TEXT NOT NULL,
+         note_id TEXT
+     ) WITHOUT ROWID;
+     CREATE TABLE skipped_events (
+         id INTEGER PRIMARY KEY AUTOINCREMENT,
+         event_id INTEGER NOT NULL,
+         subscription TEXT NOT NULL,
+         reason TEXT NOT NULL,
+         skipped_at TEXT NOT NULL
+     );",
 ];
 
 /// The schema version this build writes.
@@ -59,6 +73,12 @@ pub(crate) fn open_writer(config: &SpoolConfig) -> Result<Connection, SpoolError
         .doing("setting journal_size_limit")?;
     migrate(&mut conn)?;
     Ok(conn)
+}
+
+/// Opens a read-write connection beside the writer's, for the rare writes of the
+/// delivery journal (the busy timeout makes it wait for the writer's transactions).
+pub(crate) fn open_side_writer(config: &SpoolConfig) -> Result<Connection, SpoolError> {
+    open(&config.path, config).doing("opening the spool file for the delivery journal")
 }
 
 /// Opens a connection for queries only.

@@ -5,7 +5,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::{BatchBuffer, Done, Engine};
-use crate::delivery::send::{send_batch, send_single};
+use crate::delivery::send::{send_batch, send_single, SingleContext};
 
 impl Engine {
     pub(super) fn dispatch(&mut self, tx: &mpsc::UnboundedSender<Done>) {
@@ -30,6 +30,11 @@ impl Engine {
                     };
                     lane.busy = true;
                     self.in_flight += 1;
+                    let ctx = SingleContext {
+                        event_id: job.event_id,
+                        journal: self.journal.clone(),
+                        now: self.clock.now(),
+                    };
                     let (router, gateway, text, tx) = (
                         self.router.clone(),
                         self.gateway.clone(),
@@ -37,7 +42,7 @@ impl Engine {
                         tx.clone(),
                     );
                     tokio::spawn(async move {
-                        let outcome = send_single(router, gateway, sub, text).await;
+                        let outcome = send_single(router, gateway, sub, text, ctx).await;
                         let _ = tx.send(Done {
                             parts: vec![(id, 1)],
                             outcome,

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use domain::ports::{AttioGateway, Clock, DeadLetter, EventSpool, SpooledEvent};
+use domain::ports::{AttioGateway, Clock, DeadLetter, DeliveryJournal, EventSpool, SpooledEvent};
 use segment_adapter::json::Val;
 use tokio::sync::{mpsc, watch, Notify};
 use tokio::time::Instant;
@@ -67,6 +67,8 @@ pub(super) struct Engine {
     pub router: Arc<Router>,
     pub status: Arc<DeliveryStatus>,
     pub notify: Arc<Notify>,
+    /// Notes created and events skipped (absent in some tests).
+    pub journal: Option<Arc<dyn DeliveryJournal>>,
     cursor: i64,
     exhausted: bool,
     events: HashMap<i64, EventEntry>,
@@ -101,6 +103,7 @@ impl Engine {
             router,
             status,
             notify,
+            journal: None,
             cursor: 0,
             exhausted: false,
             events: HashMap::new(),
