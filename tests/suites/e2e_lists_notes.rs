@@ -212,11 +212,11 @@ mapping = { object = "companies", matching_attribute = "domains", attributes = {
         .config(config)
         .start()
         .await;
-    let first =
-        json!({"groupId": "g", "traits": {"website": "acme.io", "description": "Rockets", "categories": ["B2B"]}});
+    let first = json!({"userId": "u", "groupId": "g", "traits": {"website": "acme.io", "description": "Rockets", "categories": ["B2B"]}});
     let second = json!({"userId": "u", "groupId": "g", "traits": {"website": "acme.io", "description": null, "categories": ["SAAS"]}});
     for e in [first, second] {
-        assert_eq!(service.post("/v1/group", &e).await.status(), 200);
+        let r = service.post("/v1/group", &e).await;
+        assert_eq!(r.status(), 200, "{:?}", r.text().await);
     }
     service.wait_until_drained(WAIT).await;
     let companies = sim.records("companies").await.expect("companies");
