@@ -253,3 +253,55 @@ fn test_event_prints_the_parent_assert_then_the_note() {
     assert!(assert_at < note_at, "{stdout}");
     assert!(stdout.contains("\"title\": \"Called\""), "{stdout}");
 }
+
+/// Every TOML block of a document.
+fn toml_blocks(path: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(format!("{}/../{path}", env!("CARGO_MANIFEST_DIR"))).expect("the document");
+    text.split("```toml\n")
+        .skip(1)
+        .map(|b| b.split_once("```").expect("the block's end").0.to_owned())
+        .collect()
+}
+
+#[test]
+fn configuration_examples_pass_check_config() {
+    let blocks = toml_blocks("docs/configuration.md");
+    assert!(!blocks.is_empty());
+    for block in blocks.into_iter().chain([readme_example("lists-notes")]) {
+        let out = ServiceBuilder::new().config(&block).cli(&["check-config"]);
+        assert!(
+            out.status.success(),
+            "{block}\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn check_config_names_a_bad_write_mode_and_a_missing_list() {
+    let config = r#"
+[[subscriptions]]
+name = "bad"
+action = "assertRecord"
+write_mode = "sometimes"
+mapping = { object = "people", matching_attribute = "email_addresses" }
+
+[[subscriptions]]
+name = "no list"
+action = "upsertListEntry"
+mapping = { parent_object = "people", parent_matching_attribute = "email_addresses", parent_attributes = {} }
+"#;
+    let out = ServiceBuilder::new().config(config).cli(&["check-config"]);
+    assert!(!out.status.success());
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("write_mode") && text.contains("sometimes"), "{text}");
+    assert!(
+        text.contains("no list") && text.contains("mapping.list is required"),
+        "{text}"
+    );
+}
