@@ -305,3 +305,79 @@ mapping = { parent_object = "people", parent_matching_attribute = "email_address
         "{text}"
     );
 }
+
+fn two_workspaces_config(eu: &SimulatorProcess) -> String {
+    format!(
+        r#"
+[[destinations]]
+name = "eu"
+token = "eu-token"
+base_url = "{}"
+write_rate = 10
+read_rate = 20
+
+[[subscriptions]]
+name = "people, default workspace"
+action = "identifyUser"
+subscribe = 'type = "identify"'
+use_default_mapping = true
+
+[[subscriptions]]
+name = "notes, EU workspace"
+action = "createNote"
+destination = "eu"
+subscribe = 'type = "track"'
+mapping = {{ parent_object = "people", parent_matching_attribute = "email_addresses", parent_attributes = {{ email_addresses = {{ "@path" = "$.properties.email" }} }}, title = {{ "@path" = "$.event" }}, content = "Signed." }}
+"#,
+        eu.base_url
+    )
+}
+
+#[tokio::test]
+async fn subscriptions_deliver_to_their_own_workspace() {
+    let (us, eu) = (SimulatorProcess::start().await, SimulatorProcess::start().await);
+    let service = ServiceBuilder::new()
+        .attio(&us)
+        .config(&two_workspaces_config(&eu))
+        .start()
+        .await;
+    let identify = json!({"userId": "f", "traits": {"email": "fay@example.com"}});
+    assert_eq!(service.post("/v1/identify", &identify).await.status(), 200);
+    let track = track("Signed Contract", json!({"email": "fay@example.com"}));
+    assert_eq!(service.post("/v1/track", &track).await.status(), 200);
+    service.wait_until_drained(WAIT).await;
+    assert_eq!(us.records("users").await.expect("users").len(), 1);
+    assert!(us.notes().await.is_empty());
+    assert!(eu.records("users").await.expect("users").is_empty());
+    let notes = eu.notes().await;
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert_eq!(notes[0]["title"], "Signed Contract");
+    assert!(service.dead_letters().is_empty(), "{:?}", service.dead_letters());
+}
+
+#[tokio::test]
+async fn check_auth_and_check_config_cover_every_destination() {
+    let (us, eu) = (
+        SimulatorProcess::start().await,
+        SimulatorProcess::start_with(&["--token", "other"]).await,
+    );
+    let mut builder = ServiceBuilder::new().attio(&us).config(&two_workspaces_config(&eu));
+    let out = builder.cli(&["check-auth", "--json"]);
+    let report: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(report["ok"], json!(true), "{report}");
+    assert_eq!(report["destinations"][0]["name"], "eu");
+    assert_eq!(
+        report["destinations"][0]["ok"],
+        json!(false),
+        "eu-token is refused: {report}"
+    );
+    assert!(!out.status.success());
+    let out = builder.cli(&["check-config"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("destination eu") && text.contains("@ eu"), "{text}");
+
+    let bad = "[[subscriptions]]\nname = \"x\"\naction = \"identifyUser\"\ndestination = \"mars\"\nuse_default_mapping = true\n";
+    let out = ServiceBuilder::new().config(bad).cli(&["check-config"]);
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && text.contains("destination \"mars\""), "{text}");
+}

@@ -72,11 +72,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     "built-in simulator"
                 }
             );
+            for d in &valid.settings.destinations {
+                println!("  destination {}: {}", d.name, d.base_url);
+            }
             for s in &valid.subscriptions {
                 println!(
-                    "  - {} -> {} ({})",
+                    "  - {} -> {}{} ({})",
                     s.name,
                     s.action,
+                    s.destination.as_deref().map(|d| format!(" @ {d}")).unwrap_or_default(),
                     s.subscribe_text().unwrap_or("every event")
                 );
             }
@@ -114,7 +118,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::CheckAuth(out) => {
             let valid = valid()?;
-            runtime.block_on(commands::attio_info::check_auth(&valid.settings.attio, out.json))
+            runtime.block_on(commands::attio_info::check_auth(
+                &valid.settings.attio,
+                &valid.settings.destinations,
+                out.json,
+            ))
         }
         Command::DeadLetters(cmd) => {
             let cmd = cmd.clone();

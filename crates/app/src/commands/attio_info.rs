@@ -96,37 +96,93 @@ fn yes(b: bool) -> &'static str {
 /// Why `check-auth` fails when Attio accepts the token but reports it revoked.
 const INACTIVE: &str = "the token is not active";
 
-pub async fn check_auth(settings: &AttioSettings, as_json: bool) -> anyhow::Result<ExitCode> {
-    let target = attio::connect(settings).await?;
-    let who = target.gateway.whoami().await;
-    let check = target.gateway.check_credentials().await;
+/// One destination's credentials: whether they work, the workspace, the error.
+struct AuthCheck {
+    name: String,
+    target: &'static str,
+    ok: bool,
+    workspace: Option<attio_adapter::http::Identity>,
+    error: Option<String>,
+}
+
+async fn check_one(name: &str, target: &'static str, gateway: &attio_adapter::http::HttpAttioGateway) -> AuthCheck {
+    let who = gateway.whoami().await;
+    let check = gateway.check_credentials().await;
     let ok = check.is_ok() && who.as_ref().map(|w| w.active).unwrap_or(true);
     let error = match &check {
         Err(e) => Some(e.to_string()),
         Ok(()) if !ok => Some(INACTIVE.to_owned()),
         Ok(()) => None,
     };
+    AuthCheck {
+        name: name.to_owned(),
+        target,
+        ok,
+        workspace: who.ok(),
+        error,
+    }
+}
+
+/// Checks the credentials of `[attio]` (the destination `default`) and of every
+/// `[[destinations]]` entry.
+pub async fn check_auth(
+    settings: &AttioSettings,
+    destinations: &[app::config::DestinationEntry],
+    as_json: bool,
+) -> anyhow::Result<ExitCode> {
+    let target = attio::connect(settings).await?;
+    let mut checks = vec![check_one(app::config::DEFAULT_DESTINATION, target.describe(), &target.gateway).await];
+    for d in destinations {
+        let gateway = attio::connect_destination(d, settings)?;
+        checks.push(check_one(&d.name, "attio", &gateway).await);
+    }
+    let ok = checks.iter().all(|c| c.ok);
+    let workspace = |c: &AuthCheck| {
+        c.workspace.as_ref().map(
+            |w| json!({"id": w.workspace_id, "name": w.workspace_name, "slug": w.workspace_slug, "active": w.active}),
+        )
+    };
     if as_json {
+        let first = &checks[0];
+        let others: Vec<_> = checks[1..]
+            .iter()
+            .map(|c| json!({"name": c.name, "ok": c.ok, "workspace": workspace(c), "error": c.error}))
+            .collect();
         println!(
             "{}",
             serde_json::to_string_pretty(&json!({
-                "ok": ok,
-                "target": target.describe(),
-                "workspace": who.as_ref().ok().map(|w| json!({"id": w.workspace_id, "name": w.workspace_name, "slug": w.workspace_slug, "active": w.active})),
-                "error": error,
+                "ok": first.ok,
+                "target": first.target,
+                "workspace": workspace(first),
+                "error": first.error,
+                "destinations": others,
+                "all_ok": ok,
             }))?
         );
-    } else if ok {
-        match &who {
-            Ok(w) => println!(
-                "credentials valid for workspace {} ({})",
-                w.workspace_name.as_deref().unwrap_or("?"),
-                target.describe()
-            ),
-            Err(_) => println!("credentials valid ({})", target.describe()),
-        }
     } else {
-        eprintln!("credentials refused: {}", error.as_deref().unwrap_or(INACTIVE));
+        let several = checks.len() > 1;
+        for c in &checks {
+            let prefix = if several {
+                format!("{}: ", c.name)
+            } else {
+                String::new()
+            };
+            if c.ok {
+                match &c.workspace {
+                    Some(w) => println!(
+                        "{prefix}credentials valid for workspace {} ({})",
+                        w.workspace_name.as_deref().unwrap_or("?"),
+                        c.target
+                    ),
+                    None => println!("{prefix}credentials valid ({})", c.target),
+                }
+            } else {
+                eprintln!(
+                    "{prefix}credentials refused: {}",
+                    c.error.as_deref().unwrap_or(INACTIVE)
+                );
+            }
+        }
     }
     Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }

@@ -104,6 +104,20 @@ pub async fn run(valid: ValidConfig, opts: ServeOptions) -> anyhow::Result<()> {
         });
     }
 
+    // Each named destination has its own gateway (rate limiter, schema cache).
+    let mut named: std::collections::HashMap<String, Arc<dyn AttioGateway>> = std::collections::HashMap::new();
+    for d in &settings.destinations {
+        named.insert(d.name.clone(), attio::connect_destination(d, &settings.attio)?);
+    }
+    let subscription_gateways: Vec<Arc<dyn AttioGateway>> = subscriptions
+        .iter()
+        .map(|s| {
+            s.destination
+                .as_ref()
+                .and_then(|d| named.get(d).cloned())
+                .unwrap_or_else(|| gateway.clone())
+        })
+        .collect();
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let router = Arc::new(Router {
         integrations,
@@ -117,6 +131,7 @@ pub async fn run(valid: ValidConfig, opts: ServeOptions) -> anyhow::Result<()> {
         status: status.clone(),
         notify,
         journal: Some(Arc::new(journal)),
+        subscription_gateways,
     };
     let delivery = delivery::spawn(delivery_config(&settings.delivery, grace), deps, shutdown_rx);
 

@@ -18,6 +18,8 @@ pub struct Settings {
     pub attio: AttioSettings,
     pub delivery: DeliverySettings,
     pub destination: DestinationSettings,
+    /// More Attio workspaces beside `[attio]` (which is the destination `default`).
+    pub destinations: Vec<DestinationEntry>,
     pub subscriptions: Vec<SubscriptionSettings>,
     pub log: LogSettings,
 }
@@ -110,6 +112,36 @@ impl Default for DestinationSettings {
     }
 }
 
+/// One more Attio workspace (`[[destinations]]`), named for subscriptions'
+/// `destination`. It has its own rate limiter, credentials and schema cache.
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct DestinationEntry {
+    pub name: String,
+    pub token: Option<SecretString>,
+    #[serde(default = "default_base_url")]
+    pub base_url: String,
+    #[serde(default = "default_write_rate")]
+    pub write_rate: u32,
+    #[serde(default = "default_read_rate")]
+    pub read_rate: u32,
+}
+
+fn default_base_url() -> String {
+    domain::ATTIO_BASE_URL.to_owned()
+}
+
+fn default_write_rate() -> u32 {
+    25
+}
+
+fn default_read_rate() -> u32 {
+    100
+}
+
+/// The name of the destination `[attio]` configures.
+pub const DEFAULT_DESTINATION: &str = "default";
+
 /// One action subscription.
 #[derive(Debug, Deserialize, Clone)]
 #[serde(deny_unknown_fields)]
@@ -143,6 +175,9 @@ pub struct SubscriptionSettings {
     /// `append` (default) or `replace`.
     #[serde(default)]
     pub multiselect: Option<String>,
+    /// The `[[destinations]]` name to deliver to; `default` (the `[attio]` section) if absent.
+    #[serde(default)]
+    pub destination: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

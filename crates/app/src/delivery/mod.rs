@@ -72,6 +72,9 @@ pub struct DeliveryDeps {
     pub notify: Arc<Notify>,
     /// Where notes created and events skipped are recorded.
     pub journal: Option<Arc<dyn DeliveryJournal>>,
+    /// The gateway of each subscription's destination, by subscription index (a missing
+    /// one is `gateway`'s).
+    pub subscription_gateways: Vec<Arc<dyn AttioGateway>>,
 }
 
 /// Starts the delivery loop; it stops when `shutdown` turns true.
@@ -86,6 +89,7 @@ pub fn spawn(config: DeliveryConfig, deps: DeliveryDeps, shutdown: watch::Receiv
         deps.notify,
     );
     engine.journal = deps.journal;
+    engine.subscription_gateways = deps.subscription_gateways;
     tokio::spawn(engine.run(shutdown))
 }
 

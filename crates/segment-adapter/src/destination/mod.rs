@@ -91,6 +91,8 @@ pub struct ActionSubscription {
     projection: Option<Projection>,
     pub batching: Batching,
     pub options: WriteOptions,
+    /// The named Attio workspace this subscription delivers to (`None`: the default).
+    pub destination: Option<String>,
 }
 
 impl ActionSubscription {
@@ -143,6 +145,7 @@ impl ActionSubscription {
             projection,
             batching,
             options,
+            destination: None,
         })
     }
 

@@ -37,7 +37,7 @@ impl Engine {
                     };
                     let (router, gateway, text, tx) = (
                         self.router.clone(),
-                        self.gateway.clone(),
+                        self.gateway_for(sub),
                         entry.text.clone(),
                         tx.clone(),
                     );
@@ -135,7 +135,7 @@ impl Engine {
                 }
             }
         }
-        let (router, gateway, tx, now) = (self.router.clone(), self.gateway.clone(), tx.clone(), self.clock.now());
+        let (router, gateway, tx, now) = (self.router.clone(), self.gateway_for(sub), tx.clone(), self.clock.now());
         let parts = buf.parts;
         tokio::spawn(async move {
             let outcome = send_batch(router, gateway, sub, texts, now).await;

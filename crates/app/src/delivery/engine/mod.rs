@@ -69,6 +69,8 @@ pub(super) struct Engine {
     pub notify: Arc<Notify>,
     /// Notes created and events skipped (absent in some tests).
     pub journal: Option<Arc<dyn DeliveryJournal>>,
+    /// Each subscription's destination gateway (missing: `gateway`).
+    pub subscription_gateways: Vec<Arc<dyn AttioGateway>>,
     cursor: i64,
     exhausted: bool,
     events: HashMap<i64, EventEntry>,
@@ -104,6 +106,7 @@ impl Engine {
             status,
             notify,
             journal: None,
+            subscription_gateways: Vec::new(),
             cursor: 0,
             exhausted: false,
             events: HashMap::new(),
@@ -183,6 +186,14 @@ impl Engine {
             }
         }
         self.flush_outcomes().await;
+    }
+
+    /// The gateway of subscription `sub`'s destination.
+    fn gateway_for(&self, sub: usize) -> Arc<dyn AttioGateway> {
+        self.subscription_gateways
+            .get(sub)
+            .cloned()
+            .unwrap_or_else(|| self.gateway.clone())
     }
 
     fn next_deadline(&self) -> Instant {

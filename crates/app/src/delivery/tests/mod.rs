@@ -360,6 +360,7 @@ impl Harness {
             status: status.clone(),
             notify: notify.clone(),
             journal: None,
+            subscription_gateways: Vec::new(),
         };
         let handle = spawn(config, deps, rx);
         Harness {
