@@ -319,3 +319,6 @@ fn batching(mapping: &Value) -> Result<Batching, SubscriptionError> {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod list_note_tests;
