@@ -49,8 +49,12 @@ pub fn query_entries(
     WireRequest {
         method: "POST",
         path_and_query: format!("/v2/lists/{}/entries/query", encode_path_segment(list.as_str())),
+        // The path filter of Attio's filtering guide: the entry's parent record, by id.
         body: Some(json!({
-            "filter": {"parent_object": parent_object.as_str(), "parent_record_id": parent_record_id},
+            "filter": {
+                "path": [[list.as_str(), "parent_record"], [parent_object.as_str(), "record_id"]],
+                "constraints": {"value": parent_record_id},
+            },
             "limit": ENTRY_PAGE,
             "offset": offset,
         })),
@@ -191,6 +195,25 @@ pub fn notes(reply: &Value) -> Vec<domain::ports::NoteSummary> {
 mod tests {
     use super::*;
     use domain::{AttributeMap, NoteFormat};
+
+    #[test]
+    fn entries_are_queried_by_the_parent_record_path() {
+        let r = query_entries(
+            &ListSlug::parse("onboarding").unwrap(),
+            &ObjectSlug::PEOPLE,
+            "rec-1",
+            500,
+        );
+        assert_eq!(
+            (r.method, r.path_and_query.as_str()),
+            ("POST", "/v2/lists/onboarding/entries/query")
+        );
+        assert_eq!(
+            r.body.unwrap(),
+            json!({"filter": {"path": [["onboarding", "parent_record"], ["people", "record_id"]], "constraints": {"value": "rec-1"}},
+                   "limit": 500, "offset": 500})
+        );
+    }
 
     #[test]
     fn entry_upsert_names_the_parent_and_sends_entry_values_as_mapped() {

@@ -317,9 +317,14 @@ fn entry_filter(list: &ListDef, filter: Option<&Value>) -> Result<EntryFilter, A
         .as_object()
         .ok_or_else(|| filter_error("the filter must be an object."))?;
     if let Some(path) = obj.get("path") {
+        let names_list = |v: &Value| {
+            v.as_str()
+                .is_some_and(|s| s == list.api_slug || s.eq_ignore_ascii_case(&list.id.to_string()))
+        };
         let ok = path.as_array().is_some_and(|steps| {
             steps.len() == 2
-                && steps[0] == json!([list.api_slug, "parent_record"])
+                && steps[0].get(0).is_some_and(names_list)
+                && steps[0].get(1).and_then(Value::as_str) == Some("parent_record")
                 && steps[1].get(1).and_then(Value::as_str) == Some("record_id")
         });
         let value = obj.get("constraints").and_then(|c| c.get("value")).and_then(eq_text);
