@@ -381,3 +381,42 @@ async fn check_auth_and_check_config_cover_every_destination() {
     let text = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && text.contains("destination \"mars\""), "{text}");
 }
+
+#[tokio::test]
+async fn a_refused_token_pauses_only_its_own_destination() {
+    let (us, eu) = (
+        SimulatorProcess::start().await,
+        SimulatorProcess::start_with(&["--token", "the-right-one", "--write-rate", "0", "--read-rate", "0"]).await,
+    );
+    let service = ServiceBuilder::new()
+        .attio(&us)
+        .config(&two_workspaces_config(&eu))
+        .start()
+        .await;
+    let note = track("Signed Contract", json!({"email": "gil@example.com"}));
+    assert_eq!(service.post("/v1/track", &note).await.status(), 200);
+    let letters = segment_attio_acceptance::service::eventually("the refused note's dead letter", WAIT, || async {
+        let letters = service.dead_letters();
+        if letters.is_empty() {
+            Err("none yet".to_owned())
+        } else {
+            Ok(letters)
+        }
+    })
+    .await;
+    assert_eq!(letters.len(), 1, "{letters:?}");
+    assert_eq!(letters[0]["subscription"], "notes, EU workspace");
+    assert!(
+        letters[0]["reason"].as_str().is_some_and(|r| r.contains("credentials")),
+        "{letters:?}"
+    );
+
+    // The default workspace keeps delivering at once (its credentials are not in question).
+    for i in 0..3 {
+        let identify = json!({"userId": format!("g{i}"), "traits": {"email": format!("g{i}@example.com")}});
+        assert_eq!(service.post("/v1/identify", &identify).await.status(), 200);
+    }
+    us.wait_for_records("users", Duration::from_secs(5), |u| u.len() == 3)
+        .await;
+    assert!(eu.notes().await.is_empty());
+}

@@ -17,6 +17,12 @@ impl Engine {
                 continue;
             }
             let sub = id.0;
+            if self.destination_paused(sub) {
+                // Waits for its destination's credentials.
+                deferred.push(id);
+                continue;
+            }
+            let Some(lane) = self.lanes.get_mut(&id) else { continue };
             match self.router.mode(sub) {
                 Mode::Single => {
                     if self.in_flight >= self.config.concurrency {
@@ -116,6 +122,9 @@ impl Engine {
         for sub in due {
             if self.in_flight >= self.config.concurrency {
                 break;
+            }
+            if self.destination_paused(sub) {
+                continue;
             }
             if let Some(buf) = self.buffers.remove(&sub) {
                 self.in_flight += 1;

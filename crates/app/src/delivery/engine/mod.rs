@@ -19,6 +19,7 @@ use super::status::{CredentialState, DeliveryStatus};
 use super::DeliveryConfig;
 use crate::routing::{Route, Router};
 
+mod destinations;
 mod dispatch;
 mod outcome;
 
@@ -82,6 +83,8 @@ pub(super) struct Engine {
     finished: Vec<i64>,
     letters: Vec<DeadLetter>,
     paused_until_credentials: bool,
+    /// Named destinations paused for their credentials.
+    paused_destinations: destinations::PausedDestinations,
     next_credential_check: Instant,
     next_poll: Instant,
 }
@@ -118,6 +121,7 @@ impl Engine {
             finished: Vec::new(),
             letters: Vec::new(),
             paused_until_credentials: false,
+            paused_destinations: Default::default(),
             next_credential_check: now,
             next_poll: now,
         }
@@ -144,9 +148,13 @@ impl Engine {
                 // events only to have them refused.
                 self.pause_for_credentials();
             }
-            if !self.paused_until_credentials {
-                self.dispatch(&tx);
-            } else if credential_check.is_none() && Instant::now() >= self.next_credential_check {
+            self.recheck_destinations().await;
+            // Lanes of a paused destination wait in `dispatch`.
+            self.dispatch(&tx);
+            if self.paused_until_credentials
+                && credential_check.is_none()
+                && Instant::now() >= self.next_credential_check
+            {
                 let gw = self.gateway.clone();
                 credential_check = Some(tokio::spawn(async move { gw.check_credentials().await.is_ok() }));
                 self.next_credential_check = Instant::now() + self.config.credential_recheck;
@@ -214,6 +222,9 @@ impl Engine {
         }
         if self.paused_until_credentials {
             d = d.min(self.next_credential_check);
+        }
+        if let Some(t) = self.next_destination_check() {
+            d = d.min(t);
         }
         d.max(now)
     }
