@@ -167,10 +167,14 @@ mapping = { object = "people", matching_attribute = "email_addresses", attribute
         "nothing created"
     );
     assert!(service.dead_letters().is_empty(), "a skip is not a failure");
-    let logs = service.logs();
+    let out = service.cli(&["skipped", "--json"]);
+    let skipped: Value = serde_json::from_slice(&out.stdout).expect("skipped --json");
+    assert_eq!(skipped[0]["subscription"], "titles", "{skipped}");
     assert!(
-        logs.contains("event skipped") && logs.contains("update_only: no people record"),
-        "{logs}"
+        skipped[0]["reason"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("write_mode update_only: no people record")),
+        "{skipped}"
     );
 
     // Once the person exists, the same event updates it.

@@ -129,6 +129,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let valid = valid()?;
             runtime.block_on(commands::dead_letters::run(valid.settings.spool, cmd))
         }
+        Command::Skipped { limit, output } => {
+            let valid = valid()?;
+            runtime.block_on(commands::skipped::run(valid.settings.spool, *limit, output.json))
+        }
         Command::Import(args) => {
             let valid = valid()?;
             let summary = runtime.block_on(commands::import::run(valid.settings.spool, &args.file, args.chunk))?;

@@ -45,6 +45,14 @@ pub enum Command {
     DeadLetters(DeadLetterCommand),
     /// Backfill events from a JSON Lines file (e.g. a Segment export) through the pipeline.
     Import(ImportArgs),
+    /// List the events a subscription skipped (its write_mode), newest first, with why.
+    Skipped {
+        /// At most this many.
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
 }
 
 #[derive(Debug, Clone, Args)]

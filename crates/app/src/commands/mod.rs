@@ -6,4 +6,5 @@ pub mod dead_letters;
 pub mod import;
 pub mod serve;
 pub mod simulator;
+pub mod skipped;
 pub mod test_event;
