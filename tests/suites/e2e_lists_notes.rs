@@ -357,6 +357,15 @@ async fn subscriptions_deliver_to_their_own_workspace() {
     assert_eq!(notes.len(), 1, "{notes:?}");
     assert_eq!(notes[0]["title"], "Signed Contract");
     assert!(service.dead_letters().is_empty(), "{:?}", service.dead_letters());
+    let (_, metrics) = service.get_text("/metrics").await;
+    for destination in ["default", "eu"] {
+        let series =
+            format!("segment_attio_attio_destination_requests_total{{destination=\"{destination}\",status=\"200\"}}");
+        assert!(
+            metrics.lines().any(|l| l.starts_with(&series)),
+            "missing {series} in:\n{metrics}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -48,6 +48,7 @@ pub fn connect_destination(entry: &DestinationEntry, attio: &AttioSettings) -> a
     let mut config = http_config(attio, entry.base_url.clone(), token);
     config.write_rate = entry.write_rate.max(1);
     config.read_rate = entry.read_rate.max(1);
+    config.destination = entry.name.clone();
     Ok(Arc::new(HttpAttioGateway::new(config)?))
 }
 

@@ -111,7 +111,12 @@ pub async fn send_single(
     let done = execute_plan_with(&plan, gateway.as_ref(), exec).await?;
     if let Some(reason) = done.skipped {
         tracing::info!(event_id = ctx.event_id, subscription = %sub.name, %reason, "event skipped");
-        metrics::counter!("segment_attio_events_skipped_total", "subscription" => sub.name.clone()).increment(1);
+        metrics::counter!(
+            "segment_attio_events_skipped_total",
+            "subscription" => sub.name.clone(),
+            "destination" => sub.destination.clone().unwrap_or_else(|| "default".to_owned())
+        )
+        .increment(1);
         if let Some(journal) = &ctx.journal {
             journal
                 .skipped(ctx.event_id, &sub.name, &reason, ctx.now)

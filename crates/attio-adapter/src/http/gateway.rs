@@ -76,6 +76,8 @@ pub(super) struct Inner {
     max_rate_limit_retries: u32,
     documented_fallback: bool,
     sender: Arc<dyn HttpSend>,
+    /// The `destination` label of the request metrics.
+    destination: String,
     limiter: Arc<TokenLimiter>,
     schemas: SchemaCache,
     schema_ttl: Duration,
@@ -173,6 +175,7 @@ impl HttpAttioGateway {
                 max_rate_limit_retries: config.max_rate_limit_retries,
                 documented_fallback: config.documented_fallback,
                 sender,
+                destination: config.destination.clone(),
                 limiter,
                 schemas: SchemaCache::new(config.schema_ttl),
                 schema_ttl: config.schema_ttl,
@@ -240,6 +243,16 @@ impl HttpAttioGateway {
             let endpoint = endpoint_label(path_and_query);
             metrics::histogram!("segment_attio_attio_request_seconds", "endpoint" => endpoint)
                 .record(elapsed.as_secs_f64());
+            let status_label = reply
+                .as_ref()
+                .map_or_else(|_| "error".to_owned(), |r| r.status.to_string());
+            // Per workspace, for services that deliver to several.
+            metrics::counter!(
+                "segment_attio_attio_destination_requests_total",
+                "destination" => self.inner.destination.clone(),
+                "status" => status_label
+            )
+            .increment(1);
             let response = match reply {
                 Ok(r) => r,
                 Err(e) => {
