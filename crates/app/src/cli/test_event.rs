@@ -291,4 +291,33 @@ mod tests {
         assert!(text.contains("does not match"), "{text}");
         assert!(text.contains("integrations object"), "{text}");
     }
+
+    #[test]
+    fn list_actions_print_the_parent_assert_then_the_entry_request() {
+        let parent = r#""parent_object":"people","parent_matching_attribute":"email_addresses","parent_attributes":{"email_addresses":{"@path":"$.properties.email"}}"#;
+        let upsert = format!(r#"{{"list":"onboarding",{parent},"entry_attributes":{{"stage":"Paying"}}}}"#);
+        let remove = format!(r#"{{"list":"onboarding",{parent}}}"#);
+        let event = r#"{"type":"track","event":"Paid","userId":"u","properties":{"email":"p@b.co"}}"#;
+        for (action, mapping, expected) in [
+            (
+                "upsertListEntry",
+                upsert,
+                "PUT https://api.attio.com/v2/lists/onboarding/entries",
+            ),
+            (
+                "removeListEntry",
+                remove,
+                "POST https://api.attio.com/v2/lists/onboarding/entries/query",
+            ),
+        ] {
+            let sub = inline_subscription(action, Some(&mapping), None, false, false).unwrap();
+            let (text, rejected) = output(&[sub], &[event], false);
+            assert_eq!(rejected, 0, "{text}");
+            let parent_at = text
+                .find("/v2/objects/people/records/simple")
+                .expect("the parent assert");
+            let entry_at = text.find(expected).unwrap_or_else(|| panic!("{expected} in {text}"));
+            assert!(parent_at < entry_at, "{text}");
+        }
+    }
 }
