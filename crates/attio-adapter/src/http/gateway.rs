@@ -488,8 +488,11 @@ impl AttioGateway for HttpAttioGateway {
                 .send_wire(wire::query_entries(list, parent_object, parent_record_id, all.len()))
                 .await?;
             let page = wire::entry_ids(&reply);
-            let last = page.len() < wire::ENTRY_PAGE;
-            all.extend(page);
+            // A short page ends the list; so does one that repeats an id (a server that
+            // ignores `offset` must not make this loop forever).
+            let fresh: Vec<String> = page.iter().filter(|id| !all.contains(*id)).cloned().collect();
+            let last = page.len() < wire::ENTRY_PAGE || fresh.len() < page.len();
+            all.extend(fresh);
             if last {
                 return Ok(all);
             }
@@ -521,8 +524,13 @@ impl AttioGateway for HttpAttioGateway {
                 .send_wire(wire::list_notes(parent_object, parent_record_id, all.len()))
                 .await?;
             let page = wire::notes(&reply);
-            let last = page.len() < wire::NOTE_PAGE;
-            all.extend(page);
+            let total = page.len();
+            let fresh: Vec<NoteSummary> = page
+                .into_iter()
+                .filter(|n| !all.iter().any(|m: &NoteSummary| m.note_id == n.note_id))
+                .collect();
+            let last = total < wire::NOTE_PAGE || fresh.len() < total;
+            all.extend(fresh);
             if last {
                 return Ok(all);
             }
