@@ -218,6 +218,8 @@ async fn run_batch(case: &Value, gateway: Arc<dyn AttioGateway>) -> Result<Optio
         status: status.clone(),
         notify: Arc::new(Notify::new()),
         trace: None,
+        journal: None,
+        subscription_gateways: Vec::new(),
     };
     let (shutdown, rx) = watch::channel(false);
     let handle = delivery::spawn(config, deps, rx);

@@ -75,11 +75,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     "built-in simulator"
                 }
             );
+            for d in &valid.settings.destinations {
+                println!("  destination {}: {}", d.name, d.base_url);
+            }
             for s in &valid.subscriptions {
                 println!(
-                    "  - {} -> {} ({})",
+                    "  - {} -> {}{} ({})",
                     s.name,
                     s.action,
+                    s.destination.as_deref().map(|d| format!(" @ {d}")).unwrap_or_default(),
                     s.subscribe_text().unwrap_or("every event")
                 );
             }
@@ -146,6 +150,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     commands::spool_path::open_existing(valid.settings.spool, args.spool.data_dir.as_deref()).await?;
                 commands::events::run(spool, args.command.clone()).await
             })
+        }
+        Command::Skipped { limit, output, spool } => {
+            let valid = valid()?;
+            runtime.block_on(commands::skipped::run(
+                valid.settings.spool,
+                spool.data_dir.as_deref(),
+                *limit,
+                output.json,
+            ))
         }
         Command::Import(args) => {
             let mut spool = valid()?.settings.spool;

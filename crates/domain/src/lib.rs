@@ -16,6 +16,7 @@ pub mod value;
 pub use error::{GatewayError, Retryability, Retryable};
 pub use json_text::JsonText;
 pub use record::{
-    AssertValue, Assertion, AttioCommand, AttributeMap, Plan, ReceivedAt, ReceivedAtError, ATTIO_BASE_URL,
+    AssertValue, Assertion, AttioCommand, AttributeMap, FollowUp, ListEntry, Multiselect, NoteDraft, NoteFormat, Plan,
+    ReceivedAt, ReceivedAtError, WriteMode, ATTIO_BASE_URL,
 };
-pub use slug::{AttributeSlug, ObjectSlug, SlugError};
+pub use slug::{AttributeSlug, ListSlug, ObjectSlug, SlugError};

@@ -95,6 +95,12 @@ slug_type!(
     "object"
 );
 slug_type!(
+    /// The `api_slug` (or UUID) of an Attio list, e.g. `onboarding`.
+    ListSlug,
+    "list"
+);
+
+slug_type!(
     /// The `api_slug` (or UUID) of an Attio attribute, e.g. `email_addresses`.
     AttributeSlug,
     "attribute"

@@ -35,6 +35,7 @@ use std::time::{Duration, Instant};
 
 mod builder;
 mod data_dir;
+mod lists_notes;
 mod records;
 mod running;
 mod simulator;

@@ -46,6 +46,16 @@ pub enum Command {
     Events(EventsArgs),
     /// Backfill events from a JSON Lines file (e.g. a Segment export) through the pipeline.
     Import(ImportArgs),
+    /// List the events a subscription skipped (its write_mode), newest first, with why.
+    Skipped {
+        /// At most this many.
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+        #[command(flatten)]
+        output: OutputArgs,
+        #[command(flatten)]
+        spool: SpoolArgs,
+    },
 }
 
 #[derive(Debug, Clone, Args)]
@@ -100,7 +110,8 @@ pub struct TestEventArgs {
     /// Use this configured subscription (by name); default: every configured subscription.
     #[arg(long)]
     pub subscription: Option<String>,
-    /// Inline action instead of the configuration: identifyUser, groupWorkspace, assertRecord.
+    /// Inline action instead of the configuration: identifyUser, groupWorkspace, assertRecord,
+    /// upsertListEntry, removeListEntry or createNote.
     #[arg(long)]
     pub action: Option<String>,
     /// Inline mapping (Segment's mapping JSON) for --action.

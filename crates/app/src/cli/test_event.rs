@@ -37,8 +37,19 @@ fn render(base_url: &str, cmd: &AttioCommand<'_>) -> RenderedRequest {
     }
 }
 
+/// The plan's requests; a follow-up shows its first request, with the parent record's id
+/// as a placeholder.
 fn render_plan(base_url: &str, plan: &Plan<'_>) -> Vec<RenderedRequest> {
-    plan.commands.iter().map(|c| render(base_url, c)).collect()
+    let mut out: Vec<RenderedRequest> = plan.commands.iter().map(|c| render(base_url, c)).collect();
+    if let Some(f) = &plan.follow_up {
+        let r = attio_adapter::http::wire::follow_up_request(f);
+        out.push(RenderedRequest {
+            method: r.method,
+            url: format!("{}{}", base_url.trim_end_matches('/'), r.path_and_query),
+            body: r.body.unwrap_or(Value::Null),
+        });
+    }
+    out
 }
 
 /// Builds the subscription given inline on the command line. `default_mapping` alone
@@ -53,7 +64,7 @@ pub fn inline_subscription(
     batch: bool,
 ) -> Result<ActionSubscription, String> {
     let kind = ActionKind::parse(action)
-        .ok_or_else(|| format!("--action {action:?} is not one of identifyUser, groupWorkspace, assertRecord"))?;
+        .ok_or_else(|| format!("--action {action:?} is not one of {}", ActionKind::names()))?;
     let defaults = default_mapping || mapping.is_none();
     let mut mapping: Value = match mapping {
         Some(m) => serde_json::from_str(m).map_err(|e| format!("--mapping is not valid JSON: {e}"))?,
@@ -161,7 +172,7 @@ impl<'s> DryRunner<'s> {
             let mode = Self::mode(sub);
             let outcome = match sub.payload(&event, mode) {
                 Err(e) => DryRun::Rejected(e.to_string()),
-                Ok(p) if mode == Mode::Batch => match p.batch_assertion(self.now) {
+                Ok(p) if mode == Mode::Batch => match sub.batch_assertion(p, self.now) {
                     Ok(_) => {
                         self.pending[i].push(text.to_owned());
                         if self.pending[i].len() >= sub.batching.size.max(1) {
@@ -171,7 +182,7 @@ impl<'s> DryRunner<'s> {
                     }
                     Err(e) => DryRun::Rejected(e.to_string()),
                 },
-                Ok(p) => DryRun::Requests(render_plan(self.base_url, &p.single_plan())),
+                Ok(p) => DryRun::Requests(render_plan(self.base_url, &sub.plan(p))),
             };
             if matches!(outcome, DryRun::Rejected(_)) {
                 self.rejected += 1;
@@ -235,7 +246,7 @@ impl<'s> DryRunner<'s> {
         let assertions: Vec<_> = parsed
             .iter()
             .filter_map(|event| sub.payload(event, Mode::Batch).ok())
-            .filter_map(|p| p.batch_assertion(self.now).ok())
+            .filter_map(|p| sub.batch_assertion(p, self.now).ok())
             .collect();
         self.batches[i] += 1;
         let k = self.batches[i];
@@ -496,5 +507,33 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains("does not match"), "{text}");
+    }
+    #[test]
+    fn list_actions_print_the_parent_assert_then_the_entry_request() {
+        let parent = r#""parent_object":"people","parent_matching_attribute":"email_addresses","parent_attributes":{"email_addresses":{"@path":"$.properties.email"}}"#;
+        let upsert = format!(r#"{{"list":"onboarding",{parent},"entry_attributes":{{"stage":"Paying"}}}}"#);
+        let remove = format!(r#"{{"list":"onboarding",{parent}}}"#);
+        let event = r#"{"type":"track","event":"Paid","userId":"u","properties":{"email":"p@b.co"}}"#;
+        for (action, mapping, expected) in [
+            (
+                "upsertListEntry",
+                upsert,
+                "PUT https://api.attio.com/v2/lists/onboarding/entries",
+            ),
+            (
+                "removeListEntry",
+                remove,
+                "POST https://api.attio.com/v2/lists/onboarding/entries/query",
+            ),
+        ] {
+            let sub = inline_subscription(action, Some(&mapping), None, false, false).unwrap();
+            let (text, rejected) = output(&[sub], &[event], false);
+            assert_eq!(rejected, 0, "{text}");
+            let parent_at = text
+                .find("/v2/objects/people/records/simple")
+                .expect("the parent assert");
+            let entry_at = text.find(expected).unwrap_or_else(|| panic!("{expected} in {text}"));
+            assert!(parent_at < entry_at, "{text}");
+        }
     }
 }

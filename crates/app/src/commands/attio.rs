@@ -8,7 +8,7 @@ use attio_adapter::http::{AttioHttpConfig, HttpAttioGateway};
 use attio_adapter::simulator::{Simulator, SimulatorConfig, SimulatorHandle};
 use secrecy::SecretString;
 
-use crate::config::AttioSettings;
+use crate::config::{AttioSettings, DestinationEntry};
 
 /// The token the service uses with its built-in simulator.
 const SIMULATOR_TOKEN: &str = "simulated-workspace-token";
@@ -37,6 +37,19 @@ pub fn http_config(settings: &AttioSettings, base_url: String, token: SecretStri
     c.timeout = Duration::from_secs(settings.timeout_secs.max(1));
     c.validate_schema = settings.validate_schema;
     c
+}
+
+/// The gateway of a `[[destinations]]` entry (timeouts and schema checks as in `[attio]`).
+pub fn connect_destination(entry: &DestinationEntry, attio: &AttioSettings) -> anyhow::Result<Arc<HttpAttioGateway>> {
+    let token = entry
+        .token
+        .clone()
+        .ok_or_else(|| anyhow::anyhow!("destinations {:?}: token is required", entry.name))?;
+    let mut config = http_config(attio, entry.base_url.clone(), token);
+    config.write_rate = entry.write_rate.max(1);
+    config.read_rate = entry.read_rate.max(1);
+    config.destination = entry.name.clone();
+    Ok(Arc::new(HttpAttioGateway::new(config)?))
 }
 
 /// Connects to the configured workspace, or starts the simulator when no token is set.

@@ -3,7 +3,10 @@
 
 use std::process::ExitCode;
 
-use app::config::{AttioSettings, ValidConfig};
+use app::config::{AttioSettings, ValidConfig, DEFAULT_DESTINATION};
+use app::schema_check::SchemaProblem;
+use domain::GatewayError;
+use segment_adapter::destination::ActionSubscription;
 use domain::actions::{choice_error, object_choices};
 use domain::ports::AttioGateway;
 use domain::ObjectSlug;
@@ -96,60 +99,146 @@ fn yes(b: bool) -> &'static str {
 /// Why `check-auth` fails when Attio accepts the token but reports it revoked.
 const INACTIVE: &str = "the token is not active";
 
-pub async fn check_auth(valid: &ValidConfig, as_json: bool) -> anyhow::Result<ExitCode> {
-    let target = attio::connect(&valid.settings.attio).await?;
-    let who = target.gateway.whoami().await;
-    let check = target.gateway.check_credentials().await;
-    let credentials_ok = check.is_ok() && who.as_ref().map(|w| w.active).unwrap_or(true);
-    // The subscriptions against the workspace, once the credentials work.
-    let schema = if credentials_ok {
-        Some(super::schema::check_target(&target, valid).await)
+/// One destination's credentials (whether they work, the workspace, the error) and, once
+/// they work, its subscriptions checked against its workspace.
+struct AuthCheck {
+    name: String,
+    target: &'static str,
+    ok: bool,
+    workspace: Option<attio_adapter::http::Identity>,
+    error: Option<String>,
+    schema: Option<Result<Vec<SchemaProblem>, GatewayError>>,
+}
+
+impl AuthCheck {
+    fn schema_ok(&self) -> bool {
+        matches!(&self.schema, Some(Ok(p)) if p.is_empty())
+    }
+
+    fn schema_json(&self) -> serde_json::Value {
+        match &self.schema {
+            None => json!(null),
+            Some(Ok(p)) => {
+                json!({"ok": p.is_empty(), "problems": p.iter().map(ToString::to_string).collect::<Vec<_>>()})
+            }
+            Some(Err(e)) => json!({"ok": false, "error": e.to_string()}),
+        }
+    }
+
+    fn workspace_json(&self) -> Option<serde_json::Value> {
+        self.workspace.as_ref().map(
+            |w| json!({"id": w.workspace_id, "name": w.workspace_name, "slug": w.workspace_slug, "active": w.active}),
+        )
+    }
+}
+
+async fn check_one(
+    name: &str,
+    target: &'static str,
+    gateway: &attio_adapter::http::HttpAttioGateway,
+    subscriptions: &[ActionSubscription],
+) -> AuthCheck {
+    let who = gateway.whoami().await;
+    let check = gateway.check_credentials().await;
+    let ok = check.is_ok() && who.as_ref().map(|w| w.active).unwrap_or(true);
+    let error = match &check {
+        Err(e) => Some(e.to_string()),
+        Ok(()) if !ok => Some(INACTIVE.to_owned()),
+        Ok(()) => None,
+    };
+    // The destination's subscriptions against its workspace, once the credentials work.
+    let schema = if ok {
+        let mine = subscriptions
+            .iter()
+            .filter(|s| s.destination.as_deref().unwrap_or(DEFAULT_DESTINATION) == name);
+        Some(app::schema_check::check(gateway, mine).await)
     } else {
         None
     };
-    let schema_ok = matches!(&schema, Some(Ok(p)) if p.is_empty());
-    let ok = credentials_ok && schema_ok;
-    let schema_json = match &schema {
-        None => json!(null),
-        Some(Ok(p)) => json!({"ok": p.is_empty(), "problems": p.iter().map(ToString::to_string).collect::<Vec<_>>()}),
-        Some(Err(e)) => json!({"ok": false, "error": e.to_string()}),
-    };
-    let error = match &check {
-        Err(e) => Some(e.to_string()),
-        Ok(()) if !credentials_ok => Some(INACTIVE.to_owned()),
-        Ok(()) => None,
-    };
+    AuthCheck {
+        name: name.to_owned(),
+        target,
+        ok,
+        workspace: who.ok(),
+        error,
+        schema,
+    }
+}
+
+/// Checks the credentials of `[attio]` (the destination `default`) and of every
+/// `[[destinations]]` entry, and each destination's subscriptions against its workspace.
+pub async fn check_auth(valid: &ValidConfig, as_json: bool) -> anyhow::Result<ExitCode> {
+    let settings = &valid.settings.attio;
+    let target = attio::connect(settings).await?;
+    let mut checks = vec![
+        check_one(
+            DEFAULT_DESTINATION,
+            target.describe(),
+            &target.gateway,
+            &valid.subscriptions,
+        )
+        .await,
+    ];
+    for d in &valid.settings.destinations {
+        let gateway = attio::connect_destination(d, settings)?;
+        checks.push(check_one(&d.name, "attio", &gateway, &valid.subscriptions).await);
+    }
+    let ok = checks.iter().all(|c| c.ok && c.schema_ok());
     if as_json {
+        let first = &checks[0];
+        let others: Vec<_> = checks[1..]
+            .iter()
+            .map(|c| {
+                json!({"name": c.name, "ok": c.ok && c.schema_ok(), "workspace": c.workspace_json(), "error": c.error, "schema": c.schema_json()})
+            })
+            .collect();
         println!(
             "{}",
             serde_json::to_string_pretty(&json!({
-                "ok": ok,
-                "target": target.describe(),
-                "workspace": who.as_ref().ok().map(|w| json!({"id": w.workspace_id, "name": w.workspace_name, "slug": w.workspace_slug, "active": w.active})),
-                "error": error,
-                "schema": schema_json,
+                "ok": first.ok && first.schema_ok(),
+                "target": first.target,
+                "workspace": first.workspace_json(),
+                "error": first.error,
+                "schema": first.schema_json(),
+                "destinations": others,
+                "all_ok": ok,
             }))?
         );
-    } else if credentials_ok {
-        match &who {
-            Ok(w) => println!(
-                "credentials valid for workspace {} ({})",
-                w.workspace_name.as_deref().unwrap_or("?"),
-                target.describe()
-            ),
-            Err(_) => println!("credentials valid ({})", target.describe()),
-        }
-        match &schema {
-            Some(Ok(p)) if p.is_empty() => println!("the subscriptions fit the workspace"),
-            Some(Ok(p)) => eprintln!(
-                "the subscriptions do not fit the workspace:\n{}",
-                super::schema::report(p)
-            ),
-            Some(Err(e)) => eprintln!("could not check the subscriptions against the workspace: {e}"),
-            None => {}
-        }
     } else {
-        eprintln!("credentials refused: {}", error.as_deref().unwrap_or(INACTIVE));
+        let several = checks.len() > 1;
+        for c in &checks {
+            let prefix = if several {
+                format!("{}: ", c.name)
+            } else {
+                String::new()
+            };
+            if c.ok {
+                match &c.workspace {
+                    Some(w) => println!(
+                        "{prefix}credentials valid for workspace {} ({})",
+                        w.workspace_name.as_deref().unwrap_or("?"),
+                        c.target
+                    ),
+                    None => println!("{prefix}credentials valid ({})", c.target),
+                }
+                match &c.schema {
+                    Some(Ok(p)) if p.is_empty() => println!("{prefix}the subscriptions fit the workspace"),
+                    Some(Ok(p)) => eprintln!(
+                        "{prefix}the subscriptions do not fit the workspace:\n{}",
+                        super::schema::report(p)
+                    ),
+                    Some(Err(e)) => {
+                        eprintln!("{prefix}could not check the subscriptions against the workspace: {e}")
+                    }
+                    None => {}
+                }
+            } else {
+                eprintln!(
+                    "{prefix}credentials refused: {}",
+                    c.error.as_deref().unwrap_or(INACTIVE)
+                );
+            }
+        }
     }
     Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }

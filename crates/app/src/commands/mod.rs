@@ -9,4 +9,5 @@ pub mod schema;
 pub mod serve;
 pub mod simulator;
 pub mod spool_path;
+pub mod skipped;
 pub mod test_event;

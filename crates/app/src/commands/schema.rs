@@ -1,15 +1,52 @@
 //! The configuration checked against the workspace `serve` would use (see
 //! [`app::schema_check`]), for `check-config`, `serve` and `check-auth`.
 
-use app::config::ValidConfig;
+use std::sync::Arc;
+
+use app::config::{ValidConfig, DEFAULT_DESTINATION};
 use app::schema_check::{self, SchemaProblem};
+use attio_adapter::http::HttpAttioGateway;
 use domain::GatewayError;
+use segment_adapter::destination::ActionSubscription;
 
 use super::attio::{self, AttioTarget};
 
-/// The result of the check against an already connected target.
+/// Whether `sub` delivers to the destination `name` (`[attio]` is the destination `default`).
+fn delivers_to(sub: &ActionSubscription, name: &str) -> bool {
+    sub.destination.as_deref().unwrap_or(DEFAULT_DESTINATION) == name
+}
+
+/// Each destination's subscriptions checked against its own workspace: `default` (the
+/// `[attio]` gateway) and every `[[destinations]]` entry's gateway.
+pub async fn check_destinations(
+    default: &HttpAttioGateway,
+    named: &[(String, Arc<HttpAttioGateway>)],
+    subscriptions: &[ActionSubscription],
+) -> Result<Vec<SchemaProblem>, GatewayError> {
+    let mut problems = schema_check::check(
+        default,
+        subscriptions.iter().filter(|s| delivers_to(s, DEFAULT_DESTINATION)),
+    )
+    .await?;
+    for (name, gateway) in named {
+        let mine: Vec<&ActionSubscription> = subscriptions.iter().filter(|s| delivers_to(s, name)).collect();
+        if !mine.is_empty() {
+            problems.extend(schema_check::check(gateway, mine).await?);
+        }
+    }
+    Ok(problems)
+}
+
+/// The result of the check against an already connected target (and the gateways of the
+/// `[[destinations]]` entries, for their subscriptions).
 pub async fn check_target(target: &AttioTarget, valid: &ValidConfig) -> Result<Vec<SchemaProblem>, GatewayError> {
-    schema_check::check(&target.gateway, &valid.subscriptions).await
+    let mut named = Vec::new();
+    for d in &valid.settings.destinations {
+        let gateway = attio::connect_destination(d, &valid.settings.attio)
+            .map_err(|e| GatewayError::Rejected(format!("destinations {:?}: {e}", d.name)))?;
+        named.push((d.name.clone(), gateway));
+    }
+    check_destinations(&target.gateway, &named, &valid.subscriptions).await
 }
 
 /// `check-config` without `--offline`: connects (or starts the built-in simulator), checks,

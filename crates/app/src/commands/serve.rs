@@ -16,7 +16,7 @@ use app::server::connections::{self, ConnectionLimits};
 use app::server::console::{self, Console, Sampler};
 use app::server::ops::{self, OpsState};
 use app::server::{fd_limit, inspection, NotifyingSpool};
-use app::spool::{ServeLock, SqliteSpool};
+use app::spool::{ServeLock, SqliteJournal, SqliteSpool};
 use domain::ports::{AttioGateway, Clock, EventSpool, EventTrace, SystemClock};
 use segment_adapter::ingest::{self, IngestState};
 use tokio::sync::{watch, Notify};
@@ -82,7 +82,11 @@ pub async fn run(valid: ValidConfig, opts: ServeOptions) -> anyhow::Result<()> {
     }
     let mut blocked: Vec<Option<String>> = vec![None; subscriptions.len()];
     let mut schema_problems = Vec::new();
-    match app::schema_check::check(&target.gateway, &subscriptions).await {
+    let mut named_gateways = Vec::new();
+    for d in &settings.destinations {
+        named_gateways.push((d.name.clone(), attio::connect_destination(d, &settings.attio)?));
+    }
+    match super::schema::check_destinations(&target.gateway, &named_gateways, &subscriptions).await {
         Ok(problems) if problems.is_empty() => tracing::info!("the subscriptions fit the workspace"),
         Ok(problems) => {
             let text = super::schema::report(&problems);
@@ -143,6 +147,11 @@ pub async fn run(valid: ValidConfig, opts: ServeOptions) -> anyhow::Result<()> {
     })
     .await?
     .with_context(|| format!("opening the spool at {}", settings.spool.path.display()))?;
+    // Opened after the spool, whose writer creates the file and its tables.
+    let journal_config = settings.spool.clone();
+    let journal = tokio::task::spawn_blocking(move || SqliteJournal::open(&journal_config))
+        .await?
+        .context("opening the delivery journal in the spool")?;
     let spool = Arc::new(spool);
     let notify = Arc::new(Notify::new());
     let spool_port: Arc<dyn EventSpool> = Arc::new(NotifyingSpool {
@@ -169,6 +178,21 @@ pub async fn run(valid: ValidConfig, opts: ServeOptions) -> anyhow::Result<()> {
         });
     }
 
+    // Each named destination has its own gateway (rate limiter, schema cache).
+    let named: std::collections::HashMap<String, Arc<dyn AttioGateway>> = named_gateways
+        .iter()
+        .map(|(name, g)| (name.clone(), g.clone() as Arc<dyn AttioGateway>))
+        .collect();
+    let subscription_gateways: Vec<Arc<dyn AttioGateway>> = subscriptions
+        .iter()
+        .map(|s| {
+            s.destination
+                .as_ref()
+                .and_then(|d| named.get(d).cloned())
+                .unwrap_or_else(|| gateway.clone())
+        })
+        .collect();
+    let console_gateways = subscription_gateways.clone();
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let router = Arc::new(Router {
         integrations,
@@ -184,6 +208,8 @@ pub async fn run(valid: ValidConfig, opts: ServeOptions) -> anyhow::Result<()> {
         router: router.clone(),
         status: status.clone(),
         notify,
+        journal: Some(Arc::new(journal)),
+        subscription_gateways,
     };
     let delivery = delivery::spawn(delivery_config(&settings.delivery, grace), deps, shutdown_rx);
 
@@ -208,6 +234,7 @@ pub async fn run(valid: ValidConfig, opts: ServeOptions) -> anyhow::Result<()> {
         spool.clone(),
         router,
         target.gateway.clone(),
+        console_gateways,
         status.clone(),
         sampler,
         console_config,

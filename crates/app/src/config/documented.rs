@@ -1,12 +1,13 @@
 //! Every key of the settings structs is documented in `docs/configuration.md`, and the
 //! simulator's schema file example there is read by the simulator. The key list comes from
-//! serializing the settings (defaults, plus one subscription), not from a list kept by hand.
+//! serializing the settings (defaults, plus one subscription and one destination), not from a
+//! list kept by hand.
 
 use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::{Settings, SubscriptionSettings};
+use super::{DestinationEntry, Settings, SubscriptionSettings};
 
 const DOC: &str = include_str!("../../../../docs/configuration.md");
 
@@ -22,6 +23,17 @@ fn keys() -> BTreeMap<String, Vec<String>> {
         use_default_mapping: false,
         enable_batching: None,
         batch_size: None,
+        write_mode: None,
+        sync_nulls: None,
+        multiselect: None,
+        destination: None,
+    });
+    settings.destinations.push(DestinationEntry {
+        name: "eu".into(),
+        token: None,
+        base_url: "https://api.attio.com".into(),
+        write_rate: 25,
+        read_rate: 100,
     });
     let value = serde_json::to_value(&settings).expect("the settings serialize");
     let mut out = BTreeMap::new();

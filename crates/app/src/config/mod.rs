@@ -9,7 +9,8 @@ mod validate;
 use std::path::{Path, PathBuf};
 
 pub use settings::{
-    AttioSettings, DeliverySettings, DestinationSettings, LogSettings, ServerSettings, Settings, SubscriptionSettings,
+    AttioSettings, DeliverySettings, DestinationEntry, DestinationSettings, LogSettings, ServerSettings, Settings,
+    SubscriptionSettings, DEFAULT_DESTINATION,
 };
 pub use validate::{build_subscriptions, validate, ValidConfig};
 

@@ -18,6 +18,8 @@ pub struct Settings {
     pub attio: AttioSettings,
     pub delivery: DeliverySettings,
     pub destination: DestinationSettings,
+    /// More Attio workspaces beside `[attio]` (which is the destination `default`).
+    pub destinations: Vec<DestinationEntry>,
     pub subscriptions: Vec<SubscriptionSettings>,
     pub log: LogSettings,
 }
@@ -141,12 +143,44 @@ impl Default for DestinationSettings {
     }
 }
 
+/// One more Attio workspace (`[[destinations]]`), named for subscriptions'
+/// `destination`. It has its own rate limiter, credentials and schema cache.
+#[derive(Debug, Deserialize, Serialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct DestinationEntry {
+    pub name: String,
+    #[serde(serialize_with = "redacted")]
+    pub token: Option<SecretString>,
+    #[serde(default = "default_base_url")]
+    pub base_url: String,
+    #[serde(default = "default_write_rate")]
+    pub write_rate: u32,
+    #[serde(default = "default_read_rate")]
+    pub read_rate: u32,
+}
+
+fn default_base_url() -> String {
+    domain::ATTIO_BASE_URL.to_owned()
+}
+
+fn default_write_rate() -> u32 {
+    25
+}
+
+fn default_read_rate() -> u32 {
+    100
+}
+
+/// The name of the destination `[attio]` configures.
+pub const DEFAULT_DESTINATION: &str = "default";
+
 /// One action subscription.
 #[derive(Debug, Deserialize, Serialize, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct SubscriptionSettings {
     pub name: String,
-    /// `identifyUser`, `groupWorkspace` or `assertRecord`.
+    /// `identifyUser`, `groupWorkspace`, `assertRecord`, `upsertListEntry`,
+    /// `removeListEntry` or `createNote`.
     pub action: String,
     /// FQL; absent = every event.
     #[serde(default)]
@@ -164,6 +198,18 @@ pub struct SubscriptionSettings {
     pub enable_batching: Option<bool>,
     #[serde(default)]
     pub batch_size: Option<u64>,
+    /// `upsert` (default), `update_only` or `create_only`.
+    #[serde(default)]
+    pub write_mode: Option<String>,
+    /// `false`: a null or missing value leaves the attribute alone (default `true`).
+    #[serde(default)]
+    pub sync_nulls: Option<bool>,
+    /// `append` (default) or `replace`.
+    #[serde(default)]
+    pub multiselect: Option<String>,
+    /// The `[[destinations]]` name to deliver to; `default` (the `[attio]` section) if absent.
+    #[serde(default)]
+    pub destination: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Serialize)]

@@ -78,6 +78,48 @@ pub fn validate(settings: Settings, file: Option<&Path>) -> Result<ValidConfig, 
             "must name at least one destination".to_owned(),
         ));
     }
+    let mut destination_names = HashSet::from([super::DEFAULT_DESTINATION.to_owned()]);
+    for (i, d) in settings.destinations.iter().enumerate() {
+        let field = format!("destinations[{i}]");
+        if d.name.trim().is_empty() {
+            problems.push(invalid(&format!("{field}.name"), "is empty".to_owned()));
+        } else if !destination_names.insert(d.name.clone()) {
+            problems.push(invalid(
+                &format!("{field}.name"),
+                format!(
+                    "{:?} is used twice (\"default\" is the [attio] section); names must be unique",
+                    d.name
+                ),
+            ));
+        }
+        if d.token.is_none() {
+            problems.push(invalid(&format!("{field}.token"), "is required".to_owned()));
+        }
+        if !(d.base_url.starts_with("http://") || d.base_url.starts_with("https://")) {
+            problems.push(invalid(
+                &format!("{field}.base_url"),
+                format!("must be an http:// or https:// URL, not {:?}", d.base_url),
+            ));
+        }
+        if d.write_rate == 0 || d.read_rate == 0 {
+            problems.push(invalid(
+                &field,
+                "write_rate and read_rate must be at least 1".to_owned(),
+            ));
+        }
+    }
+    for (i, s) in settings.subscriptions.iter().enumerate() {
+        if let Some(d) = &s.destination {
+            if !destination_names.contains(d) {
+                problems.push(ConfigError::Subscription {
+                    source_name: name.clone(),
+                    index: i,
+                    name: s.name.clone(),
+                    problem: format!("destination {d:?} is not \"default\" nor the name of a [[destinations]] entry"),
+                });
+            }
+        }
+    }
     let (subscriptions, using_presets) = if settings.subscriptions.is_empty() {
         (ActionSubscription::presets(), true)
     } else {
@@ -128,8 +170,9 @@ pub fn build_subscriptions(
         }
         let Some(action) = ActionKind::parse(&s.action) else {
             problems.push(fail(format!(
-                "action {:?} is not one of identifyUser, groupWorkspace, assertRecord",
-                s.action
+                "action {:?} is not one of {}",
+                s.action,
+                ActionKind::names()
             )));
             continue;
         };
@@ -165,13 +208,25 @@ pub fn build_subscriptions(
         if let Some(n) = s.batch_size {
             obj.insert("batch_size".into(), Value::from(n));
         }
+        if let Some(m) = &s.write_mode {
+            obj.insert("write_mode".into(), Value::from(m.as_str()));
+        }
+        if let Some(b) = s.sync_nulls {
+            obj.insert("sync_nulls".into(), Value::Bool(b));
+        }
+        if let Some(m) = &s.multiselect {
+            obj.insert("multiselect".into(), Value::from(m.as_str()));
+        }
         let built = if s.use_default_mapping {
             ActionSubscription::with_default_mapping(s.name.clone(), action, s.subscribe.as_deref(), &mapping)
         } else {
             ActionSubscription::new(s.name.clone(), action, s.subscribe.as_deref(), &mapping)
         };
         match built {
-            Ok(sub) => out.push(sub),
+            Ok(mut sub) => {
+                sub.destination = s.destination.clone();
+                out.push(sub)
+            }
             Err(e) => problems.push(fail(e.to_string())),
         }
     }

@@ -10,12 +10,12 @@ mod status;
 use std::sync::Arc;
 use std::time::Duration;
 
-use domain::ports::{AttioGateway, Clock, EventSpool, EventTrace};
+use domain::ports::{AttioGateway, Clock, DeliveryJournal, EventSpool, EventTrace};
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 
 pub use recording::RecordingGateway;
-pub use send::{send_batch, send_single, SendError};
+pub use send::{send_batch, send_single, SendError, SingleContext};
 pub use status::{CredentialState, DeliveryStatus};
 
 use crate::routing::Router;
@@ -75,6 +75,11 @@ pub struct DeliveryDeps {
     pub notify: Arc<Notify>,
     /// Where each event's trace is written; `None` = no trace.
     pub trace: Option<Arc<dyn EventTrace>>,
+    /// Where notes created and events skipped are recorded.
+    pub journal: Option<Arc<dyn DeliveryJournal>>,
+    /// The gateway of each subscription's destination, by subscription index (a missing
+    /// one is `gateway`'s).
+    pub subscription_gateways: Vec<Arc<dyn AttioGateway>>,
 }
 
 /// Starts the delivery loop; it stops when `shutdown` turns true.

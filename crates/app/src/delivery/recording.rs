@@ -6,9 +6,10 @@ use std::time::Instant;
 
 use async_trait::async_trait;
 use chrono::Utc;
-use domain::ports::{AssertReply, AttioGateway, AttioObject, AttioRequestTrace, AttributeDefinition};
+use attio_adapter::http::wire::{self, WireRequest};
+use domain::ports::{AssertReply, AttioGateway, AttioObject, AttioRequestTrace, AttributeDefinition, NoteSummary};
 use domain::record::simple_assert_path;
-use domain::{Assertion, GatewayError, ObjectSlug};
+use domain::{Assertion, AttributeSlug, GatewayError, JsonText, ListEntry, ListSlug, NoteDraft, ObjectSlug};
 
 /// Wraps the delivery's gateway for one send.
 pub struct RecordingGateway {
@@ -29,6 +30,25 @@ impl RecordingGateway {
     /// The requests made so far, in order (taken: a second call returns the later ones).
     pub fn take_requests(&self) -> Vec<AttioRequestTrace> {
         std::mem::take(&mut *self.requests.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))
+    }
+
+    /// Notes one list, note or query request (its first page for a paged listing); a
+    /// success is noted as 200, the status the gateway accepts these answers with.
+    fn note_wire<T>(
+        &self,
+        request: WireRequest,
+        started_at: chrono::DateTime<Utc>,
+        started: Instant,
+        result: &Result<T, GatewayError>,
+    ) {
+        self.note(
+            request.method,
+            request.path_and_query,
+            started_at,
+            started,
+            result,
+            |_| 200,
+        );
     }
 
     fn note<T>(
@@ -118,5 +138,71 @@ impl AttioGateway for RecordingGateway {
 
     async fn check_credentials(&self) -> Result<(), GatewayError> {
         self.inner.check_credentials().await
+    }
+
+    async fn find_record<'a>(
+        &self,
+        object: &ObjectSlug,
+        matching_attribute: &AttributeSlug,
+        value: &JsonText<'a>,
+    ) -> Result<Option<String>, GatewayError> {
+        let (started_at, started) = (Utc::now(), Instant::now());
+        let result = self.inner.find_record(object, matching_attribute, value).await;
+        self.note_wire(wire::find_record(object, matching_attribute, value), started_at, started, &result);
+        result
+    }
+
+    async fn upsert_list_entry<'a>(&self, entry: &ListEntry<'a>, parent_record_id: &str) -> Result<(), GatewayError> {
+        let (started_at, started) = (Utc::now(), Instant::now());
+        let result = self.inner.upsert_list_entry(entry, parent_record_id).await;
+        self.note_wire(wire::upsert_entry(entry, parent_record_id), started_at, started, &result);
+        result
+    }
+
+    async fn list_entry_ids(
+        &self,
+        list: &ListSlug,
+        parent_object: &ObjectSlug,
+        parent_record_id: &str,
+    ) -> Result<Vec<String>, GatewayError> {
+        let (started_at, started) = (Utc::now(), Instant::now());
+        let result = self.inner.list_entry_ids(list, parent_object, parent_record_id).await;
+        self.note_wire(
+            wire::query_entries(list, parent_object, parent_record_id, 0),
+            started_at,
+            started,
+            &result,
+        );
+        result
+    }
+
+    async fn delete_list_entry(&self, list: &ListSlug, entry_id: &str) -> Result<(), GatewayError> {
+        let (started_at, started) = (Utc::now(), Instant::now());
+        let result = self.inner.delete_list_entry(list, entry_id).await;
+        self.note_wire(wire::delete_entry(list, entry_id), started_at, started, &result);
+        result
+    }
+
+    async fn create_note<'a>(&self, note: &NoteDraft<'a>, parent_record_id: &str) -> Result<String, GatewayError> {
+        let (started_at, started) = (Utc::now(), Instant::now());
+        let result = self.inner.create_note(note, parent_record_id).await;
+        self.note_wire(wire::create_note(note, parent_record_id), started_at, started, &result);
+        result
+    }
+
+    async fn notes_of(
+        &self,
+        parent_object: &ObjectSlug,
+        parent_record_id: &str,
+    ) -> Result<Vec<NoteSummary>, GatewayError> {
+        let (started_at, started) = (Utc::now(), Instant::now());
+        let result = self.inner.notes_of(parent_object, parent_record_id).await;
+        self.note_wire(
+            wire::list_notes(parent_object, parent_record_id, 0),
+            started_at,
+            started,
+            &result,
+        );
+        result
     }
 }

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use domain::actions::{execute_plan, ExecError};
-use domain::ports::AttioGateway;
+use domain::actions::{execute_plan_with, ExecContext, ExecError};
+use domain::ports::{AttioGateway, DeliveryJournal};
 use domain::record::AttioCommand;
 use domain::{GatewayError, Retryability, Retryable};
 use segment_adapter::json::Val;
@@ -77,12 +77,22 @@ impl From<GatewayError> for SendError {
     }
 }
 
+/// What a single-mode send needs beyond the event: its spool id and the journal that
+/// keeps notes to one per event and records skipped events.
+#[derive(Clone)]
+pub struct SingleContext {
+    pub event_id: i64,
+    pub journal: Option<Arc<dyn DeliveryJournal>>,
+    pub now: DateTime<Utc>,
+}
+
 /// Sends one event in single mode: its plan, request after request.
 pub async fn send_single(
     router: Arc<Router>,
     gateway: Arc<dyn AttioGateway>,
     subscription: usize,
     text: Arc<str>,
+    ctx: SingleContext,
 ) -> Result<(), SendError> {
     let sub = router
         .subscriptions
@@ -92,7 +102,7 @@ pub async fn send_single(
     let payload = sub
         .payload(&event, Mode::Single)
         .map_err(|e| SendError::permanent(e.to_string()))?;
-    let plan = payload.single_plan();
+    let plan = sub.plan(payload);
     // Every step is checked before the first is sent: a plan whose later step cannot
     // succeed must not write its earlier ones.
     let steps: Vec<_> = plan
@@ -106,7 +116,33 @@ pub async fn send_single(
     if let Some(Err(e)) = gateway.check_assertions(&steps).await.into_iter().find(Result::is_err) {
         return Err(e.into());
     }
-    execute_plan(&plan, gateway.as_ref()).await?;
+    let key = format!("{}/{}", ctx.event_id, sub.name);
+    let exec = ctx.journal.as_deref().map(|journal| ExecContext {
+        journal: Some(journal),
+        key: &key,
+        now: ctx.now,
+    });
+    let done = execute_plan_with(&plan, gateway.as_ref(), exec).await?;
+    if let Some(reason) = done.skipped {
+        tracing::info!(event_id = ctx.event_id, subscription = %sub.name, %reason, "event skipped");
+        metrics::counter!(
+            "segment_attio_events_skipped_total",
+            "subscription" => sub.name.clone(),
+            "destination" => sub.destination.clone().unwrap_or_else(|| "default".to_owned())
+        )
+        .increment(1);
+        if let Some(journal) = &ctx.journal {
+            journal
+                .skipped(ctx.event_id, &sub.name, &reason, ctx.now)
+                .await
+                .map_err(|e| SendError {
+                    message: format!("recording the skipped event failed: {e}"),
+                    retryability: Retryability::Retryable { after: None },
+                    attio: None,
+                    missing_reference: false,
+                })?;
+        }
+    }
     Ok(())
 }
 
@@ -147,7 +183,7 @@ pub async fn send_batch(
         let built = sub
             .payload(event, Mode::Batch)
             .map_err(|e| e.to_string())
-            .and_then(|p| p.batch_assertion(now).map_err(|e| e.to_string()));
+            .and_then(|p| sub.batch_assertion(p, now).map_err(|e| e.to_string()));
         match built {
             Ok(a) => {
                 positions.push(*i);

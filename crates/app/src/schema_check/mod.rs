@@ -122,9 +122,9 @@ pub fn check_target(subscription: &str, t: &Target, schema: Option<&ObjectSchema
 
 /// Checks every subscription against the workspace behind `gateway`. `Err` when the
 /// workspace could not be read at all (unreachable, credentials refused).
-pub async fn check(
+pub async fn check<'a>(
     gateway: &HttpAttioGateway,
-    subscriptions: &[ActionSubscription],
+    subscriptions: impl IntoIterator<Item = &'a ActionSubscription>,
 ) -> Result<Vec<SchemaProblem>, GatewayError> {
     let active: HashSet<String> = gateway
         .list_objects()

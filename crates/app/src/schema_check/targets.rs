@@ -61,7 +61,8 @@ fn target(
 }
 
 /// The objects `sub` writes to. For `assertRecord` an `object` or `matching_attribute` that
-/// comes from the event (a directive) cannot be known in advance: nothing is returned then.
+/// comes from the event (a directive) cannot be known in advance: nothing is returned then;
+/// likewise for the parent record of the list and note actions.
 pub fn targets(sub: &ActionSubscription) -> Vec<Target> {
     let m = sub.mapping_json();
     match sub.action {
@@ -107,6 +108,13 @@ pub fn targets(sub: &ActionSubscription) -> Vec<Target> {
             (Some(object), Some(matching)) => vec![target(object, matching, Vec::new(), m, "attributes")],
             _ => Vec::new(),
         },
+        // The list and note actions assert their parent record first, as assertRecord does.
+        ActionKind::UpsertListEntry | ActionKind::RemoveListEntry | ActionKind::CreateNote => {
+            match (literal_str(m, "parent_object"), literal_str(m, "parent_matching_attribute")) {
+                (Some(object), Some(matching)) => vec![target(object, matching, Vec::new(), m, "parent_attributes")],
+                _ => Vec::new(),
+            }
+        }
     }
 }
 

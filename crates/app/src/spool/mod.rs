@@ -8,6 +8,7 @@
 mod config;
 mod failure;
 mod health;
+mod journal;
 mod reader;
 mod rows;
 mod schema;
@@ -22,5 +23,6 @@ mod tests;
 
 pub use config::{SpoolConfig, SpoolConfigError, Synchronous};
 pub use serve_lock::{ServeLock, ServeLockError};
+pub use journal::{SkippedEvent, SqliteJournal};
 pub use sqlite_spool::SqliteSpool;
 pub use writer::WriterStats;

@@ -54,6 +54,20 @@ const MIGRATIONS: &[&str] = &[
      UPDATE dead_letters SET message_id = json_extract(payload, '$.messageId') WHERE json_valid(payload);
      CREATE INDEX dead_letters_by_message_id ON dead_letters (message_id);
      CREATE INDEX dead_letters_by_event_id ON dead_letters (event_id);",
+    // 4: the delivery journal: notes being or already created (one per event and
+    // subscription, so that a lost answer never makes a second note) and skipped events.
+    "CREATE TABLE note_journal (
+         key TEXT PRIMARY KEY,
+         started_at TEXT NOT NULL,
+         note_id TEXT
+     ) WITHOUT ROWID;
+     CREATE TABLE skipped_events (
+         id INTEGER PRIMARY KEY AUTOINCREMENT,
+         event_id INTEGER NOT NULL,
+         subscription TEXT NOT NULL,
+         reason TEXT NOT NULL,
+         skipped_at TEXT NOT NULL
+     );",
 ];
 
 /// The schema version this build writes.
@@ -81,6 +95,13 @@ pub(crate) fn open_writer(config: &SpoolConfig) -> Result<Connection, SpoolError
         .doing("setting journal_size_limit")?;
     migrate(&mut conn)?;
     Ok(conn)
+}
+
+/// Opens a read-write connection beside the writer's, for the rare writes of the
+/// delivery journal (the busy timeout makes it wait for the writer's transactions). Like
+/// a reader's, it never creates the file.
+pub(crate) fn open_side_writer(config: &SpoolConfig) -> Result<Connection, SpoolError> {
+    open(&config.path, config, false).doing("opening the spool file for the delivery journal")
 }
 
 /// Opens a connection for queries only. It never creates the file: a spool deleted while

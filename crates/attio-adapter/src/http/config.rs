@@ -31,6 +31,8 @@ pub struct AttioHttpConfig {
     /// Fall back to the documented assert endpoint when a workspace does not have the
     /// simple or batch endpoint (see [`super::fallback`]). Default `true`.
     pub documented_fallback: bool,
+    /// The destination's name, the `destination` label of the request metrics.
+    pub destination: String,
 }
 
 impl AttioHttpConfig {
@@ -52,6 +54,7 @@ impl AttioHttpConfig {
             validate_schema: false,
             max_rate_limit_retries: Self::DEFAULT_MAX_RATE_LIMIT_RETRIES,
             documented_fallback: true,
+            destination: "default".to_owned(),
         }
     }
 

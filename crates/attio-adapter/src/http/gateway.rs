@@ -9,9 +9,11 @@ use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use domain::ports::{AssertReply, AttioGateway, AttioObject, AttributeDefinition};
+use domain::ports::{AssertReply, AttioGateway, AttioObject, AttributeDefinition, NoteSummary};
 use domain::record::encode_path_segment;
-use domain::{Assertion, AttioCommand, GatewayError, ObjectSlug};
+use domain::{
+    Assertion, AttioCommand, AttributeSlug, GatewayError, JsonText, ListEntry, ListSlug, NoteDraft, ObjectSlug,
+};
 use http::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
 use http::{HeaderMap, Method};
 use secrecy::ExposeSecret;
@@ -25,6 +27,7 @@ use super::rate_limit::{shared_limiter, RateLimitStats, RequestClass, TokenLimit
 use super::schema::{ObjectSchema, SchemaCache};
 use super::send::{HttpSend, RawRequest, RawResponse, ReqwestSend};
 use super::validate::objects_in;
+use super::wire::{self, WireRequest};
 use super::workspace::{ChoiceCache, MemberCache};
 
 /// `user-agent` of every request.
@@ -74,6 +77,8 @@ pub(super) struct Inner {
     max_rate_limit_retries: u32,
     documented_fallback: bool,
     sender: Arc<dyn HttpSend>,
+    /// The `destination` label of the request metrics.
+    destination: String,
     limiter: Arc<TokenLimiter>,
     pub(super) schemas: SchemaCache,
     pub(super) schema_ttl: Duration,
@@ -176,6 +181,7 @@ impl HttpAttioGateway {
                 max_rate_limit_retries: config.max_rate_limit_retries,
                 documented_fallback: config.documented_fallback,
                 sender,
+                destination: config.destination.clone(),
                 limiter,
                 schemas: SchemaCache::new(config.schema_ttl),
                 schema_ttl: config.schema_ttl,
@@ -227,7 +233,9 @@ impl HttpAttioGateway {
         path_and_query: &str,
         body: Option<String>,
     ) -> Result<RawResponse, GatewayError> {
-        let class = if method == Method::GET {
+        // Queries are POSTs that Attio counts against the read limit.
+        let is_query = path_and_query.split('?').next().is_some_and(|p| p.ends_with("/query"));
+        let class = if method == Method::GET || is_query {
             RequestClass::Read
         } else {
             RequestClass::Write
@@ -244,6 +252,16 @@ impl HttpAttioGateway {
             let endpoint = endpoint_label(path_and_query);
             metrics::histogram!("segment_attio_attio_request_seconds", "endpoint" => endpoint)
                 .record(elapsed.as_secs_f64());
+            let status_label = reply
+                .as_ref()
+                .map_or_else(|_| "error".to_owned(), |r| r.status.to_string());
+            // Per workspace, for services that deliver to several.
+            metrics::counter!(
+                "segment_attio_attio_destination_requests_total",
+                "destination" => self.inner.destination.clone(),
+                "status" => status_label
+            )
+            .increment(1);
             let response = match reply {
                 Ok(r) => r,
                 Err(e) => {
@@ -284,6 +302,20 @@ impl HttpAttioGateway {
         let response = self.execute(Method::GET, path_and_query, None).await?;
         serde_json::from_slice(&response.body)
             .map_err(|e| GatewayError::InvalidReply(format!("GET {path_and_query}: the reply is not JSON: {e}")))
+    }
+
+    /// Sends a request built by [`wire`] and returns its reply body as JSON (`Null` when
+    /// empty).
+    pub(super) async fn send_wire(&self, r: WireRequest) -> Result<serde_json::Value, GatewayError> {
+        let method = Method::from_bytes(r.method.as_bytes()).unwrap_or(Method::GET);
+        let body = r.body.map(|b| b.to_string());
+        let response = self.execute(method, &r.path_and_query, body).await?;
+        if response.body.is_empty() {
+            return Ok(serde_json::Value::Null);
+        }
+        serde_json::from_slice(&response.body).map_err(|e| {
+            GatewayError::InvalidReply(format!("{} {}: the reply is not JSON: {e}", r.method, r.path_and_query))
+        })
     }
 
     /// `GET /v2/self`: the workspace the token belongs to and whether it is active.
@@ -437,6 +469,85 @@ impl AttioGateway for HttpAttioGateway {
     async fn check_credentials(&self) -> Result<(), GatewayError> {
         self.execute(Method::GET, "/v1/token", None).await.map(|_| ())
     }
+
+    async fn find_record<'a>(
+        &self,
+        object: &ObjectSlug,
+        matching_attribute: &AttributeSlug,
+        value: &JsonText<'a>,
+    ) -> Result<Option<String>, GatewayError> {
+        let reply = self
+            .send_wire(wire::find_record(object, matching_attribute, value))
+            .await?;
+        Ok(wire::first_record_id(&reply))
+    }
+
+    async fn upsert_list_entry<'a>(&self, entry: &ListEntry<'a>, parent_record_id: &str) -> Result<(), GatewayError> {
+        self.send_wire(wire::upsert_entry(entry, parent_record_id))
+            .await
+            .map(|_| ())
+    }
+
+    async fn list_entry_ids(
+        &self,
+        list: &ListSlug,
+        parent_object: &ObjectSlug,
+        parent_record_id: &str,
+    ) -> Result<Vec<String>, GatewayError> {
+        let mut all = Vec::new();
+        loop {
+            let reply = self
+                .send_wire(wire::query_entries(list, parent_object, parent_record_id, all.len()))
+                .await?;
+            let page = wire::entry_ids(&reply);
+            // A short page ends the list; so does one that repeats an id (a server that
+            // ignores `offset` must not make this loop forever).
+            let fresh: Vec<String> = page.iter().filter(|id| !all.contains(*id)).cloned().collect();
+            let last = page.len() < wire::ENTRY_PAGE || fresh.len() < page.len();
+            all.extend(fresh);
+            if last {
+                return Ok(all);
+            }
+        }
+    }
+
+    async fn delete_list_entry(&self, list: &ListSlug, entry_id: &str) -> Result<(), GatewayError> {
+        match self.send_wire(wire::delete_entry(list, entry_id)).await {
+            // Already gone (deleted by a retry whose answer was lost): the goal is met.
+            Err(e) if e.status() == Some(404) => Ok(()),
+            other => other.map(|_| ()),
+        }
+    }
+
+    async fn create_note<'a>(&self, note: &NoteDraft<'a>, parent_record_id: &str) -> Result<String, GatewayError> {
+        let reply = self.send_wire(wire::create_note(note, parent_record_id)).await?;
+        wire::note_id(&reply)
+            .ok_or_else(|| GatewayError::InvalidReply("POST /v2/notes: the reply has no data.id.note_id".into()))
+    }
+
+    async fn notes_of(
+        &self,
+        parent_object: &ObjectSlug,
+        parent_record_id: &str,
+    ) -> Result<Vec<NoteSummary>, GatewayError> {
+        let mut all = Vec::new();
+        loop {
+            let reply = self
+                .send_wire(wire::list_notes(parent_object, parent_record_id, all.len()))
+                .await?;
+            let page = wire::notes(&reply);
+            let total = page.len();
+            let fresh: Vec<NoteSummary> = page
+                .into_iter()
+                .filter(|n| !all.iter().any(|m: &NoteSummary| m.note_id == n.note_id))
+                .collect();
+            let last = total < wire::NOTE_PAGE || fresh.len() < total;
+            all.extend(fresh);
+            if last {
+                return Ok(all);
+            }
+        }
+    }
 }
 
 /// A low-cardinality name of the endpoint a request went to, for metrics.
@@ -450,6 +561,14 @@ fn endpoint_label(path_and_query: &str) -> &'static str {
         "list_attributes"
     } else if path == "/v2/objects" {
         "list_objects"
+    } else if path.ends_with("/entries/query") {
+        "query_list_entries"
+    } else if path.starts_with("/v2/lists/") {
+        "list_entry"
+    } else if path.starts_with("/v2/notes") {
+        "notes"
+    } else if path.ends_with("/records/query") {
+        "query_records"
     } else if path == "/v1/token" || path == "/v2/self" {
         "credentials"
     } else if path.contains("/records") {

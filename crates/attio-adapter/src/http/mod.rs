@@ -23,6 +23,7 @@ pub mod send;
 pub mod validate;
 pub mod value_check;
 mod workspace;
+pub mod wire;
 
 #[cfg(test)]
 mod tests;

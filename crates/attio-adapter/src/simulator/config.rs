@@ -58,6 +58,11 @@ pub struct Faults {
     pub latency_ms: u64,
     /// Answer the next writes with 429.
     pub burst_429: Option<Burst429>,
+    /// Close the connection of the next this many successful writes *after* applying
+    /// them, so that the client cannot know whether the write happened.
+    pub drop_after_write: u32,
+    /// Only writes whose path starts with this count for `drop_after_write`.
+    pub drop_after_write_path: Option<String>,
 }
 
 /// "Answer the next `count` writes with 429, `Retry-After` `retry_after_secs` ahead."

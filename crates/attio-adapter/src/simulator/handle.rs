@@ -83,6 +83,17 @@ impl SimulatorHandle {
         self.state.snapshot()
     }
 
+    /// The entries of a list in Attio's output format, oldest first (empty for an
+    /// unknown list).
+    pub fn entries(&self, list: &str) -> Vec<Value> {
+        self.state.engine.entries(list).unwrap_or_default()
+    }
+
+    /// Every note, oldest first.
+    pub fn notes(&self) -> Vec<Value> {
+        self.state.engine.all_notes()
+    }
+
     /// When each write request arrived (up to the configured log capacity).
     pub fn write_arrivals(&self) -> Vec<Instant> {
         self.state.stats.write_arrivals()

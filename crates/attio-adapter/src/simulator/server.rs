@@ -242,6 +242,20 @@ fn draw_fault(state: &State, is_write: bool) -> (Injected, u64) {
     (Injected::None, latency)
 }
 
+/// Whether this applied write's answer is to be lost (`Faults::drop_after_write`).
+fn take_drop_after_write(state: &State, path: &str) -> bool {
+    let mut faults = state.faults.lock().unwrap_or_else(|p| p.into_inner());
+    let applies = faults.drop_after_write > 0
+        && faults
+            .drop_after_write_path
+            .as_deref()
+            .is_none_or(|prefix| path.starts_with(prefix));
+    if applies {
+        faults.drop_after_write -= 1;
+    }
+    applies
+}
+
 async fn respond(
     state: &State,
     req: Request<Incoming>,
@@ -284,7 +298,11 @@ async fn respond(
         return Some(error_response(&ApiError::route_not_found(method, path)));
     }
     let body = read_body(req).await?;
-    Some(match api::handle(state, route, query, &body) {
+    let answer = api::handle(state, route, query, &body);
+    if is_write && answer.is_ok() && take_drop_after_write(state, path) {
+        return None;
+    }
+    Some(match answer {
         Ok((status, api::Body::Empty)) => text_response(status, None),
         Ok((status, api::Body::Json(v))) => text_response(status, Some(v.to_string())),
         Ok((status, api::Body::Text(t))) => text_response(status, Some(t)),

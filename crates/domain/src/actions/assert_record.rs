@@ -16,9 +16,7 @@ impl<'a> AssertRecord<'a> {
     pub fn single_plan(self) -> Plan<'a> {
         let mut a = Assertion::new(self.object, self.matching_attribute);
         a.spread(self.attributes);
-        Plan {
-            commands: vec![AttioCommand::SimpleAssert(a)],
-        }
+        Plan::asserts(vec![AttioCommand::SimpleAssert(a)])
     }
 
     pub fn batch_assertion(self, now: DateTime<Utc>) -> Result<Assertion<'a>, ReceivedAtError> {

@@ -41,12 +41,10 @@ impl<'a> GroupWorkspace<'a> {
         }
         workspace.spread(self.workspace_attributes);
 
-        Plan {
-            commands: vec![
-                AttioCommand::SimpleAssert(company),
-                AttioCommand::SimpleAssert(workspace),
-            ],
-        }
+        Plan::asserts(vec![
+            AttioCommand::SimpleAssert(company),
+            AttioCommand::SimpleAssert(workspace),
+        ])
     }
 
     /// A `workspaces` assertion with the Company nested under `company`, set last.

@@ -32,9 +32,10 @@ impl<'a> IdentifyUser<'a> {
         user.set_json("user_id", JsonText::string(self.user_id.as_str()));
         user.spread(self.user_attributes);
 
-        Plan {
-            commands: vec![AttioCommand::SimpleAssert(person), AttioCommand::SimpleAssert(user)],
-        }
+        Plan::asserts(vec![
+            AttioCommand::SimpleAssert(person),
+            AttioCommand::SimpleAssert(user),
+        ])
     }
 
     /// A `users` assertion with the Person nested under `person`, set last so that

@@ -2,16 +2,20 @@
 //! and the executor that runs a plan against an [`AttioGateway`](crate::ports::AttioGateway).
 
 mod assert_record;
+mod create_note;
 mod execute;
 mod group_workspace;
 mod identify_user;
+mod list_entry;
 mod object_choices;
 mod text;
 
 pub use assert_record::AssertRecord;
-pub use execute::{execute_plan, ExecError, Executed};
+pub use create_note::CreateNote;
+pub use execute::{execute_plan, execute_plan_with, ExecContext, ExecError, Executed};
 pub use group_workspace::GroupWorkspace;
 pub use identify_user::IdentifyUser;
+pub use list_entry::{ParentRecord, RemoveListEntry, UpsertListEntry};
 pub use object_choices::{choice_error, object_choices, Choice, ChoiceError};
 pub use text::{NonEmptyText, TextError};
 
@@ -19,7 +23,7 @@ use chrono::{DateTime, Utc};
 
 use crate::{Assertion, Plan, ReceivedAtError};
 
-/// The three actions of the destination.
+/// The actions: the reference's three, and the list and note actions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum ActionKind {
     #[serde(rename = "identifyUser")]
@@ -28,6 +32,12 @@ pub enum ActionKind {
     GroupWorkspace,
     #[serde(rename = "assertRecord")]
     AssertRecord,
+    #[serde(rename = "upsertListEntry")]
+    UpsertListEntry,
+    #[serde(rename = "removeListEntry")]
+    RemoveListEntry,
+    #[serde(rename = "createNote")]
+    CreateNote,
 }
 
 impl ActionKind {
@@ -36,7 +46,33 @@ impl ActionKind {
             ActionKind::IdentifyUser => "identifyUser",
             ActionKind::GroupWorkspace => "groupWorkspace",
             ActionKind::AssertRecord => "assertRecord",
+            ActionKind::UpsertListEntry => "upsertListEntry",
+            ActionKind::RemoveListEntry => "removeListEntry",
+            ActionKind::CreateNote => "createNote",
         }
+    }
+
+    /// Every action, in the order the documentation lists them.
+    pub const ALL: [ActionKind; 6] = [
+        ActionKind::IdentifyUser,
+        ActionKind::GroupWorkspace,
+        ActionKind::AssertRecord,
+        ActionKind::UpsertListEntry,
+        ActionKind::RemoveListEntry,
+        ActionKind::CreateNote,
+    ];
+
+    /// The names of every action, for messages.
+    pub fn names() -> String {
+        Self::ALL.map(ActionKind::as_str).join(", ")
+    }
+
+    /// Whether events of this action may be sent in batch requests.
+    pub fn batches(self) -> bool {
+        matches!(
+            self,
+            ActionKind::IdentifyUser | ActionKind::GroupWorkspace | ActionKind::AssertRecord
+        )
     }
 
     pub fn parse(s: &str) -> Option<Self> {
@@ -44,6 +80,9 @@ impl ActionKind {
             "identifyUser" => Some(ActionKind::IdentifyUser),
             "groupWorkspace" => Some(ActionKind::GroupWorkspace),
             "assertRecord" => Some(ActionKind::AssertRecord),
+            "upsertListEntry" => Some(ActionKind::UpsertListEntry),
+            "removeListEntry" => Some(ActionKind::RemoveListEntry),
+            "createNote" => Some(ActionKind::CreateNote),
             _ => None,
         }
     }
@@ -55,12 +94,15 @@ impl std::fmt::Display for ActionKind {
     }
 }
 
-/// A validated payload of any of the three actions.
+/// A validated payload of any action.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ActionPayload<'a> {
     IdentifyUser(IdentifyUser<'a>),
     GroupWorkspace(GroupWorkspace<'a>),
     AssertRecord(AssertRecord<'a>),
+    UpsertListEntry(UpsertListEntry<'a>),
+    RemoveListEntry(RemoveListEntry<'a>),
+    CreateNote(CreateNote<'a>),
 }
 
 impl<'a> ActionPayload<'a> {
@@ -69,6 +111,9 @@ impl<'a> ActionPayload<'a> {
             ActionPayload::IdentifyUser(_) => ActionKind::IdentifyUser,
             ActionPayload::GroupWorkspace(_) => ActionKind::GroupWorkspace,
             ActionPayload::AssertRecord(_) => ActionKind::AssertRecord,
+            ActionPayload::UpsertListEntry(_) => ActionKind::UpsertListEntry,
+            ActionPayload::RemoveListEntry(_) => ActionKind::RemoveListEntry,
+            ActionPayload::CreateNote(_) => ActionKind::CreateNote,
         }
     }
 
@@ -78,6 +123,9 @@ impl<'a> ActionPayload<'a> {
             ActionPayload::IdentifyUser(p) => p.single_plan(),
             ActionPayload::GroupWorkspace(p) => p.single_plan(),
             ActionPayload::AssertRecord(p) => p.single_plan(),
+            ActionPayload::UpsertListEntry(p) => p.single_plan(),
+            ActionPayload::RemoveListEntry(p) => p.single_plan(),
+            ActionPayload::CreateNote(p) => p.single_plan(),
         }
     }
 
@@ -87,6 +135,9 @@ impl<'a> ActionPayload<'a> {
             ActionPayload::IdentifyUser(p) => p.batch_assertion(now),
             ActionPayload::GroupWorkspace(p) => p.batch_assertion(now),
             ActionPayload::AssertRecord(p) => p.batch_assertion(now),
+            ActionPayload::UpsertListEntry(p) => p.parent.batch_assertion(p.received_at.as_ref(), now),
+            ActionPayload::RemoveListEntry(p) => p.parent.batch_assertion(p.received_at.as_ref(), now),
+            ActionPayload::CreateNote(p) => p.parent.batch_assertion(p.received_at.as_ref(), now),
         }
     }
 
@@ -105,6 +156,9 @@ impl<'a> ActionPayload<'a> {
                     .map(|v| v.as_str())
                     .unwrap_or("")
             ),
+            ActionPayload::UpsertListEntry(p) => format!("upsertListEntry\u{1f}{}\u{1f}{}", p.list, p.parent.key()),
+            ActionPayload::RemoveListEntry(p) => format!("removeListEntry\u{1f}{}\u{1f}{}", p.list, p.parent.key()),
+            ActionPayload::CreateNote(p) => format!("createNote\u{1f}{}", p.parent.key()),
         }
     }
 }

@@ -22,6 +22,10 @@ impl<'a> NonEmptyText<'a> {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    pub fn into_cow(self) -> Cow<'a, str> {
+        self.0
+    }
 }
 
 impl fmt::Debug for NonEmptyText<'_> {

@@ -2,7 +2,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::value::AttributeType;
-use crate::{Assertion, GatewayError, ObjectSlug};
+use crate::{Assertion, AttributeSlug, GatewayError, JsonText, ListEntry, ListSlug, NoteDraft, ObjectSlug};
 
 /// Attio's reply to a single-record assert.
 #[derive(Debug, Clone, PartialEq)]
@@ -57,6 +57,17 @@ fn yes() -> bool {
     true
 }
 
+/// A note as `GET /v2/notes` lists it: what is needed to recognise one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NoteSummary {
+    pub note_id: String,
+    pub title: String,
+    pub content_plaintext: String,
+    pub content_markdown: String,
+    /// RFC 3339, as Attio wrote it.
+    pub created_at: String,
+}
+
 /// Everything the actions ask of an Attio workspace.
 #[cfg_attr(any(test, feature = "testing"), mockall::automock)]
 #[async_trait]
@@ -87,4 +98,38 @@ pub trait AttioGateway: Send + Sync {
 
     /// `GET /v1/token` (what the reference's "test authentication" calls).
     async fn check_credentials(&self) -> Result<(), GatewayError>;
+
+    /// The id of the record of `object` whose `matching_attribute` equals `value`
+    /// (`POST /v2/objects/{object}/records/query`), if there is one.
+    async fn find_record<'a>(
+        &self,
+        object: &ObjectSlug,
+        matching_attribute: &AttributeSlug,
+        value: &JsonText<'a>,
+    ) -> Result<Option<String>, GatewayError>;
+
+    /// `PUT /v2/lists/{list}/entries` for the parent record `parent_record_id`.
+    async fn upsert_list_entry<'a>(&self, entry: &ListEntry<'a>, parent_record_id: &str) -> Result<(), GatewayError>;
+
+    /// The ids of the entries of `parent_record_id` in `list`
+    /// (`POST /v2/lists/{list}/entries/query`).
+    async fn list_entry_ids(
+        &self,
+        list: &ListSlug,
+        parent_object: &ObjectSlug,
+        parent_record_id: &str,
+    ) -> Result<Vec<String>, GatewayError>;
+
+    /// `DELETE /v2/lists/{list}/entries/{entry_id}`.
+    async fn delete_list_entry(&self, list: &ListSlug, entry_id: &str) -> Result<(), GatewayError>;
+
+    /// `POST /v2/notes` on `parent_record_id`; returns the new note's id.
+    async fn create_note<'a>(&self, note: &NoteDraft<'a>, parent_record_id: &str) -> Result<String, GatewayError>;
+
+    /// Every note of a record (`GET /v2/notes?parent_object=…&parent_record_id=…`, all pages).
+    async fn notes_of(
+        &self,
+        parent_object: &ObjectSlug,
+        parent_record_id: &str,
+    ) -> Result<Vec<NoteSummary>, GatewayError>;
 }

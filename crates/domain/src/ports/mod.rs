@@ -2,11 +2,13 @@
 
 mod attio_gateway;
 mod clock;
+mod delivery_journal;
 mod event_spool;
 mod event_trace;
 
-pub use attio_gateway::{AssertReply, AttioGateway, AttioObject, AttributeDefinition};
+pub use attio_gateway::{AssertReply, AttioGateway, AttioObject, AttributeDefinition, NoteSummary};
 pub use clock::{Clock, FixedClock, SystemClock};
+pub use delivery_journal::{DeliveryJournal, NoteAttempt};
 pub use event_spool::{
     Appended, DeadLetter, DeadLetterFilter, DeadLetterSelection, DeadLetters, EventSpool, IdentifiedEvent, NewEvent,
     SpoolError, SpoolStats, SpooledEvent, StoredDeadLetter,
@@ -17,6 +19,8 @@ pub use event_trace::{AttioRequestTrace, EventTrace, EventTraceRecord, Subscript
 pub use attio_gateway::MockAttioGateway;
 #[cfg(any(test, feature = "testing"))]
 pub use clock::MockClock;
+#[cfg(any(test, feature = "testing"))]
+pub use delivery_journal::MockDeliveryJournal;
 #[cfg(any(test, feature = "testing"))]
 pub use event_spool::{MockDeadLetters, MockEventSpool};
 #[cfg(any(test, feature = "testing"))]

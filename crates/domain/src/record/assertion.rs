@@ -23,6 +23,8 @@ pub struct Assertion<'a> {
     pub values: Vec<(Cow<'a, str>, AssertValue<'a>)>,
     /// Sent in batch mode only.
     pub received_at: Option<Cow<'a, str>>,
+    /// What the write does to multiselect attributes' existing values.
+    pub multiselect: super::Multiselect,
 }
 
 impl<'a> Assertion<'a> {
@@ -32,6 +34,7 @@ impl<'a> Assertion<'a> {
             matching_attribute,
             values: Vec::new(),
             received_at: None,
+            multiselect: super::Multiselect::Append,
         }
     }
 
@@ -61,6 +64,29 @@ impl<'a> Assertion<'a> {
     pub fn spread(&mut self, map: AttributeMap<'a>) {
         for (k, v) in map {
             self.set(k, AssertValue::Json(v));
+        }
+    }
+
+    /// Removes every value that is JSON `null`, here and in nested assertions (a
+    /// subscription with `sync_nulls = false` leaves those attributes alone).
+    pub fn drop_nulls(&mut self) {
+        self.values.retain_mut(|(_, v)| match v {
+            AssertValue::Json(j) => j.as_str() != "null",
+            AssertValue::Nested(n) => {
+                n.drop_nulls();
+                true
+            }
+            AssertValue::RecordIdOfPreviousReply => true,
+        });
+    }
+
+    /// Sets the multiselect behaviour here and in nested assertions.
+    pub fn set_multiselect(&mut self, m: super::Multiselect) {
+        self.multiselect = m;
+        for (_, v) in &mut self.values {
+            if let AssertValue::Nested(n) = v {
+                n.set_multiselect(m);
+            }
         }
     }
 

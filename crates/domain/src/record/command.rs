@@ -42,6 +42,19 @@ pub enum AttioCommand<'a> {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Plan<'a> {
     pub commands: Vec<AttioCommand<'a>>,
+    /// Done after the commands, with the record the last one asserted.
+    pub follow_up: Option<super::FollowUp<'a>>,
+    /// How the asserts may write.
+    pub write_mode: super::WriteMode,
+}
+
+impl<'a> Plan<'a> {
+    pub fn asserts(commands: Vec<AttioCommand<'a>>) -> Self {
+        Self {
+            commands,
+            ..Self::default()
+        }
+    }
 }
 
 impl<'a> AttioCommand<'a> {
@@ -99,12 +112,13 @@ impl<'a> AttioCommand<'a> {
 }
 
 /// `/v2/objects/{object}/records/simple?matching_attribute=..&append_to_existing_values=true`
+/// (Without `append_to_existing_values` when the assertion replaces multiselect values.)
 pub fn simple_assert_path(a: &Assertion<'_>) -> String {
-    assert_path(
-        a,
-        "/records/simple?matching_attribute=",
-        "&append_to_existing_values=true",
-    )
+    let end = match a.multiselect {
+        super::Multiselect::Append => "&append_to_existing_values=true",
+        super::Multiselect::Replace => "",
+    };
+    assert_path(a, "/records/simple?matching_attribute=", end)
 }
 
 /// `/v2/objects/{object}{middle}{matching_attribute}{end}`, built without formatting
@@ -135,7 +149,8 @@ const SIMPLE_OPEN: &str = "{\"data\":{\"values\":";
 const BATCH_OPEN: &str = "{\"assertions\":[";
 const OBJECT: &str = "{\"object\":";
 const MODE: &str = ",\"mode\":\"create-or-update\",\"matching_attribute\":";
-const VALUES: &str = ",\"multiselect_values\":\"append\",\"values\":";
+const MULTISELECT: &str = ",\"multiselect_values\":";
+const VALUES: &str = ",\"values\":";
 const RECEIVED_AT: &str = ",\"received_at\":";
 
 /// `"s"` when `s` needs no escape.
@@ -164,6 +179,8 @@ fn batch_assertion_len(a: &Assertion<'_>, prev: Option<&str>) -> usize {
         + quoted_len(a.object.as_str())
         + MODE.len()
         + quoted_len(a.matching_attribute.as_str())
+        + MULTISELECT.len()
+        + quoted_len(a.multiselect.batch_value())
         + VALUES.len()
         + values_len(&a.values, prev)
         + a.received_at.as_ref().map_or(0, |r| RECEIVED_AT.len() + quoted_len(r))
@@ -192,6 +209,8 @@ fn write_batch_assertion(out: &mut String, a: &Assertion<'_>, prev: Option<&str>
     write_json_str(out, a.object.as_str());
     out.push_str(MODE);
     write_json_str(out, a.matching_attribute.as_str());
+    out.push_str(MULTISELECT);
+    write_json_str(out, a.multiselect.batch_value());
     out.push_str(VALUES);
     write_values(out, &a.values, prev);
     if let Some(r) = &a.received_at {

@@ -1,7 +1,9 @@
 //! One configured action subscription: an FQL `subscribe`, a mapping and an action, as
 //! the reference's destination runtime applies them to an event.
 
+use chrono::{DateTime, Utc};
 use domain::actions::{ActionKind, ActionPayload};
+use domain::{Assertion, AttioCommand, FollowUp, Multiselect, Plan, ReceivedAtError, WriteMode};
 use serde_json::Value;
 
 use crate::fql::{FqlError, Subscription};
@@ -22,6 +24,38 @@ pub struct Batching {
     pub size: usize,
 }
 
+/// How a subscription's asserts write, from its `write_mode`, `sync_nulls` and
+/// `multiselect` keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriteOptions {
+    pub write_mode: WriteMode,
+    /// `false`: a null value leaves the attribute alone instead of clearing it.
+    pub sync_nulls: bool,
+    pub multiselect: Multiselect,
+}
+
+impl Default for WriteOptions {
+    fn default() -> Self {
+        Self {
+            write_mode: WriteMode::Upsert,
+            sync_nulls: true,
+            multiselect: Multiselect::Append,
+        }
+    }
+}
+
+impl WriteOptions {
+    /// The keys read from a subscription (and removed from its mapping).
+    pub const KEYS: [&'static str; 3] = ["write_mode", "sync_nulls", "multiselect"];
+
+    fn apply(&self, a: &mut Assertion<'_>) {
+        if !self.sync_nulls {
+            a.drop_nulls();
+        }
+        a.set_multiselect(self.multiselect);
+    }
+}
+
 /// A subscription that cannot be used, found when the configuration is loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum SubscriptionError {
@@ -33,6 +67,8 @@ pub enum SubscriptionError {
     MissingObject,
     #[error("mapping.{field}: {problem}")]
     Setting { field: &'static str, problem: String },
+    #[error("mapping.list is required for {0}: name the Attio list, e.g. \"list\": \"onboarding\"")]
+    MissingList(ActionKind),
 }
 
 /// Why an event produced no request for a subscription.
@@ -54,8 +90,12 @@ pub struct ActionSubscription {
     /// What the FQL and the mapping can read of an event; `None`: anything.
     projection: Option<Projection>,
     pub batching: Batching,
-    /// The mapping as configured (with the defaults laid under it, where asked for).
+    /// The mapping as configured (with the defaults laid under it, where asked for), without
+    /// the write options (`write_mode`, `sync_nulls`, `multiselect`).
     mapping_json: Value,
+    pub options: WriteOptions,
+    /// The named Attio workspace this subscription delivers to (`None`: the default).
+    pub destination: Option<String>,
 }
 
 impl ActionSubscription {
@@ -70,10 +110,36 @@ impl ActionSubscription {
         if action == ActionKind::AssertRecord && mapping.get("object").is_none() {
             return Err(SubscriptionError::MissingObject);
         }
+        let lists = matches!(action, ActionKind::UpsertListEntry | ActionKind::RemoveListEntry);
+        if lists && mapping.get("list").is_none() {
+            return Err(SubscriptionError::MissingList(action));
+        }
         let subscribe = subscribe.map(Subscription::parse).transpose()?;
         let batching = batching(mapping)?;
+        let options = write_options(mapping)?;
+        if batching.enabled && !action.batches() {
+            return Err(SubscriptionError::Setting {
+                field: "enable_batching",
+                problem: format!("{action} sends no batch requests; remove enable_batching"),
+            });
+        }
+        if batching.enabled && options.write_mode != WriteMode::Upsert {
+            return Err(SubscriptionError::Setting {
+                field: "write_mode",
+                problem: format!(
+                    "{} needs a lookup before each write, which batch requests cannot do; use upsert or turn batching off",
+                    options.write_mode.as_str()
+                ),
+            });
+        }
+        let mut mapping = mapping.clone();
+        if let Some(m) = mapping.as_object_mut() {
+            for key in WriteOptions::KEYS {
+                m.remove(key);
+            }
+        }
         let mapping_json = mapping.clone();
-        let mapping = Mapping::parse(mapping)?;
+        let mapping = Mapping::parse(&mapping)?;
         let projection = projection(subscribe.as_ref(), &mapping);
         Ok(Self {
             name: name.into(),
@@ -83,7 +149,39 @@ impl ActionSubscription {
             projection,
             batching,
             mapping_json,
+            options,
+            destination: None,
         })
+    }
+
+    /// The single-mode plan of a payload, with this subscription's write options.
+    pub fn plan<'a>(&self, payload: ActionPayload<'a>) -> Plan<'a> {
+        let mut plan = payload.single_plan();
+        plan.write_mode = self.options.write_mode;
+        for cmd in &mut plan.commands {
+            match cmd {
+                AttioCommand::SimpleAssert(a) => self.options.apply(a),
+                AttioCommand::BatchAssert(list) => list.iter_mut().for_each(|a| self.options.apply(a)),
+            }
+        }
+        if let (false, Some(FollowUp::UpsertListEntry(e))) = (self.options.sync_nulls, plan.follow_up.as_mut()) {
+            e.entry_values = std::mem::take(&mut e.entry_values)
+                .into_iter()
+                .filter(|(_, v)| v.as_str() != "null")
+                .collect();
+        }
+        plan
+    }
+
+    /// A payload's assertion in a batch, with this subscription's write options.
+    pub fn batch_assertion<'a>(
+        &self,
+        payload: ActionPayload<'a>,
+        now: DateTime<Utc>,
+    ) -> Result<Assertion<'a>, ReceivedAtError> {
+        let mut a = payload.batch_assertion(now)?;
+        self.options.apply(&mut a);
+        Ok(a)
     }
 
     /// `new` with the action's default mapping under `mapping` (the reference's field
@@ -159,6 +257,41 @@ fn projection(subscribe: Option<&Subscription>, mapping: &Mapping) -> Option<Pro
     Some(p)
 }
 
+fn write_options(mapping: &Value) -> Result<WriteOptions, SubscriptionError> {
+    let mut o = WriteOptions::default();
+    let text = |field: &'static str| match mapping.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.as_str())),
+        Some(other) => Err(SubscriptionError::Setting {
+            field,
+            problem: format!("must be a string, not {other}"),
+        }),
+    };
+    if let Some(s) = text("write_mode")? {
+        o.write_mode = WriteMode::parse(s).ok_or_else(|| SubscriptionError::Setting {
+            field: "write_mode",
+            problem: format!("must be \"upsert\", \"update_only\" or \"create_only\", not {s:?}"),
+        })?;
+    }
+    if let Some(s) = text("multiselect")? {
+        o.multiselect = Multiselect::parse(s).ok_or_else(|| SubscriptionError::Setting {
+            field: "multiselect",
+            problem: format!("must be \"append\" or \"replace\", not {s:?}"),
+        })?;
+    }
+    o.sync_nulls = match mapping.get("sync_nulls") {
+        None | Some(Value::Null) => true,
+        Some(Value::Bool(b)) => *b,
+        Some(other) => {
+            return Err(SubscriptionError::Setting {
+                field: "sync_nulls",
+                problem: format!("must be true or false, not {other}"),
+            })
+        }
+    };
+    Ok(o)
+}
+
 fn batching(mapping: &Value) -> Result<Batching, SubscriptionError> {
     let enabled = match mapping.get("enable_batching") {
         None | Some(Value::Null) => false,
@@ -196,3 +329,6 @@ fn batching(mapping: &Value) -> Result<Batching, SubscriptionError> {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod list_note_tests;

@@ -2,9 +2,12 @@
 
 use std::borrow::Cow;
 
-use domain::actions::{ActionKind, ActionPayload, AssertRecord, GroupWorkspace, IdentifyUser, NonEmptyText};
+use domain::actions::{
+    ActionKind, ActionPayload, AssertRecord, CreateNote, GroupWorkspace, IdentifyUser, NonEmptyText, ParentRecord,
+    RemoveListEntry, UpsertListEntry,
+};
 use domain::value::EmailAddress;
-use domain::{AttributeMap, AttributeSlug, JsonText, ObjectSlug, ReceivedAt};
+use domain::{AttributeMap, AttributeSlug, JsonText, ListSlug, NoteDraft, NoteFormat, ObjectSlug, ReceivedAt};
 
 use super::error::excerpt;
 use super::fields::{FieldDef, MAX_FIELDS};
@@ -45,6 +48,43 @@ impl<'a> Fields<'a> {
         match self.take(key) {
             Some(Coerced::Obj(o)) => attribute_map(o),
             _ => AttributeMap::new(),
+        }
+    }
+
+    fn object(&mut self, key: &'static str) -> Result<ObjectSlug, PayloadError> {
+        let s = self.required_text(key)?;
+        ObjectSlug::parse(s.as_str()).map_err(|source| PayloadError::InvalidSlug { field: key, source })
+    }
+
+    fn attribute(&mut self, key: &'static str) -> Result<AttributeSlug, PayloadError> {
+        let s = self.required_text(key)?;
+        AttributeSlug::parse(s.as_str()).map_err(|source| PayloadError::InvalidSlug { field: key, source })
+    }
+
+    fn list(&mut self) -> Result<ListSlug, PayloadError> {
+        let s = self.required_text("list")?;
+        ListSlug::parse(s.as_str()).map_err(|source| PayloadError::InvalidSlug { field: "list", source })
+    }
+
+    /// `parent_object`, `parent_matching_attribute` and `parent_attributes`, which must
+    /// hold the matching attribute's value.
+    fn parent(&mut self) -> Result<ParentRecord<'a>, PayloadError> {
+        let object = self.object("parent_object")?;
+        let matching_attribute = self.attribute("parent_matching_attribute")?;
+        let attributes = self.attributes("parent_attributes");
+        match attributes.get(matching_attribute.as_str()).map(|v| v.as_str()) {
+            None | Some("null") | Some("\"\"") | Some("[]") => Err(PayloadError::Invalid {
+                field: "parent_attributes",
+                problem: format!(
+                    "must hold a value for the matching attribute {:?} (parent_matching_attribute)",
+                    matching_attribute.as_str()
+                ),
+            }),
+            Some(_) => Ok(ParentRecord {
+                object,
+                matching_attribute,
+                attributes,
+            }),
         }
     }
 
@@ -126,6 +166,39 @@ pub(super) fn build<'a>(
                     }
                 })?,
                 attributes: f.attributes("attributes"),
+                received_at: f.received_at(),
+            })
+        }
+        ActionKind::UpsertListEntry => ActionPayload::UpsertListEntry(UpsertListEntry {
+            list: f.list()?,
+            parent: f.parent()?,
+            entry_attributes: f.attributes("entry_attributes"),
+            received_at: f.received_at(),
+        }),
+        ActionKind::RemoveListEntry => ActionPayload::RemoveListEntry(RemoveListEntry {
+            list: f.list()?,
+            parent: f.parent()?,
+            received_at: f.received_at(),
+        }),
+        ActionKind::CreateNote => {
+            let parent = f.parent()?;
+            let format = match f.text("format")? {
+                None => NoteFormat::Plaintext,
+                Some(s) => NoteFormat::parse(&s).ok_or_else(|| PayloadError::Invalid {
+                    field: "format",
+                    problem: format!("must be \"plaintext\" or \"markdown\", not {:?}", excerpt(&s)),
+                })?,
+            };
+            let title = f.required_text("title")?;
+            let content = f.text("content")?.ok_or(PayloadError::Missing { field: "content" })?;
+            ActionPayload::CreateNote(CreateNote {
+                note: NoteDraft {
+                    parent_object: parent.object.clone(),
+                    title: title.into_cow(),
+                    content,
+                    format,
+                },
+                parent,
                 received_at: f.received_at(),
             })
         }

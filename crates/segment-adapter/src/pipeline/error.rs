@@ -28,6 +28,8 @@ pub enum PayloadError {
     InvalidSlug { field: &'static str, source: SlugError },
     #[error("received_at: {0}")]
     ReceivedAt(#[from] ReceivedAtError),
+    #[error("{field}: {problem}")]
+    Invalid { field: &'static str, problem: String },
 }
 
 impl PayloadError {
@@ -40,7 +42,8 @@ impl PayloadError {
             | PayloadError::WrongType { field, .. }
             | PayloadError::InvalidEmail { field, .. }
             | PayloadError::NotDateLike { field, .. }
-            | PayloadError::InvalidSlug { field, .. } => Some(field),
+            | PayloadError::InvalidSlug { field, .. }
+            | PayloadError::Invalid { field, .. } => Some(field),
             PayloadError::ReceivedAt(_) => Some("received_at"),
         }
     }

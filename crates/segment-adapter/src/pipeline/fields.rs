@@ -69,11 +69,43 @@ const ASSERT_RECORD: [FieldDef; 6] = [
     COMMON[2],
 ];
 
+const UPSERT_LIST_ENTRY: [FieldDef; 6] = [
+    f("list", TEXT, true),
+    f("parent_object", TEXT, true),
+    f("parent_matching_attribute", TEXT, true),
+    f("parent_attributes", FieldType::Object, true),
+    f("entry_attributes", FieldType::Object, false),
+    COMMON[2],
+];
+
+const REMOVE_LIST_ENTRY: [FieldDef; 5] = [
+    f("list", TEXT, true),
+    f("parent_object", TEXT, true),
+    f("parent_matching_attribute", TEXT, true),
+    f("parent_attributes", FieldType::Object, true),
+    COMMON[2],
+];
+
+const CREATE_NOTE: [FieldDef; 7] = [
+    f("parent_object", TEXT, true),
+    f("parent_matching_attribute", TEXT, true),
+    f("parent_attributes", FieldType::Object, true),
+    f("title", TEXT, true),
+    f("content", TEXT, true),
+    f("format", TEXT, false),
+    COMMON[2],
+];
+
 /// The most fields an action declares.
 pub const MAX_FIELDS: usize = 8;
 
 const _: () = assert!(
-    IDENTIFY_USER.len() <= MAX_FIELDS && GROUP_WORKSPACE.len() <= MAX_FIELDS && ASSERT_RECORD.len() <= MAX_FIELDS
+    IDENTIFY_USER.len() <= MAX_FIELDS
+        && GROUP_WORKSPACE.len() <= MAX_FIELDS
+        && ASSERT_RECORD.len() <= MAX_FIELDS
+        && UPSERT_LIST_ENTRY.len() <= MAX_FIELDS
+        && REMOVE_LIST_ENTRY.len() <= MAX_FIELDS
+        && CREATE_NOTE.len() <= MAX_FIELDS
 );
 
 /// The declared fields of `action`, in declaration order.
@@ -82,6 +114,9 @@ pub fn fields(action: ActionKind) -> &'static [FieldDef] {
         ActionKind::IdentifyUser => &IDENTIFY_USER,
         ActionKind::GroupWorkspace => &GROUP_WORKSPACE,
         ActionKind::AssertRecord => &ASSERT_RECORD,
+        ActionKind::UpsertListEntry => &UPSERT_LIST_ENTRY,
+        ActionKind::RemoveListEntry => &REMOVE_LIST_ENTRY,
+        ActionKind::CreateNote => &CREATE_NOTE,
     }
 }
 
@@ -113,6 +148,24 @@ pub fn default_mapping(action: ActionKind) -> Value {
             "matching_attribute": "email_addresses",
             "attributes": {},
         }),
+        // The list and note actions have no reference defaults: the parent is the person
+        // of the event's email address, as identifyUser's Person.
+        ActionKind::UpsertListEntry | ActionKind::RemoveListEntry | ActionKind::CreateNote => {
+            let mut m = json!({
+                "parent_object": "people",
+                "parent_matching_attribute": "email_addresses",
+                "parent_attributes": {"email_addresses": {"@if": {"exists": {"@path": "$.traits.email"}, "then": {"@path": "$.traits.email"}, "else": {"@path": "$.properties.email"}}}},
+                "received_at": {"@path": "$.receivedAt"},
+            });
+            if action == ActionKind::UpsertListEntry {
+                m["entry_attributes"] = json!({});
+            }
+            if action == ActionKind::CreateNote {
+                m["title"] = json!({"@path": "$.event"});
+                m["format"] = json!("plaintext");
+            }
+            return m;
+        }
     };
     if let (Some(m), Some(c)) = (m.as_object_mut(), common.as_object()) {
         for (k, v) in c {

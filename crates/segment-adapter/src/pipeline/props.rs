@@ -47,11 +47,7 @@ fn mapped(action: ActionKind) -> impl Strategy<Value = Val<'static>> {
 }
 
 fn action() -> impl Strategy<Value = ActionKind> {
-    prop::sample::select(vec![
-        ActionKind::IdentifyUser,
-        ActionKind::GroupWorkspace,
-        ActionKind::AssertRecord,
-    ])
+    prop::sample::select(ActionKind::ALL.to_vec())
 }
 
 fn mode() -> impl Strategy<Value = Mode> {
@@ -72,6 +68,16 @@ fn assert_valid(p: &ActionPayload<'_>) -> Result<(), TestCaseError> {
         ActionPayload::AssertRecord(p) => {
             prop_assert!(!p.object.as_str().is_empty());
             prop_assert!(!p.matching_attribute.as_str().is_empty());
+        }
+        ActionPayload::UpsertListEntry(p) => {
+            prop_assert!(p.parent.attributes.get(p.parent.matching_attribute.as_str()).is_some());
+        }
+        ActionPayload::RemoveListEntry(p) => {
+            prop_assert!(p.parent.attributes.get(p.parent.matching_attribute.as_str()).is_some());
+        }
+        ActionPayload::CreateNote(p) => {
+            prop_assert!(p.parent.attributes.get(p.parent.matching_attribute.as_str()).is_some());
+            prop_assert!(!p.note.title.is_empty());
         }
     }
     Ok(())

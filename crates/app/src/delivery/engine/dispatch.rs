@@ -9,7 +9,7 @@ use tokio::time::Instant;
 
 use super::{BatchBuffer, Done, Engine};
 use crate::delivery::recording::RecordingGateway;
-use crate::delivery::send::{send_batch, send_single};
+use crate::delivery::send::{send_batch, send_single, SingleContext};
 
 impl Engine {
     pub(super) fn dispatch(&mut self, tx: &mpsc::UnboundedSender<Done>) {
@@ -21,6 +21,12 @@ impl Engine {
                 continue;
             }
             let sub = id.0;
+            if self.destination_paused(sub) {
+                // Waits for its destination's credentials.
+                deferred.push(id);
+                continue;
+            }
+            let Some(lane) = self.lanes.get_mut(&id) else { continue };
             match self.router.mode(sub) {
                 Mode::Single => {
                     if self.in_flight >= self.config.concurrency {
@@ -34,13 +40,20 @@ impl Engine {
                     };
                     lane.busy = true;
                     self.in_flight += 1;
+                    let ctx = SingleContext {
+                        event_id: job.event_id,
+                        journal: self.journal.clone(),
+                        now: self.clock.now(),
+                    };
                     let (router, recording, text, tx) =
                         (self.router.clone(), self.recording(sub), entry.text.clone(), tx.clone());
-                    let gateway = self.gateway_for(&recording);
+                    let gateway = self.sending_gateway(sub, &recording);
                     let parts = vec![(id, 1)];
                     self.trace_in_flight(&parts);
                     tokio::spawn(async move {
-                        let outcome = send_single(router, gateway, sub, text).await.map(|()| Vec::new());
+                        let outcome = send_single(router, gateway, sub, text, ctx)
+                            .await
+                            .map(|()| Vec::new());
                         let requests = recording.map(|r| r.take_requests()).unwrap_or_default();
                         let _ = tx.send(Done {
                             parts,
@@ -117,6 +130,9 @@ impl Engine {
             if self.in_flight >= self.config.concurrency {
                 break;
             }
+            if self.destination_paused(sub) {
+                continue;
+            }
             if let Some(buf) = self.buffers.remove(&sub) {
                 self.in_flight += 1;
                 self.send_buffer(sub, buf, tx);
@@ -137,7 +153,7 @@ impl Engine {
         }
         self.trace_in_flight(&buf.parts);
         let recording = self.recording(sub);
-        let gateway = self.gateway_for(&recording);
+        let gateway = self.sending_gateway(sub, &recording);
         let (router, tx, now) = (self.router.clone(), tx.clone(), self.clock.now());
         let parts = buf.parts;
         tokio::spawn(async move {
@@ -151,17 +167,20 @@ impl Engine {
         });
     }
 
-    /// A gateway that notes the requests of one send, when the trace is on.
+    /// A gateway that notes the requests of one send to subscription `sub`'s destination,
+    /// when the trace is on.
     fn recording(&self, sub: usize) -> Option<Arc<RecordingGateway>> {
         self.trace
             .as_ref()
-            .map(|_| Arc::new(RecordingGateway::new(self.gateway.clone(), self.router.name(sub))))
+            .map(|_| Arc::new(RecordingGateway::new(self.gateway_for(sub), self.router.name(sub))))
     }
 
-    fn gateway_for(&self, recording: &Option<Arc<RecordingGateway>>) -> Arc<dyn AttioGateway> {
+    /// The gateway one send to subscription `sub` goes through: its destination's, noted by
+    /// `recording` when there is one.
+    fn sending_gateway(&self, sub: usize, recording: &Option<Arc<RecordingGateway>>) -> Arc<dyn AttioGateway> {
         match recording {
             Some(recording) => recording.clone(),
-            None => self.gateway.clone(),
+            None => self.gateway_for(sub),
         }
     }
 }

@@ -102,10 +102,15 @@ impl Engine {
                 }
             }
             Retryability::Authentication => {
-                tracing::error!(error = %err.message, "Attio refused the credentials; delivery paused until they work");
-                self.status
-                    .set_credentials(CredentialState::Invalid(err.message.clone()));
-                self.pause_for_credentials();
+                let sub = parts.first().map_or(0, |(id, _)| id.0);
+                if self.pause_destination_of(sub) {
+                    tracing::error!(destination = ?self.destination_of(sub), error = %err.message, "Attio refused the destination's credentials; its delivery is paused until they work");
+                } else {
+                    tracing::error!(error = %err.message, "Attio refused the credentials; delivery paused until they work");
+                    self.status
+                        .set_credentials(CredentialState::Invalid(err.message.clone()));
+                    self.pause_for_credentials();
+                }
                 let reason = format!("Attio refused the credentials: {}", err.message);
                 for (id, n) in parts {
                     let attempts = self.lanes.get(&id).map(|l| l.attempts + 1).unwrap_or(1);

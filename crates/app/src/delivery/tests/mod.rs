@@ -315,6 +315,44 @@ impl AttioGateway for FakeGateway {
             Err(status(401, None))
         }
     }
+
+    async fn find_record<'a>(
+        &self,
+        _object: &ObjectSlug,
+        _matching_attribute: &domain::AttributeSlug,
+        _value: &domain::JsonText<'a>,
+    ) -> Result<Option<String>, GatewayError> {
+        Ok(None)
+    }
+
+    async fn upsert_list_entry<'a>(&self, _entry: &domain::ListEntry<'a>, _parent: &str) -> Result<(), GatewayError> {
+        self.record(false, "{}")
+    }
+
+    async fn list_entry_ids(
+        &self,
+        _list: &domain::ListSlug,
+        _parent_object: &ObjectSlug,
+        _parent: &str,
+    ) -> Result<Vec<String>, GatewayError> {
+        Ok(Vec::new())
+    }
+
+    async fn delete_list_entry(&self, _list: &domain::ListSlug, _entry_id: &str) -> Result<(), GatewayError> {
+        Ok(())
+    }
+
+    async fn create_note<'a>(&self, _note: &domain::NoteDraft<'a>, _parent: &str) -> Result<String, GatewayError> {
+        self.record(false, "{}").map(|_| "note".to_owned())
+    }
+
+    async fn notes_of(
+        &self,
+        _parent_object: &ObjectSlug,
+        _parent: &str,
+    ) -> Result<Vec<domain::ports::NoteSummary>, GatewayError> {
+        Ok(Vec::new())
+    }
 }
 
 /// An Attio error answer.
@@ -400,6 +438,8 @@ impl Harness {
             status: status.clone(),
             notify: notify.clone(),
             trace: Some(trace.clone()),
+            journal: None,
+            subscription_gateways: Vec::new(),
         };
         let handle = spawn(config, deps, rx);
         Harness {

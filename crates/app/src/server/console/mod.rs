@@ -37,6 +37,9 @@ pub struct ConsoleInner {
     pub dead_letters: Arc<dyn DeadLetters>,
     pub router: Arc<Router>,
     pub gateway: Arc<dyn AttioGateway>,
+    /// The gateway of each configured subscription's destination, by index (missing:
+    /// `gateway`, the `[attio]` workspace's).
+    pub subscription_gateways: Vec<Arc<dyn AttioGateway>>,
     pub status: Arc<DeliveryStatus>,
     pub sampler: Arc<Sampler>,
     pub config: ConfigView,
@@ -54,6 +57,7 @@ impl Console {
         dead_letters: Arc<dyn DeadLetters>,
         router: Arc<Router>,
         gateway: Arc<dyn AttioGateway>,
+        subscription_gateways: Vec<Arc<dyn AttioGateway>>,
         status: Arc<DeliveryStatus>,
         sampler: Arc<Sampler>,
         config: ConfigView,
@@ -67,6 +71,7 @@ impl Console {
             dead_letters,
             router,
             gateway,
+            subscription_gateways,
             status,
             sampler,
             config,

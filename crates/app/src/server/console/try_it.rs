@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 
 use super::ConsoleInner;
 use crate::cli::test_event::{self, inline_subscription};
-use crate::delivery::{send_batch, send_single, RecordingGateway};
+use crate::delivery::{send_batch, send_single, RecordingGateway, SingleContext};
 use crate::routing::Router;
 use crate::server::query::{given, QueryError};
 
@@ -132,7 +132,13 @@ pub async fn run(console: &ConsoleInner, req: TryRequest) -> Result<Value, Query
         return Ok(answer);
     }
     let sub = &router.subscriptions[index];
-    let recording = Arc::new(RecordingGateway::new(console.gateway.clone(), &sub.name));
+    // A configured subscription goes to its own destination; a typed one to `[attio]`'s.
+    let destination = match &chosen {
+        Chosen::Configured(_) => console.subscription_gateways.get(index).cloned(),
+        Chosen::Inline(_) => None,
+    }
+    .unwrap_or_else(|| console.gateway.clone());
+    let recording = Arc::new(RecordingGateway::new(destination, &sub.name));
     let gateway: Arc<dyn AttioGateway> = recording.clone();
     let result = if sub.batching.enabled {
         send_batch(
@@ -144,7 +150,14 @@ pub async fn run(console: &ConsoleInner, req: TryRequest) -> Result<Value, Query
         )
         .await
     } else {
-        send_single(router.clone(), gateway, index, Arc::from(event.as_str())).await
+        // Sent straight through the gateway, not the spool: there is no spool event, so
+        // no journal (a note is created as asked, and a skip is only reported).
+        let ctx = SingleContext {
+            event_id: 0,
+            journal: None,
+            now: Utc::now(),
+        };
+        send_single(router.clone(), gateway, index, Arc::from(event.as_str()), ctx).await
     };
     answer["sent"] = json!({
         "ok": result.is_ok(),

@@ -1,13 +1,15 @@
 //! The workspace's behaviour: asserting, creating, updating, deleting, reading and
 //! querying records over the [`Store`], with the relationship pairs kept in step.
 
+mod lists;
+mod notes;
 mod query;
 mod relations;
 mod render;
 mod resolve;
 mod write;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 use uuid::Uuid;
@@ -15,6 +17,8 @@ use uuid::Uuid;
 use super::api_error::ApiError;
 use super::schema::{ObjectDef, Schema};
 use super::store::Store;
+pub use lists::EntryStore;
+pub use notes::{Note, NoteQuery};
 pub use write::{WriteKind, WriteRequest};
 
 /// The schema, the records and the identity the simulator writes as.
@@ -22,6 +26,9 @@ pub use write::{WriteKind, WriteRequest};
 pub struct Engine {
     pub schema: Arc<Schema>,
     pub store: Store,
+    /// The entries of every list.
+    pub entries: Mutex<EntryStore>,
+    pub notes: Mutex<Vec<Note>>,
     /// The id of the API token actor that `created_by_actor` names.
     pub token_actor: Uuid,
 }
@@ -32,6 +39,8 @@ impl Engine {
         Self {
             schema: Arc::new(schema),
             store,
+            entries: Mutex::new(EntryStore::default()),
+            notes: Mutex::new(Vec::new()),
             token_actor: Uuid::new_v4(),
         }
     }
@@ -63,6 +72,11 @@ impl Engine {
             .ok_or_else(|| ApiError::record_not_found(record_id))?;
         let edits = relations::unlink_all(object, &removed);
         self.apply_edits(edits);
+        self.forget_parent(id);
+        self.notes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|n| n.parent_record_id != id);
         Ok(())
     }
 

@@ -106,7 +106,42 @@ impl Serialize for ActorView {
     }
 }
 
+/// The values of a list entry, every entry attribute present.
+struct EntryValuesView<'a> {
+    object: &'a ObjectDef,
+    values: &'a [Vec<StoredValue>],
+    actor: Uuid,
+}
+
+impl Serialize for EntryValuesView<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(self.object.attributes.len()))?;
+        for attr in &self.object.attributes {
+            let values = self.values.get(attr.index).map_or(&[][..], Vec::as_slice);
+            m.serialize_entry(
+                &attr.slug,
+                &ListView {
+                    attr,
+                    values,
+                    actor: self.actor,
+                },
+            )?;
+        }
+        m.end()
+    }
+}
+
 impl Engine {
+    /// Entry values in the output format.
+    pub fn render_values(&self, object: &ObjectDef, values: &[Vec<StoredValue>]) -> Value {
+        serde_json::to_value(EntryValuesView {
+            object,
+            values,
+            actor: self.token_actor,
+        })
+        .unwrap_or(Value::Null)
+    }
+
     pub fn view<'a>(&'a self, object: &'a ObjectDef, record: &'a Record) -> RecordView<'a> {
         RecordView {
             engine: self,

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use super::route::{query_param, Route};
 use crate::simulator::api_error::ApiError;
 use crate::simulator::batch::parse_batch;
-use crate::simulator::engine::{WriteKind, WriteRequest};
+use crate::simulator::engine::{NoteQuery, WriteKind, WriteRequest};
 use crate::simulator::server::State;
 use crate::simulator::values::WriteMode;
 
@@ -190,6 +190,56 @@ pub fn handle(state: &State, route: &Route, query: Option<&str>, body: &[u8]) ->
             }
             Ok((202, Body::Empty))
         }
+        Route::ListLists => Ok(data(schema.lists.iter().map(|l| engine.list_json(l)).collect())),
+        Route::GetList(l) => Ok(data(engine.list_json(engine.list(l)?))),
+        Route::ListListAttributes(l) => {
+            let list = engine.list(l)?;
+            Ok(data(
+                list.entry
+                    .attributes
+                    .iter()
+                    .map(|a| schema.attribute_json(&list.entry, a))
+                    .collect(),
+            ))
+        }
+        Route::AssertEntry(l) => Ok(data(engine.assert_entry(engine.list(l)?, &parse_body(body)?)?)),
+        Route::CreateEntry(l) => Ok(data(engine.create_entry(engine.list(l)?, &parse_body(body)?)?)),
+        Route::QueryEntries(l) => Ok(data(Value::Array(
+            engine.query_entries(engine.list(l)?, &parse_body(body)?)?,
+        ))),
+        Route::GetEntry(l, e) => Ok(data(engine.get_entry(engine.list(l)?, e)?)),
+        Route::DeleteEntry(l, e) => {
+            engine.delete_entry(engine.list(l)?, e)?;
+            Ok((200, Body::Json(json!({}))))
+        }
+        Route::CreateNote => Ok(data(engine.create_note(&parse_body(body)?)?)),
+        Route::ListNotes => {
+            let q = NoteQuery {
+                parent_object: query_param(query, "parent_object"),
+                parent_record_id: query_param(query, "parent_record_id"),
+                limit: query_param(query, "limit"),
+                offset: query_param(query, "offset"),
+            };
+            Ok(data(Value::Array(engine.list_notes(&q)?)))
+        }
+        Route::GetNote(n) => Ok(data(engine.get_note(n)?)),
+        Route::DeleteNote(n) => {
+            engine.delete_note(n)?;
+            Ok((200, Body::Json(json!({}))))
+        }
+        Route::ListMembers => Ok(data(Value::Array(engine.members_json()))),
+        Route::GetMember(id) => engine
+            .members_json()
+            .into_iter()
+            .find(|m| m.pointer("/id/workspace_member_id").and_then(Value::as_str) == Some(id.as_str()))
+            .map(data)
+            .ok_or_else(|| {
+                ApiError::invalid(
+                    404,
+                    "not_found",
+                    format!("Workspace member with ID \"{id}\" not found."),
+                )
+            }),
         Route::Unknown => Err(ApiError::route_not_found("", "this path")),
     }
 }

@@ -21,6 +21,11 @@ pub fn handle(state: &State, method: &str, path: &str, body: &[u8]) -> (u16, Val
             Some(records) => (200, json!({ "data": records })),
             None => error(404, format!("no active object \"{object}\"")),
         },
+        ("GET", ["lists", list, "entries"]) => match state.engine.entries(list) {
+            Some(entries) => (200, json!({ "data": entries })),
+            None => error(404, format!("no list \"{list}\"")),
+        },
+        ("GET", ["notes"]) => (200, json!({ "data": state.engine.all_notes() })),
         ("GET", ["faults"]) => (200, json!(*state.faults.lock().unwrap_or_else(|p| p.into_inner()))),
         ("POST", ["faults"]) => {
             let faults: Faults = match serde_json::from_slice(body) {

@@ -26,6 +26,20 @@ pub enum Route {
     },
     DeleteRecord(String, String),
     Batch,
+    ListLists,
+    GetList(String),
+    ListListAttributes(String),
+    AssertEntry(String),
+    CreateEntry(String),
+    QueryEntries(String),
+    GetEntry(String, String),
+    DeleteEntry(String, String),
+    CreateNote,
+    ListNotes,
+    GetNote(String),
+    DeleteNote(String),
+    ListMembers,
+    GetMember(String),
     Unknown,
 }
 
@@ -60,6 +74,20 @@ impl Route {
             },
             ("DELETE", ["v2", "objects", _, "records", _]) => Route::DeleteRecord(o(2), o(4)),
             ("PUT", ["v2", "batch", "records"]) => Route::Batch,
+            ("GET", ["v2", "lists"]) => Route::ListLists,
+            ("GET", ["v2", "lists", _]) => Route::GetList(o(2)),
+            ("GET", ["v2", "lists", _, "attributes"]) => Route::ListListAttributes(o(2)),
+            ("PUT", ["v2", "lists", _, "entries"]) => Route::AssertEntry(o(2)),
+            ("POST", ["v2", "lists", _, "entries"]) => Route::CreateEntry(o(2)),
+            ("POST", ["v2", "lists", _, "entries", "query"]) => Route::QueryEntries(o(2)),
+            ("GET", ["v2", "lists", _, "entries", _]) => Route::GetEntry(o(2), o(4)),
+            ("DELETE", ["v2", "lists", _, "entries", _]) => Route::DeleteEntry(o(2), o(4)),
+            ("POST", ["v2", "notes"]) => Route::CreateNote,
+            ("GET", ["v2", "notes"]) => Route::ListNotes,
+            ("GET", ["v2", "notes", _]) => Route::GetNote(o(2)),
+            ("DELETE", ["v2", "notes", _]) => Route::DeleteNote(o(2)),
+            ("GET", ["v2", "workspace_members"]) => Route::ListMembers,
+            ("GET", ["v2", "workspace_members", _]) => Route::GetMember(o(2)),
             _ => Route::Unknown,
         }
     }
@@ -84,6 +112,20 @@ impl Route {
             Route::UpdateRecord { .. } => "update_record",
             Route::DeleteRecord(..) => "delete_record",
             Route::Batch => "batch",
+            Route::ListLists => "list_lists",
+            Route::GetList(_) => "get_list",
+            Route::ListListAttributes(_) => "list_list_attributes",
+            Route::AssertEntry(_) => "assert_entry",
+            Route::CreateEntry(_) => "create_entry",
+            Route::QueryEntries(_) => "query_entries",
+            Route::GetEntry(..) => "get_entry",
+            Route::DeleteEntry(..) => "delete_entry",
+            Route::CreateNote => "create_note",
+            Route::ListNotes => "list_notes",
+            Route::GetNote(_) => "get_note",
+            Route::DeleteNote(_) => "delete_note",
+            Route::ListMembers => "list_members",
+            Route::GetMember(_) => "get_member",
             Route::Unknown => "unknown",
         }
     }
@@ -91,7 +133,7 @@ impl Route {
     /// Writes count against the write limit; GETs and queries against the read limit.
     pub fn is_write(&self, method: &str) -> bool {
         match self {
-            Route::QueryRecords(_) => false,
+            Route::QueryRecords(_) | Route::QueryEntries(_) => false,
             Route::Unknown => method != "GET" && method != "HEAD",
             _ => method != "GET",
         }

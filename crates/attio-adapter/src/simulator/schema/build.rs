@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::file::SchemaFile;
 use super::standard::standard_objects;
-use super::{AttributeDef, AttributeType, Choice, ObjectDef, Schema};
+use super::{AttributeDef, AttributeType, Choice, ListDef, ObjectDef, Schema};
 use crate::simulator::clock::now_timestamp;
 
 /// Why a schema could not be built.
@@ -249,8 +249,23 @@ pub(super) fn build(file: Option<&SchemaFile>, inactive: &[String]) -> Result<Sc
             attr_by_key,
         });
     }
+    let lists = standard_lists()
+        .into_iter()
+        .enumerate()
+        .filter(|(_, (_, _, parent, _))| is_active(parent))
+        .map(|(index, (slug, name, parent, attributes))| ListDef {
+            index,
+            id: Uuid::new_v4(),
+            api_slug: slug.to_owned(),
+            name: name.to_owned(),
+            parent_object: parent.to_owned(),
+            created_at: created_at.clone(),
+            entry: entry_object(slug, name, attributes, &created_at),
+        })
+        .collect();
     Ok(Schema {
         workspace_id,
+        lists,
         workspace_slug: "simulated-workspace".into(),
         workspace_name: "Simulated Workspace".into(),
         objects,
@@ -260,6 +275,60 @@ pub(super) fn build(file: Option<&SchemaFile>, inactive: &[String]) -> Result<Sc
         }],
         by_key,
     })
+}
+
+/// The built-in lists: `onboarding` of people, with a `stage` status and a `score`.
+fn standard_lists() -> Vec<(&'static str, &'static str, &'static str, Vec<AttributeSpec>)> {
+    vec![(
+        "onboarding",
+        "Onboarding",
+        "people",
+        vec![
+            AttributeSpec::new("stage", AttributeType::Status).statuses(&["Signed up", "Activated", "Paying"]),
+            AttributeSpec::new("score", AttributeType::Number),
+        ],
+    )]
+}
+
+/// The entry attributes of a list as an object definition (not one of the workspace's
+/// objects: it is found through its list only).
+fn entry_object(slug: &str, name: &str, specs: Vec<AttributeSpec>, created_at: &str) -> ObjectDef {
+    let mut attributes = Vec::with_capacity(specs.len());
+    let mut attr_by_key = HashMap::new();
+    for (i, a) in specs.into_iter().enumerate() {
+        let id = Uuid::new_v4();
+        attr_by_key.insert(a.slug.clone(), i);
+        attr_by_key.insert(id.to_string(), i);
+        attributes.push(AttributeDef {
+            index: i,
+            id,
+            title: a.title.clone().unwrap_or_else(|| title_of(&a.slug)),
+            slug: a.slug,
+            attribute_type: a.attribute_type,
+            is_system_attribute: false,
+            is_writable: a.is_writable,
+            is_required: a.is_required,
+            is_unique: a.is_unique,
+            is_multiselect: a.is_multiselect,
+            default_currency_code: a.default_currency_code,
+            allowed_targets: a.allowed_targets,
+            options: choices(&a.options),
+            statuses: choices(&a.statuses),
+            relationship: None,
+            created_at: created_at.to_owned(),
+        });
+    }
+    ObjectDef {
+        index: usize::MAX,
+        id: Uuid::new_v4(),
+        api_slug: slug.to_owned(),
+        singular_noun: name.to_owned(),
+        plural_noun: name.to_owned(),
+        created_at: created_at.to_owned(),
+        active: true,
+        attributes,
+        attr_by_key,
+    }
 }
 
 fn choices(titles: &[String]) -> Vec<Choice> {

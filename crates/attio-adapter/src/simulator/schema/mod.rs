@@ -83,7 +83,24 @@ pub struct Schema {
     pub objects: Vec<ObjectDef>,
     /// Workspace members that actor-reference values may name.
     pub members: Vec<WorkspaceMember>,
+    /// Lists, each with its entry attributes.
+    pub lists: Vec<ListDef>,
     by_key: HashMap<String, usize>,
+}
+
+/// A list: records of its parent object become its entries, with entry attributes.
+#[derive(Debug, Clone)]
+pub struct ListDef {
+    pub index: usize,
+    pub id: Uuid,
+    pub api_slug: String,
+    pub name: String,
+    /// The slug of the object whose records the list holds.
+    pub parent_object: String,
+    pub created_at: String,
+    /// The entry attributes, held as an object definition so that written values are
+    /// checked like record values.
+    pub entry: ObjectDef,
 }
 
 impl Schema {
@@ -95,6 +112,13 @@ impl Schema {
             .or_else(|| self.by_key.get(&slug_or_id.to_ascii_lowercase()))?;
         let o = &self.objects[*i];
         o.active.then_some(o)
+    }
+
+    /// Finds a list by slug or list id.
+    pub fn list(&self, slug_or_id: &str) -> Option<&ListDef> {
+        self.lists
+            .iter()
+            .find(|l| l.api_slug == slug_or_id || l.id.to_string() == slug_or_id.to_ascii_lowercase())
     }
 
     pub fn active_objects(&self) -> impl Iterator<Item = &ObjectDef> {

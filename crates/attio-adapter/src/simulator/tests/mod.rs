@@ -4,6 +4,7 @@ mod assert;
 mod batch;
 mod endpoints;
 mod limits;
+mod lists_notes;
 
 use serde_json::Value;
 
