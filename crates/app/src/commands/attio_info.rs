@@ -5,11 +5,11 @@ use std::process::ExitCode;
 
 use app::config::{AttioSettings, ValidConfig, DEFAULT_DESTINATION};
 use app::schema_check::SchemaProblem;
-use domain::GatewayError;
-use segment_adapter::destination::ActionSubscription;
 use domain::actions::{choice_error, object_choices};
 use domain::ports::AttioGateway;
+use domain::GatewayError;
 use domain::ObjectSlug;
+use segment_adapter::destination::ActionSubscription;
 use serde_json::json;
 
 use super::attio;

@@ -8,6 +8,6 @@ pub mod import;
 pub mod schema;
 pub mod serve;
 pub mod simulator;
-pub mod spool_path;
 pub mod skipped;
+pub mod spool_path;
 pub mod test_event;

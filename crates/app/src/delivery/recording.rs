@@ -5,8 +5,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use async_trait::async_trait;
-use chrono::Utc;
 use attio_adapter::http::wire::{self, WireRequest};
+use chrono::Utc;
 use domain::ports::{AssertReply, AttioGateway, AttioObject, AttioRequestTrace, AttributeDefinition, NoteSummary};
 use domain::record::simple_assert_path;
 use domain::{Assertion, AttributeSlug, GatewayError, JsonText, ListEntry, ListSlug, NoteDraft, ObjectSlug};
@@ -148,14 +148,24 @@ impl AttioGateway for RecordingGateway {
     ) -> Result<Option<String>, GatewayError> {
         let (started_at, started) = (Utc::now(), Instant::now());
         let result = self.inner.find_record(object, matching_attribute, value).await;
-        self.note_wire(wire::find_record(object, matching_attribute, value), started_at, started, &result);
+        self.note_wire(
+            wire::find_record(object, matching_attribute, value),
+            started_at,
+            started,
+            &result,
+        );
         result
     }
 
     async fn upsert_list_entry<'a>(&self, entry: &ListEntry<'a>, parent_record_id: &str) -> Result<(), GatewayError> {
         let (started_at, started) = (Utc::now(), Instant::now());
         let result = self.inner.upsert_list_entry(entry, parent_record_id).await;
-        self.note_wire(wire::upsert_entry(entry, parent_record_id), started_at, started, &result);
+        self.note_wire(
+            wire::upsert_entry(entry, parent_record_id),
+            started_at,
+            started,
+            &result,
+        );
         result
     }
 

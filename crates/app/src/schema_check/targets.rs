@@ -110,7 +110,10 @@ pub fn targets(sub: &ActionSubscription) -> Vec<Target> {
         },
         // The list and note actions assert their parent record first, as assertRecord does.
         ActionKind::UpsertListEntry | ActionKind::RemoveListEntry | ActionKind::CreateNote => {
-            match (literal_str(m, "parent_object"), literal_str(m, "parent_matching_attribute")) {
+            match (
+                literal_str(m, "parent_object"),
+                literal_str(m, "parent_matching_attribute"),
+            ) {
                 (Some(object), Some(matching)) => vec![target(object, matching, Vec::new(), m, "parent_attributes")],
                 _ => Vec::new(),
             }

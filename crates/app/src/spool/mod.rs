@@ -22,7 +22,7 @@ mod writer;
 mod tests;
 
 pub use config::{SpoolConfig, SpoolConfigError, Synchronous};
-pub use serve_lock::{ServeLock, ServeLockError};
 pub use journal::{SkippedEvent, SqliteJournal};
+pub use serve_lock::{ServeLock, ServeLockError};
 pub use sqlite_spool::SqliteSpool;
 pub use writer::WriterStats;

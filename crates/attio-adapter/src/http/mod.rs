@@ -22,8 +22,8 @@ pub mod schema;
 pub mod send;
 pub mod validate;
 pub mod value_check;
-mod workspace;
 pub mod wire;
+mod workspace;
 
 #[cfg(test)]
 mod tests;

@@ -51,9 +51,7 @@ impl Engine {
                     let parts = vec![(id, 1)];
                     self.trace_in_flight(&parts);
                     tokio::spawn(async move {
-                        let outcome = send_single(router, gateway, sub, text, ctx)
-                            .await
-                            .map(|()| Vec::new());
+                        let outcome = send_single(router, gateway, sub, text, ctx).await.map(|()| Vec::new());
                         let requests = recording.map(|r| r.take_requests()).unwrap_or_default();
                         let _ = tx.send(Done {
                             parts,

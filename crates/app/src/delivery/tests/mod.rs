@@ -325,8 +325,8 @@ impl AttioGateway for FakeGateway {
         Ok(None)
     }
 
-    async fn upsert_list_entry<'a>(&self, _entry: &domain::ListEntry<'a>, _parent: &str) -> Result<(), GatewayError> {
-        self.record(false, "{}")
+    async fn upsert_list_entry<'a>(&self, entry: &domain::ListEntry<'a>, _parent: &str) -> Result<(), GatewayError> {
+        self.record(false, vec![entry.list.as_str().to_owned()], "{}")
     }
 
     async fn list_entry_ids(
@@ -343,7 +343,8 @@ impl AttioGateway for FakeGateway {
     }
 
     async fn create_note<'a>(&self, _note: &domain::NoteDraft<'a>, _parent: &str) -> Result<String, GatewayError> {
-        self.record(false, "{}").map(|_| "note".to_owned())
+        self.record(false, vec!["notes".to_owned()], "{}")
+            .map(|_| "note".to_owned())
     }
 
     async fn notes_of(

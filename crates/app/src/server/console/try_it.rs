@@ -66,6 +66,7 @@ fn choose(console: &ConsoleInner, req: &TryRequest) -> Result<Chosen, QueryError
         return Ok(Chosen::Inline(Arc::new(Router {
             integrations: IntegrationsFilter::default(),
             subscriptions: vec![sub],
+            blocked: vec![None],
         })));
     }
     match given(&req.subscription) {
@@ -149,6 +150,12 @@ pub async fn run(console: &ConsoleInner, req: TryRequest) -> Result<Value, Query
             Utc::now(),
         )
         .await
+        .map_err(|e| e.message)
+        // A member taken out before sending (its mapping, or the schema check) was not sent.
+        .and_then(|report| match report.rejected.into_iter().next() {
+            Some((_, reason)) => Err(reason),
+            None => Ok(()),
+        })
     } else {
         // Sent straight through the gateway, not the spool: there is no spool event, so
         // no journal (a note is created as asked, and a skip is only reported).
@@ -157,11 +164,13 @@ pub async fn run(console: &ConsoleInner, req: TryRequest) -> Result<Value, Query
             journal: None,
             now: Utc::now(),
         };
-        send_single(router.clone(), gateway, index, Arc::from(event.as_str()), ctx).await
+        send_single(router.clone(), gateway, index, Arc::from(event.as_str()), ctx)
+            .await
+            .map_err(|e| e.message)
     };
     answer["sent"] = json!({
         "ok": result.is_ok(),
-        "error": result.err().map(|e| e.message),
+        "error": result.err(),
         "attio_requests": recording.take_requests(),
     });
     tracing::info!(subscription = %sub.name, "console: a test event was sent to Attio");

@@ -82,19 +82,6 @@ pub fn handle(state: &State, route: &Route, query: Option<&str>, body: &[u8]) ->
         Route::Identify | Route::LegacyToken => Ok((200, Body::Json(identify(state)))),
         Route::ListObjects => Ok(data(schema.active_objects().map(|o| schema.object_json(o)).collect())),
         Route::GetObject(o) => Ok(data(schema.object_json(engine.object(o)?))),
-        Route::ListMembers => Ok(data(
-            schema
-                .members
-                .iter()
-                .map(|m| {
-                    json!({
-                        "id": {"workspace_id": schema.workspace_id, "workspace_member_id": m.id},
-                        "email_address": m.email_address,
-                        "access_level": "admin",
-                    })
-                })
-                .collect(),
-        )),
         Route::ListAttributes(o) => {
             let object = engine.object(o)?;
             let offset = query_param(query, "offset").and_then(|v| v.parse().ok()).unwrap_or(0);
