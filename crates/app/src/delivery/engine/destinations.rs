@@ -22,12 +22,14 @@ pub(super) struct PausedDestination {
 pub(super) type PausedDestinations = HashMap<String, PausedDestination>;
 
 impl Engine {
-    /// The named destination of subscription `sub` (`None`: the default).
+    /// The named destination of subscription `sub` (`None`: the default, also when it is
+    /// named `"default"`).
     pub(super) fn destination_of(&self, sub: usize) -> Option<&str> {
         self.router
             .subscriptions
             .get(sub)
             .and_then(|s| s.destination.as_deref())
+            .filter(|d| *d != crate::config::DEFAULT_DESTINATION)
     }
 
     /// Whether subscription `sub`'s destination is paused for its credentials.

@@ -23,7 +23,12 @@ impl Engine {
                 let delivered = total.saturating_sub(rejected.len());
                 metrics::counter!("segment_attio_events_delivered_total").increment(delivered as u64);
                 DeliveryStatus::count(&self.status.delivered, delivered as u64);
-                if self.status.credentials() != CredentialState::Valid {
+                // The service's credential status is the default destination's.
+                let default_destination = done
+                    .parts
+                    .first()
+                    .is_none_or(|(id, _)| self.destination_of(id.0).is_none());
+                if default_destination && self.status.credentials() != CredentialState::Valid {
                     self.status.set_credentials(CredentialState::Valid);
                 }
                 let mut reasons = rejected.into_iter().peekable();
