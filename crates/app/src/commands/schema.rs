@@ -17,24 +17,28 @@ fn delivers_to(sub: &ActionSubscription, name: &str) -> bool {
 }
 
 /// Each destination's subscriptions checked against its own workspace: `default` (the
-/// `[attio]` gateway) and every `[[destinations]]` entry's gateway.
+/// `[attio]` gateway) and every `[[destinations]]` entry's gateway, one result each (a
+/// workspace that cannot be read does not hide the others' problems).
 pub async fn check_destinations(
     default: &HttpAttioGateway,
     named: &[(String, Arc<HttpAttioGateway>)],
     subscriptions: &[ActionSubscription],
-) -> Result<Vec<SchemaProblem>, GatewayError> {
-    let mut problems = schema_check::check(
-        default,
-        subscriptions.iter().filter(|s| delivers_to(s, DEFAULT_DESTINATION)),
-    )
-    .await?;
+) -> Vec<(String, Result<Vec<SchemaProblem>, GatewayError>)> {
+    let mut out = vec![(
+        DEFAULT_DESTINATION.to_owned(),
+        schema_check::check(
+            default,
+            subscriptions.iter().filter(|s| delivers_to(s, DEFAULT_DESTINATION)),
+        )
+        .await,
+    )];
     for (name, gateway) in named {
         let mine: Vec<&ActionSubscription> = subscriptions.iter().filter(|s| delivers_to(s, name)).collect();
         if !mine.is_empty() {
-            problems.extend(schema_check::check(gateway, mine).await?);
+            out.push((name.clone(), schema_check::check(gateway, mine).await));
         }
     }
-    Ok(problems)
+    out
 }
 
 /// The result of the check against an already connected target (and the gateways of the
@@ -46,7 +50,15 @@ pub async fn check_target(target: &AttioTarget, valid: &ValidConfig) -> Result<V
             .map_err(|e| GatewayError::Rejected(format!("destinations {:?}: {e}", d.name)))?;
         named.push((d.name.clone(), gateway));
     }
-    check_destinations(&target.gateway, &named, &valid.subscriptions).await
+    let mut problems = Vec::new();
+    for (name, result) in check_destinations(&target.gateway, &named, &valid.subscriptions).await {
+        match result {
+            Ok(p) => problems.extend(p),
+            Err(e) if name == DEFAULT_DESTINATION => return Err(e),
+            Err(e) => return Err(GatewayError::Rejected(format!("destination {name:?}: {e}"))),
+        }
+    }
+    Ok(problems)
 }
 
 /// `check-config` without `--offline`: connects (or starts the built-in simulator), checks,

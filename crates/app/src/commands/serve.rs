@@ -86,35 +86,49 @@ pub async fn run(valid: ValidConfig, opts: ServeOptions) -> anyhow::Result<()> {
     for d in &settings.destinations {
         named_gateways.push((d.name.clone(), attio::connect_destination(d, &settings.attio)?));
     }
-    match super::schema::check_destinations(&target.gateway, &named_gateways, &subscriptions).await {
-        Ok(problems) if problems.is_empty() => tracing::info!("the subscriptions fit the workspace"),
-        Ok(problems) => {
-            let text = super::schema::report(&problems);
-            if !settings.attio.allow_schema_errors {
-                let describe = target.describe();
-                if let Some(sim) = target.simulator {
-                    sim.shutdown().await;
-                }
-                anyhow::bail!(
-                    "the subscriptions do not fit the workspace ({describe}):\n{text}\nfix the configuration, or start with --allow-schema-errors (attio.allow_schema_errors = true) to dead-letter these subscriptions' events instead"
+    let mut problems = Vec::new();
+    let mut unchecked = false;
+    for (destination, result) in
+        super::schema::check_destinations(&target.gateway, &named_gateways, &subscriptions).await
+    {
+        match result {
+            Ok(p) => problems.extend(p),
+            Err(e) => {
+                unchecked = true;
+                tracing::warn!(
+                    %destination,
+                    error = %e,
+                    "could not check the subscriptions against the workspace at start; each event is still checked before it is sent"
                 );
             }
-            tracing::error!("the subscriptions do not fit the workspace; their events are dead-lettered:\n{text}");
-            for p in &problems {
-                if let Some(i) = subscriptions.iter().position(|s| s.name == p.subscription) {
-                    let line = p.to_string();
-                    blocked[i] = Some(match blocked[i].take() {
-                        Some(before) => format!("{before}; {line}"),
-                        None => line,
-                    });
-                }
-                schema_problems.push(p.to_string());
-            }
         }
-        Err(e) => tracing::warn!(
-            error = %e,
-            "could not check the subscriptions against the workspace at start; each event is still checked before it is sent"
-        ),
+    }
+    if problems.is_empty() {
+        if !unchecked {
+            tracing::info!("the subscriptions fit the workspace");
+        }
+    } else {
+        let text = super::schema::report(&problems);
+        if !settings.attio.allow_schema_errors {
+            let describe = target.describe();
+            if let Some(sim) = target.simulator {
+                sim.shutdown().await;
+            }
+            anyhow::bail!(
+                "the subscriptions do not fit the workspace ({describe}):\n{text}\nfix the configuration, or start with --allow-schema-errors (attio.allow_schema_errors = true) to dead-letter these subscriptions' events instead"
+            );
+        }
+        tracing::error!("the subscriptions do not fit the workspace; their events are dead-lettered:\n{text}");
+        for p in &problems {
+            if let Some(i) = subscriptions.iter().position(|s| s.name == p.subscription) {
+                let line = p.to_string();
+                blocked[i] = Some(match blocked[i].take() {
+                    Some(before) => format!("{before}; {line}"),
+                    None => line,
+                });
+            }
+            schema_problems.push(p.to_string());
+        }
     }
     let listen = opts.listen.unwrap_or(settings.server.listen);
     if !listen.ip().is_loopback() && settings.ingest.write_keys.is_empty() {
