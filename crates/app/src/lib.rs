@@ -2,6 +2,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod dead_letter_view;
 pub mod delivery;
 pub mod routing;
 pub mod schema_check;

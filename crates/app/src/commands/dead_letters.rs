@@ -4,43 +4,15 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use app::cli::{DeadLetterCommand, Selection};
+use app::dead_letter_view::view;
 use app::spool::SqliteSpool;
 use app::trace_query::parse_since;
 use chrono::Utc;
-use domain::ports::{DeadLetterFilter, DeadLetterSelection, DeadLetters, EventSpool, StoredDeadLetter};
+use domain::ports::{DeadLetterFilter, DeadLetterSelection, DeadLetters, EventSpool};
 use indicatif::{ProgressBar, ProgressStyle};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 const PAGE: usize = 500;
-
-/// One dead letter as `list --json` and `show` print it: the event's identity first, the
-/// payload as JSON.
-fn view(letter: &StoredDeadLetter) -> Value {
-    let l = &letter.letter;
-    let payload: Value = serde_json::from_str(&l.payload).unwrap_or_else(|_| Value::String(l.payload.clone()));
-    let field = |key: &str| {
-        payload
-            .get(key)
-            .filter(|v| !v.is_null())
-            .cloned()
-            .unwrap_or(Value::Null)
-    };
-    json!({
-        "event_id": l.event_id,
-        "message_id": field("messageId"),
-        "type": field("type"),
-        "user_id": field("userId"),
-        "group_id": field("groupId"),
-        "subscription": l.subscription,
-        "attempts": l.attempts,
-        "reason": l.reason,
-        "last_error": l.last_error,
-        "received_at": l.received_at,
-        "failed_at": l.failed_at,
-        "dead_letter_id": letter.id,
-        "payload": payload,
-    })
-}
 
 fn text(v: &Value) -> String {
     match v {

@@ -10,8 +10,10 @@ use anyhow::Context;
 use app::config::ValidConfig;
 use app::delivery::{self, DeliveryConfig, DeliveryDeps, DeliveryStatus};
 use app::routing::Router;
-use app::server::admin::{self, AdminState, AdminToken};
+use app::server::access::Access;
+use app::server::admin::{self, AdminState};
 use app::server::connections::{self, ConnectionLimits};
+use app::server::console::{self, Console, Sampler};
 use app::server::ops::{self, OpsState};
 use app::server::{fd_limit, inspection, NotifyingSpool};
 use app::spool::{ServeLock, SqliteSpool};
@@ -56,6 +58,12 @@ pub async fn run(valid: ValidConfig, opts: ServeOptions) -> anyhow::Result<()> {
     // One `serve` per spool, held until this function returns (or the process ends).
     let serve_lock = ServeLock::acquire(&settings.spool.path)?;
     tracing::debug!(lock = %serve_lock.path().display(), "spool lock taken");
+    let target_name = if settings.attio.token.is_some() {
+        "attio"
+    } else {
+        "simulator"
+    };
+    let console_config = console::config_view::build(&settings, &subscriptions, using_presets, target_name);
     if settings.attio.token.is_none() {
         tracing::info!(
             "no Attio token configured: delivering to the built-in Attio simulator (its records are at /_simulator/records/{{object}}); set SEGMENT_ATTIO__ATTIO__TOKEN to deliver to a real workspace"
@@ -173,7 +181,7 @@ pub async fn run(valid: ValidConfig, opts: ServeOptions) -> anyhow::Result<()> {
         spool: spool.clone(),
         gateway,
         clock: clock.clone(),
-        router,
+        router: router.clone(),
         status: status.clone(),
         notify,
     };
@@ -182,6 +190,34 @@ pub async fn run(valid: ValidConfig, opts: ServeOptions) -> anyhow::Result<()> {
     let draining = Arc::new(AtomicBool::new(false));
     let ingest_state =
         IngestState::new(spool_port.clone(), clock.clone(), settings.ingest.clone()).with_draining(draining.clone());
+    let sampler = Arc::new(Sampler::new(opts.metrics.clone()));
+    {
+        let sampler = sampler.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(console::stats::SAMPLE_EVERY);
+            loop {
+                every.tick().await;
+                sampler.sample(chrono::Utc::now());
+            }
+        });
+    }
+    let access = Access::new(settings.server.admin_token.clone());
+    let console = Console::new(
+        trace.clone(),
+        spool_port.clone(),
+        spool.clone(),
+        router,
+        target.gateway.clone(),
+        status.clone(),
+        sampler,
+        console_config,
+        target
+            .simulator
+            .as_ref()
+            .map_or_else(|| settings.attio.base_url.clone(), |sim| sim.base_url()),
+        settings.attio.write_rate,
+        access.clone(),
+    );
     let ops_state = OpsState {
         spool: spool_port,
         status,
@@ -190,11 +226,11 @@ pub async fn run(valid: ValidConfig, opts: ServeOptions) -> anyhow::Result<()> {
         attio_target: target.describe(),
         schema_problems: Arc::new(schema_problems),
     };
-    let token = AdminToken(settings.server.admin_token.clone().map(Arc::new));
-    let ops_router = ops::router(ops_state, token.clone());
+    let ops_router = ops::router(ops_state, access.clone());
     let mut app = ingest::router(ingest_state.clone())
         .merge(ops_router.clone())
-        .merge(admin::router(AdminState { trace }, token));
+        .merge(admin::router(AdminState { trace }, access))
+        .merge(console::router(console));
     if let Some(sim) = &target.simulator {
         app = app.merge(inspection::router(
             sim.view(),

@@ -15,6 +15,7 @@ use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 
 pub use recording::RecordingGateway;
+pub use send::{send_batch, send_single, SendError};
 pub use status::{CredentialState, DeliveryStatus};
 
 use crate::routing::Router;

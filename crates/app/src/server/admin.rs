@@ -1,5 +1,5 @@
 //! The admin endpoints: the event trace over HTTP (`GET /events/{id}`, `GET /events?...`),
-//! and the bearer token that guards them (and `/metrics` when one is set).
+//! and the guard of every admin endpoint (and of `/metrics` when a token is set).
 
 use std::sync::Arc;
 
@@ -9,12 +9,11 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use domain::ports::{EventTrace, TraceFilter};
-use secrecy::{ExposeSecret, SecretString};
-use serde::Deserialize;
+use domain::ports::EventTrace;
 use serde_json::json;
 
-use crate::trace_query::{parse_since, parse_state, MAX_LIST};
+use super::access::{Access, Verdict};
+use super::query::{self, EventQuery, QueryError};
 
 /// What the trace endpoints read.
 #[derive(Clone)]
@@ -23,71 +22,57 @@ pub struct AdminState {
     pub trace: Option<Arc<dyn EventTrace>>,
 }
 
-/// The admin token, when one is configured.
-#[derive(Clone)]
-pub struct AdminToken(pub Option<Arc<SecretString>>);
-
-pub fn router(state: AdminState, token: AdminToken) -> Router {
+pub fn router(state: AdminState, access: Access) -> Router {
     Router::new()
         .route("/events", get(list))
         .route("/events/{id}", get(show))
         .with_state(state)
-        .layer(axum::middleware::from_fn_with_state(token, require_token))
+        .layer(axum::middleware::from_fn_with_state(access, require_admin))
 }
 
-/// Refuses a request without the admin token. Without a configured token the trace
-/// endpoints are off (404): events name users.
-pub async fn require_token(State(token): State<AdminToken>, request: Request, next: Next) -> Response {
-    let Some(expected) = token.0 else {
-        return problem(
-            StatusCode::NOT_FOUND,
-            "the admin endpoints are off: set server.admin_token to use them",
-        );
-    };
-    if bearer_matches(&request, &expected) {
+/// Refuses a request that is not allowed by [`Access`]: without the admin token (bearer
+/// header or console session) 401; without a configured token, anything but loopback.
+pub async fn require_admin(State(access): State<Access>, request: Request, next: Next) -> Response {
+    match access.check(&request) {
+        Verdict::Allowed => next.run(request).await,
+        verdict => refusal(verdict),
+    }
+}
+
+/// The answer to a refused request, as JSON.
+pub fn refusal(verdict: Verdict) -> Response {
+    match verdict {
+        Verdict::NotLoopback => problem(
+            StatusCode::FORBIDDEN,
+            "no server.admin_token is configured, so the admin endpoints answer only on loopback",
+        ),
+        Verdict::CrossSite => problem(
+            StatusCode::FORBIDDEN,
+            "a state-changing request with the console's cookie must come from the console's own origin",
+        ),
+        _ => {
+            let mut response = problem(
+                StatusCode::UNAUTHORIZED,
+                "this endpoint needs the admin token (Authorization: Bearer TOKEN)",
+            );
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+            response
+        }
+    }
+}
+
+/// `/metrics`: open without a configured token, the bearer token when one is set.
+pub async fn token_when_set(State(access): State<Access>, request: Request, next: Next) -> Response {
+    if access.bearer_allowed(request.headers()) {
         next.run(request).await
     } else {
-        let mut response = problem(
-            StatusCode::UNAUTHORIZED,
-            "this endpoint needs the admin token (Authorization: Bearer TOKEN)",
-        );
-        response
-            .headers_mut()
-            .insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
-        response
+        refusal(Verdict::Unauthenticated)
     }
 }
 
-/// Like `require_token`, but lets everything through when no token is configured
-/// (`/metrics`).
-pub async fn token_when_set(State(token): State<AdminToken>, request: Request, next: Next) -> Response {
-    if token.0.is_none() {
-        return next.run(request).await;
-    }
-    require_token(State(token), request, next).await
-}
-
-fn bearer_matches(request: &Request, expected: &SecretString) -> bool {
-    let Some(given) = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-    else {
-        return false;
-    };
-    constant_time_eq(given.trim().as_bytes(), expected.expose_secret().as_bytes())
-}
-
-/// Compares without stopping at the first difference.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-fn problem(status: StatusCode, message: &str) -> Response {
+pub fn problem(status: StatusCode, message: &str) -> Response {
     (status, Json(json!({"error": message}))).into_response()
 }
 
@@ -108,22 +93,9 @@ async fn show(State(s): State<AdminState>, Path(id): Path<String>) -> Response {
     }
 }
 
-/// The query of `GET /events`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ListQuery {
-    state: Option<String>,
-    #[serde(rename = "type")]
-    event_type: Option<String>,
-    user_id: Option<String>,
-    since: Option<String>,
-    subscription: Option<String>,
-    limit: Option<usize>,
-}
-
 async fn list(
     State(s): State<AdminState>,
-    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+    query: Result<Query<EventQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let Some(trace) = s.trace else {
         return problem(StatusCode::NOT_FOUND, "the event trace is off (spool.trace = false)");
@@ -132,27 +104,9 @@ async fn list(
         Ok(q) => q,
         Err(e) => return problem(StatusCode::BAD_REQUEST, &e.body_text()),
     };
-    let state = match q.state.as_deref().map(parse_state).transpose() {
-        Ok(state) => state,
-        Err(e) => return problem(StatusCode::BAD_REQUEST, &format!("state: {e}")),
-    };
-    let since = match q.since.as_deref().map(parse_since).transpose() {
-        Ok(since) => since,
-        Err(e) => return problem(StatusCode::BAD_REQUEST, &format!("since: {e}")),
-    };
-    let filter = TraceFilter {
-        state,
-        event_type: q.event_type,
-        user_id: q.user_id,
-        since,
-        subscription: q.subscription,
-        limit: q.limit.unwrap_or(100).min(MAX_LIST),
-    };
-    match trace.list(filter).await {
+    match query::events(trace.as_ref(), &q).await {
         Ok(found) => Json(json!({ "events": found })).into_response(),
-        Err(e) => problem(
-            StatusCode::SERVICE_UNAVAILABLE,
-            &format!("reading the trace failed: {e}"),
-        ),
+        Err(e @ QueryError::BadRequest(_)) => problem(StatusCode::BAD_REQUEST, &e.to_string()),
+        Err(e) => problem(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
     }
 }

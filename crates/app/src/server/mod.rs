@@ -1,12 +1,1 @@
-//! The service's HTTP server: Segment ingestion plus the operational endpoints.
 
-mod activity;
-pub mod admin;
-pub mod connections;
-pub mod fd_limit;
-pub mod inspection;
-mod notifying_spool;
-pub mod ops;
-pub mod prometheus;
-
-pub use notifying_spool::NotifyingSpool;

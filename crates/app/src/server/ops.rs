@@ -12,7 +12,8 @@ use domain::ports::{Clock, EventSpool};
 use metrics_exporter_prometheus::PrometheusHandle;
 use serde_json::json;
 
-use super::admin::{token_when_set, AdminToken};
+use super::access::Access;
+use super::admin::token_when_set;
 use crate::delivery::{CredentialState, DeliveryStatus};
 
 /// What the operational endpoints read.
@@ -30,10 +31,10 @@ pub struct OpsState {
 }
 
 /// `/metrics` asks for the admin token when one is set; the probes stay open.
-pub fn router(state: OpsState, token: AdminToken) -> Router {
+pub fn router(state: OpsState, access: Access) -> Router {
     let metrics = Router::new()
         .route("/metrics", get(metrics_text))
-        .layer(axum::middleware::from_fn_with_state(token, token_when_set));
+        .layer(axum::middleware::from_fn_with_state(access, token_when_set));
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))

@@ -1,0 +1,156 @@
+//! "Try it" (`POST /try`): what a subscription (configured, or an action, mapping and FQL
+//! given inline) makes of an event, the Attio requests it would send, without sending;
+//! with `"send": true`, sent for real, with Attio's answers.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use domain::ports::AttioGateway;
+use segment_adapter::destination::ActionSubscription;
+use segment_adapter::integrations::IntegrationsFilter;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::ConsoleInner;
+use crate::cli::test_event::{self, inline_subscription};
+use crate::delivery::{send_batch, send_single, RecordingGateway};
+use crate::routing::Router;
+use crate::server::query::{given, QueryError};
+
+/// The body of `POST /try`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TryRequest {
+    /// The Segment event: a JSON object, or its text.
+    pub event: Value,
+    /// A configured subscription, by name.
+    #[serde(default)]
+    pub subscription: Option<String>,
+    /// An inline subscription instead: identifyUser, groupWorkspace or assertRecord.
+    #[serde(default)]
+    pub action: Option<String>,
+    /// Its mapping (Segment's mapping JSON, as an object or its text).
+    #[serde(default)]
+    pub mapping: Option<Value>,
+    /// Its FQL.
+    #[serde(default)]
+    pub subscribe: Option<String>,
+    /// Lay the inline mapping over the action's default mapping.
+    #[serde(default)]
+    pub default_mapping: bool,
+    /// Send it to Attio for real.
+    #[serde(default)]
+    pub send: bool,
+}
+
+fn text_of(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Which subscriptions to try: an inline one (in its own router), one configured, or all.
+enum Chosen {
+    Inline(Arc<Router>),
+    Configured(Option<usize>),
+}
+
+fn choose(console: &ConsoleInner, req: &TryRequest) -> Result<Chosen, QueryError> {
+    if let Some(action) = given(&req.action) {
+        let mapping = req.mapping.as_ref().filter(|m| !m.is_null()).map(text_of);
+        let mapping = mapping.as_deref().map(str::trim).filter(|m| !m.is_empty());
+        let mut sub = inline_subscription(action, mapping, given(&req.subscribe), req.default_mapping, false)
+            .map_err(|e| QueryError::BadRequest(e.replace("--", "")))?;
+        sub.name = "typed subscription".to_owned();
+        return Ok(Chosen::Inline(Arc::new(Router {
+            integrations: IntegrationsFilter::default(),
+            subscriptions: vec![sub],
+        })));
+    }
+    match given(&req.subscription) {
+        None => Ok(Chosen::Configured(None)),
+        Some(name) => console
+            .router
+            .subscriptions
+            .iter()
+            .position(|s| s.name == name)
+            .map(|i| Chosen::Configured(Some(i)))
+            .ok_or_else(|| {
+                QueryError::BadRequest(format!("subscription: no subscription named {name:?} is configured"))
+            }),
+    }
+}
+
+pub async fn run(console: &ConsoleInner, req: TryRequest) -> Result<Value, QueryError> {
+    let event = text_of(&req.event);
+    let chosen = choose(console, &req)?;
+    let (router, subs): (Arc<Router>, &[ActionSubscription]) = match &chosen {
+        Chosen::Inline(router) => (router.clone(), &router.subscriptions[..]),
+        Chosen::Configured(Some(i)) => (
+            console.router.clone(),
+            std::slice::from_ref(&console.router.subscriptions[*i]),
+        ),
+        Chosen::Configured(None) => (console.router.clone(), &console.router.subscriptions[..]),
+    };
+    let mut out = Vec::new();
+    test_event::run(
+        subs,
+        &console.router.integrations,
+        std::slice::from_ref(&event),
+        &console.attio_base_url,
+        Utc::now(),
+        true,
+        &mut out,
+    )
+    .map_err(|e| QueryError::Unavailable(e.to_string()))?;
+    let preview: Value = serde_json::from_slice(&out).unwrap_or(Value::Null);
+    let mut answer = json!({ "preview": preview, "sent": Value::Null });
+    if !req.send {
+        return Ok(answer);
+    }
+    let index = match &chosen {
+        Chosen::Inline(_) => 0,
+        Chosen::Configured(Some(i)) => *i,
+        Chosen::Configured(None) => {
+            return Err(QueryError::BadRequest(
+                "send: choose one subscription (a configured one, or an action) to send for real".into(),
+            ))
+        }
+    };
+    // The event's item: `results` holds one outcome per matching subscription.
+    let sendable = preview
+        .as_array()
+        .and_then(|items| items.first())
+        .and_then(|item| item["results"].as_array())
+        .and_then(|results| results.first())
+        .and_then(|result| result["outcome"].as_str())
+        .is_some_and(|o| o == "requests" || o == "batched");
+    if !sendable {
+        answer["sent"] =
+            json!({"ok": false, "error": "nothing to send: see the preview for why", "attio_requests": []});
+        return Ok(answer);
+    }
+    let sub = &router.subscriptions[index];
+    let recording = Arc::new(RecordingGateway::new(console.gateway.clone(), &sub.name));
+    let gateway: Arc<dyn AttioGateway> = recording.clone();
+    let result = if sub.batching.enabled {
+        send_batch(
+            router.clone(),
+            gateway,
+            index,
+            vec![Arc::from(event.as_str())],
+            Utc::now(),
+        )
+        .await
+    } else {
+        send_single(router.clone(), gateway, index, Arc::from(event.as_str())).await
+    };
+    answer["sent"] = json!({
+        "ok": result.is_ok(),
+        "error": result.err().map(|e| e.message),
+        "attio_requests": recording.take_requests(),
+    });
+    tracing::info!(subscription = %sub.name, "console: a test event was sent to Attio");
+    Ok(answer)
+}
