@@ -66,6 +66,7 @@ fn choose(console: &ConsoleInner, req: &TryRequest) -> Result<Chosen, QueryError
         return Ok(Chosen::Inline(Arc::new(Router {
             integrations: IntegrationsFilter::default(),
             subscriptions: vec![sub],
+            blocked: vec![None],
         })));
     }
     match given(&req.subscription) {
@@ -134,21 +135,28 @@ pub async fn run(console: &ConsoleInner, req: TryRequest) -> Result<Value, Query
     let sub = &router.subscriptions[index];
     let recording = Arc::new(RecordingGateway::new(console.gateway.clone(), &sub.name));
     let gateway: Arc<dyn AttioGateway> = recording.clone();
-    let result = if sub.batching.enabled {
-        send_batch(
+    let result: Result<(), String> = if sub.batching.enabled {
+        let sent = send_batch(
             router.clone(),
             gateway,
             index,
             vec![Arc::from(event.as_str())],
             Utc::now(),
         )
-        .await
+        .await;
+        // The one event taken out before sending (the schema check refused it) is a failure.
+        match sent {
+            Ok(report) => report.rejected.into_iter().next().map_or(Ok(()), |(_, why)| Err(why)),
+            Err(e) => Err(e.message),
+        }
     } else {
-        send_single(router.clone(), gateway, index, Arc::from(event.as_str())).await
+        send_single(router.clone(), gateway, index, Arc::from(event.as_str()))
+            .await
+            .map_err(|e| e.message)
     };
     answer["sent"] = json!({
         "ok": result.is_ok(),
-        "error": result.err().map(|e| e.message),
+        "error": result.err(),
         "attio_requests": recording.take_requests(),
     });
     tracing::info!(subscription = %sub.name, "console: a test event was sent to Attio");
