@@ -210,7 +210,6 @@ fn reason_of_letter(letter: &Value) -> &str {
 #[tokio::test]
 async fn an_event_attio_keeps_refusing_is_dead_lettered_with_the_requests_and_their_status() {
     let sim = SimulatorProcess::start().await;
-    sim.set_faults(&json!({"server_error_rate": 1.0})).await;
     let service = ServiceBuilder::new()
         .config(CONFIG)
         .attio(&sim)
@@ -218,6 +217,12 @@ async fn an_event_attio_keeps_refusing_is_dead_lettered_with_the_requests_and_th
         .env("SEGMENT_ATTIO__DELIVERY__MAX_AGE_SECS", "1")
         .start()
         .await;
+    // A first event is delivered, so the workspace's schema is read (and cached) while
+    // Attio still answers; then every request fails.
+    let warm_up = json!({"userId": "t0", "messageId": "msg-warm-up", "traits": {"email": "t0@example.com"}});
+    assert_eq!(service.post("/v1/identify", &warm_up).await.status(), 200);
+    wait_state(&service, "msg-warm-up", "delivered").await;
+    sim.set_faults(&json!({"server_error_rate": 1.0})).await;
     let event = json!({"userId": "t3", "messageId": "msg-dead-1", "traits": {"email": "t3@example.com"}});
     assert_eq!(service.post("/v1/identify", &event).await.status(), 200);
 

@@ -74,7 +74,8 @@ async fn token_and_write_keys_never_appear_in_output_metrics_or_cli() {
         .await
         .expect("answers");
     assert_eq!(r.status().as_u16(), 200);
-    let is_refused = |l: &serde_json::Value| l["payload"].as_str().is_some_and(|p| p.contains("s-dead"));
+    // The payload is the event as JSON (an object) in `dead-letters list --json`.
+    let is_refused = |l: &serde_json::Value| l["payload"].to_string().contains("s-dead");
     let mut letters = Vec::new();
     for _ in 0..100 {
         letters = service.dead_letters();

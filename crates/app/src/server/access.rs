@@ -159,21 +159,6 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// 256 random bits from the kernel (`getrandom`), in hex.
-fn random_id() -> String {
-    let mut bytes = [0u8; 32];
-    let mut filled = 0;
-    while filled < bytes.len() {
-        match rustix::rand::getrandom(&mut bytes[filled..], rustix::rand::GetRandomFlags::empty()) {
-            Ok(n) => filled += n,
-            Err(rustix::io::Errno::INTR) => {}
-            // getrandom(2) fails only with a bad buffer or on kernels older than 3.17.
-            Err(e) => panic!("the kernel refused random bytes for a session id: {e}"),
-        }
-    }
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// Open console sessions: random ids and when they expire.
 #[derive(Default)]
 struct Sessions {
@@ -182,7 +167,7 @@ struct Sessions {
 
 impl Sessions {
     fn open(&self) -> String {
-        let id = random_id();
+        let id: String = (0..4).map(|_| format!("{:016x}", rand::random::<u64>())).collect();
         let now = Instant::now();
         let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
         open.retain(|_, expires| *expires > now);

@@ -1,4 +1,5 @@
-//! The service's HTTP server: Segment ingestion plus the operational endpoints.
+//! The service's HTTP server: Segment ingestion, the operational endpoints, the admin API
+//! and the web console.
 
 pub mod access;
 mod activity;

@@ -141,21 +141,20 @@ pub async fn run(console: &ConsoleInner, req: TryRequest) -> Result<Value, Query
     .unwrap_or_else(|| console.gateway.clone());
     let recording = Arc::new(RecordingGateway::new(destination, &sub.name));
     let gateway: Arc<dyn AttioGateway> = recording.clone();
-    let result = if sub.batching.enabled {
-        send_batch(
+    let result: Result<(), String> = if sub.batching.enabled {
+        let sent = send_batch(
             router.clone(),
             gateway,
             index,
             vec![Arc::from(event.as_str())],
             Utc::now(),
         )
-        .await
-        .map_err(|e| e.message)
-        // A member taken out before sending (its mapping, or the schema check) was not sent.
-        .and_then(|report| match report.rejected.into_iter().next() {
-            Some((_, reason)) => Err(reason),
-            None => Ok(()),
-        })
+        .await;
+        // The one event taken out before sending (the schema check refused it) is a failure.
+        match sent {
+            Ok(report) => report.rejected.into_iter().next().map_or(Ok(()), |(_, why)| Err(why)),
+            Err(e) => Err(e.message),
+        }
     } else {
         // Sent straight through the gateway, not the spool: there is no spool event, so
         // no journal (a note is created as asked, and a skip is only reported).
