@@ -160,7 +160,9 @@ mapping = { object = "people", matching_attribute = "email_addresses", attribute
         .start()
         .await;
     let identify = json!({"userId": "d", "traits": {"email": "dee@example.com", "title": "CTO"}});
-    assert_eq!(service.post("/v1/identify", &identify).await.status(), 200);
+    let mut first = identify.clone();
+    first["messageId"] = json!("skipped-identify-1");
+    assert_eq!(service.post("/v1/identify", &first).await.status(), 200);
     service.wait_until_drained(WAIT).await;
     assert!(
         sim.records("people").await.expect("people").is_empty(),
@@ -175,6 +177,17 @@ mapping = { object = "people", matching_attribute = "email_addresses", attribute
             .as_str()
             .is_some_and(|r| r.starts_with("write_mode update_only: no people record")),
         "{skipped}"
+    );
+    // The event's trace says that nothing was written, and why.
+    let out = service.cli(&["events", "show", "skipped-identify-1", "--json"]);
+    let trace: Value = serde_json::from_slice(&out.stdout).expect("events show --json");
+    assert_eq!(trace["state"], "skipped", "{trace}");
+    assert_eq!(trace["subscriptions"][0]["outcome"], "skipped", "{trace}");
+    assert!(
+        trace["subscriptions"][0]["reason"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("write_mode update_only: no people record")),
+        "{trace}"
     );
 
     // Once the person exists, the same event updates it.

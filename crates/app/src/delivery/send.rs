@@ -86,14 +86,15 @@ pub struct SingleContext {
     pub now: DateTime<Utc>,
 }
 
-/// Sends one event in single mode: its plan, request after request.
+/// Sends one event in single mode: its plan, request after request. `Ok(Some(reason))`:
+/// the subscription's `write_mode` skipped the event (recorded in the journal).
 pub async fn send_single(
     router: Arc<Router>,
     gateway: Arc<dyn AttioGateway>,
     subscription: usize,
     text: Arc<str>,
     ctx: SingleContext,
-) -> Result<(), SendError> {
+) -> Result<Option<String>, SendError> {
     let sub = router
         .subscriptions
         .get(subscription)
@@ -123,7 +124,7 @@ pub async fn send_single(
         now: ctx.now,
     });
     let done = execute_plan_with(&plan, gateway.as_ref(), exec).await?;
-    if let Some(reason) = done.skipped {
+    if let Some(reason) = &done.skipped {
         tracing::info!(event_id = ctx.event_id, subscription = %sub.name, %reason, "event skipped");
         metrics::counter!(
             "segment_attio_events_skipped_total",
@@ -133,7 +134,7 @@ pub async fn send_single(
         .increment(1);
         if let Some(journal) = &ctx.journal {
             journal
-                .skipped(ctx.event_id, &sub.name, &reason, ctx.now)
+                .skipped(ctx.event_id, &sub.name, reason, ctx.now)
                 .await
                 .map_err(|e| SendError {
                     message: format!("recording the skipped event failed: {e}"),
@@ -143,7 +144,7 @@ pub async fn send_single(
                 })?;
         }
     }
-    Ok(())
+    Ok(done.skipped)
 }
 
 /// What a batch send did with its events.

@@ -75,7 +75,8 @@ pub struct SubscriptionTrace {
     /// Why it did not match (FQL false, integrations object, replay for another one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub why_not: Option<String>,
-    /// For a matching subscription: waiting, delivered, rejected, dead_lettered.
+    /// For a matching subscription: waiting, delivered, skipped (its `write_mode` wrote
+    /// nothing; `reason` says why), rejected, dead_lettered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outcome: Option<TraceState>,
     /// Why it was rejected or dead-lettered.

@@ -51,12 +51,15 @@ impl Engine {
                     let parts = vec![(id, 1)];
                     self.trace_in_flight(&parts);
                     tokio::spawn(async move {
-                        let outcome = send_single(router, gateway, sub, text, ctx).await.map(|()| Vec::new());
+                        let sent = send_single(router, gateway, sub, text, ctx).await;
+                        let skipped = sent.as_ref().ok().cloned().flatten();
+                        let outcome = sent.map(|_| Vec::new());
                         let requests = recording.map(|r| r.take_requests()).unwrap_or_default();
                         let _ = tx.send(Done {
                             parts,
                             outcome,
                             requests,
+                            skipped,
                         });
                     });
                 }
@@ -161,6 +164,7 @@ impl Engine {
                 parts,
                 outcome,
                 requests,
+                skipped: None,
             });
         });
     }

@@ -71,6 +71,8 @@ struct Done {
     outcome: Result<Vec<(usize, String)>, SendError>,
     /// The Attio requests the send made (when the trace is on).
     requests: Vec<AttioRequestTrace>,
+    /// Why a single-mode send wrote nothing: its subscription's `write_mode` skipped it.
+    skipped: Option<String>,
 }
 
 pub(super) struct Engine {

@@ -39,7 +39,13 @@ impl Engine {
                         match reasons.next_if(|(p, _)| *p == position) {
                             Some((_, reason)) => self.dead(event_id, id.0, reason, attempts, None),
                             None => {
-                                self.trace_outcome(event_id, id.0, TraceState::Delivered, None);
+                                // A skipped event is done (acknowledged) but its trace says
+                                // that nothing was written, and why.
+                                let (state, why) = match &done.skipped {
+                                    Some(reason) => (TraceState::Skipped, Some(reason.as_str())),
+                                    None => (TraceState::Delivered, None),
+                                };
+                                self.trace_outcome(event_id, id.0, state, why);
                                 self.complete(event_id);
                             }
                         }

@@ -90,13 +90,21 @@ fn final_state(trace: &mut EventTraceRecord) {
         TraceState::DeadLettered
     } else if outcomes().any(|o| o == TraceState::Rejected) {
         TraceState::Rejected
+    } else if outcomes().next().is_some() && outcomes().all(|o| o == TraceState::Skipped) {
+        // Every subscription's write_mode skipped it: nothing was written.
+        TraceState::Skipped
     } else {
         TraceState::Delivered
     };
     let reasons: Vec<String> = trace
         .subscriptions
         .iter()
-        .filter(|s| matches!(s.outcome, Some(TraceState::DeadLettered | TraceState::Rejected)))
+        .filter(|s| {
+            matches!(
+                s.outcome,
+                Some(TraceState::DeadLettered | TraceState::Rejected | TraceState::Skipped)
+            )
+        })
         .filter_map(|s| s.reason.as_ref().map(|r| format!("{}: {r}", s.name)))
         .collect();
     trace.state = state;

@@ -272,6 +272,8 @@ pub async fn stats_json(c: &ConsoleInner) -> Value {
                     match s.outcome {
                         Some(TraceState::Delivered) => entry.delivered += 1,
                         Some(TraceState::DeadLettered | TraceState::Rejected) => entry.dead_lettered += 1,
+                        // Matched, but its write_mode wrote nothing.
+                        Some(TraceState::Skipped) => entry.skipped += 1,
                         _ => entry.waiting += 1,
                     }
                 }

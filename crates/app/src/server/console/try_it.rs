@@ -141,7 +141,8 @@ pub async fn run(console: &ConsoleInner, req: TryRequest) -> Result<Value, Query
     .unwrap_or_else(|| console.gateway.clone());
     let recording = Arc::new(RecordingGateway::new(destination, &sub.name));
     let gateway: Arc<dyn AttioGateway> = recording.clone();
-    let result: Result<(), String> = if sub.batching.enabled {
+    // `Ok(Some(reason))`: the subscription's write_mode skipped it (nothing written).
+    let result: Result<Option<String>, String> = if sub.batching.enabled {
         let sent = send_batch(
             router.clone(),
             gateway,
@@ -152,7 +153,7 @@ pub async fn run(console: &ConsoleInner, req: TryRequest) -> Result<Value, Query
         .await;
         // The one event taken out before sending (the schema check refused it) is a failure.
         match sent {
-            Ok(report) => report.rejected.into_iter().next().map_or(Ok(()), |(_, why)| Err(why)),
+            Ok(report) => report.rejected.into_iter().next().map_or(Ok(None), |(_, why)| Err(why)),
             Err(e) => Err(e.message),
         }
     } else {
@@ -169,6 +170,7 @@ pub async fn run(console: &ConsoleInner, req: TryRequest) -> Result<Value, Query
     };
     answer["sent"] = json!({
         "ok": result.is_ok(),
+        "skipped": result.as_ref().ok().cloned().flatten(),
         "error": result.err(),
         "attio_requests": recording.take_requests(),
     });

@@ -135,7 +135,7 @@ pub async fn page(State(c): State<Console>) -> Response {
         chart(&minutes),
         table(
             "subscriptions",
-            "Per subscription: events matched, delivered, skipped (not matched), dead-lettered, still waiting",
+            "Per subscription: events matched, delivered, skipped (not matched, or nothing written by its write_mode), dead-lettered, still waiting",
             &["Subscription", "Matched", "Delivered", "Skipped", "Dead-lettered", "Waiting"],
             &rows
         ),
