@@ -100,8 +100,6 @@ async fn metrics_text(State(s): State<OpsState>) -> Response {
     }
     let refused = matches!(s.status.credentials(), CredentialState::Invalid(_));
     metrics::gauge!("segment_attio_attio_credentials_refused").set(if refused { 1.0 } else { 0.0 });
-    let delivered = DeliveryStatus::get(&s.status.delivered);
-    metrics::gauge!("segment_attio_delivered_events").set(delivered as f64);
     match &s.metrics {
         Some(h) => ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], h.render()).into_response(),
         None => (StatusCode::NOT_FOUND, "metrics are disabled").into_response(),
