@@ -6,6 +6,7 @@
 //! adapters implement. Nothing here performs I/O or depends on an async runtime.
 
 pub mod actions;
+pub mod coalesce;
 pub mod error;
 pub mod fingerprint;
 pub mod json_text;

@@ -19,5 +19,6 @@ mod records;
 mod values;
 
 pub use decision::{after_write, decide, WriteDecision, WriteReason, SKIP_REASON};
+pub(crate) use records::record_key;
 pub use records::{assertion_writes, plan_writes, RecordKey, RecordWrite};
 pub use values::Fingerprint;

@@ -70,7 +70,7 @@ fn collect(a: &Assertion<'_>, out: &mut Vec<RecordWrite>) -> Option<RecordKey> {
     Some(record)
 }
 
-fn record_key(a: &Assertion<'_>) -> Option<RecordKey> {
+pub(crate) fn record_key(a: &Assertion<'_>) -> Option<RecordKey> {
     let matching = a.matching_attribute.as_str();
     let AssertValue::Json(value) = a.get(matching)? else {
         return None;
