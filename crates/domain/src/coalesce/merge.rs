@@ -5,6 +5,8 @@ use std::borrow::Cow;
 use serde_json::Value;
 
 use crate::fingerprint::record_key;
+use crate::ports::AttributeDefinition;
+use crate::value::AttributeType;
 use crate::{AssertValue, Assertion, JsonText, Multiselect, WriteMode};
 
 /// What an attribute holds, as far as merging writes to it is concerned.
@@ -19,6 +21,19 @@ pub enum AttributeKind {
     Reference,
     /// Not known (no schema at hand): never merged with an earlier write of it.
     Unknown,
+}
+
+impl AttributeKind {
+    /// The kind of an attribute as the workspace describes it.
+    pub fn of(definition: &AttributeDefinition) -> Self {
+        if definition.attribute_type == AttributeType::RecordReference {
+            AttributeKind::Reference
+        } else if definition.is_multiselect {
+            AttributeKind::Multiselect
+        } else {
+            AttributeKind::Single
+        }
+    }
 }
 
 /// The merged assertion, and how many assertions of the run (from the first) it stands for.

@@ -188,3 +188,21 @@ fn an_empty_array_clears_like_null() {
     );
     assert_eq!((c.merged, value(&c, "tags").as_deref()), (2, Some("[]")));
 }
+
+#[test]
+fn the_kind_of_an_attribute_comes_from_its_definition() {
+    let def = |t: &str, multi: bool| -> crate::ports::AttributeDefinition {
+        serde_json::from_value(serde_json::json!({"api_slug": "x", "type": t, "is_multiselect": multi}))
+            .expect("definition")
+    };
+    assert_eq!(
+        AttributeKind::of(&def("record-reference", false)),
+        AttributeKind::Reference
+    );
+    assert_eq!(
+        AttributeKind::of(&def("record-reference", true)),
+        AttributeKind::Reference
+    );
+    assert_eq!(AttributeKind::of(&def("select", true)), AttributeKind::Multiselect);
+    assert_eq!(AttributeKind::of(&def("text", false)), AttributeKind::Single);
+}
