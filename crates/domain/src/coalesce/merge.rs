@@ -140,6 +140,10 @@ fn merged_json<'a>(
     kind: AttributeKind,
     multiselect: Multiselect,
 ) -> Option<JsonText<'a>> {
+    if old.as_str() == new.as_str() || old.to_value() == new.to_value() {
+        // Writing the same value twice is writing it once, whatever the attribute holds.
+        return Some(new.clone());
+    }
     match kind {
         AttributeKind::Single => Some(new.clone()),
         AttributeKind::Unknown => None,

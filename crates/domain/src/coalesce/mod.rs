@@ -17,7 +17,8 @@
 //!
 //! The run stops at an assertion for another record, with other multiselect behaviour,
 //! with a value only known once sent (the record id of a previous reply), or writing an
-//! attribute whose kind is unknown and that an earlier assertion of the run wrote.
+//! attribute whose kind is unknown and that an earlier assertion of the run wrote with
+//! another value (the same value written again always merges).
 
 mod merge;
 

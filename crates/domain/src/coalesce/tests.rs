@@ -206,3 +206,14 @@ fn the_kind_of_an_attribute_comes_from_its_definition() {
     assert_eq!(AttributeKind::of(&def("select", true)), AttributeKind::Multiselect);
     assert_eq!(AttributeKind::of(&def("text", false)), AttributeKind::Single);
 }
+
+#[test]
+fn the_same_value_written_again_merges_even_when_its_kind_is_unknown() {
+    let unknown = |_: &str, _: &str| AttributeKind::Unknown;
+    let page_load = a(&[("title", "\"a\""), ("tags", r#"["x"]"#)], Multiselect::Append);
+    let c = coalesce(&vec![page_load.clone(); 5], WriteMode::Upsert, &unknown).expect("not empty");
+    assert_eq!((c.merged, c.assertion), (5, page_load.clone()));
+    let changed = a(&[("title", "\"b\"")], Multiselect::Append);
+    let c = coalesce(&[page_load.clone(), changed], WriteMode::Upsert, &unknown).expect("not empty");
+    assert_eq!(c.merged, 1);
+}

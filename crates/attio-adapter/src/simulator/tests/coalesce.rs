@@ -204,8 +204,12 @@ proptest! {
 
     #[test]
     fn coalesced_assertions_leave_the_workspace_as_the_run_applied_one_by_one(
-        (run, _multiselect, mode, before) in run()
+        (run, _multiselect, mode, before) in run(),
+        schema_known in any::<bool>(),
     ) {
+        // Without a schema at hand every attribute's kind is unknown.
+        let unknown = |_: &str, _: &str| AttributeKind::Unknown;
+        let kind: &dyn Fn(&str, &str) -> AttributeKind = if schema_known { &kind } else { &unknown };
         let schema = schema();
         let one_by_one = Engine::new(schema.clone());
         let coalesced = Engine::new(schema);
@@ -220,7 +224,7 @@ proptest! {
         }
         let mut rest: &[Assertion<'static>] = &run;
         let mut requests = 0;
-        while let Some(c) = coalesce(rest, mode, &kind) {
+        while let Some(c) = coalesce(rest, mode, kind) {
             prop_assert!(c.merged >= 1 && c.merged <= rest.len());
             apply(&coalesced, &c.assertion, mode);
             rest = &rest[c.merged..];
