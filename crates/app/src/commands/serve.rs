@@ -208,11 +208,7 @@ pub async fn run(valid: ValidConfig, opts: ServeOptions) -> anyhow::Result<()> {
         .collect();
     let console_gateways = subscription_gateways.clone();
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
-    let router = Arc::new(Router {
-        integrations,
-        subscriptions,
-        blocked,
-    });
+    let router = Arc::new(Router::new(integrations, subscriptions, blocked));
     let trace: Option<Arc<dyn EventTrace>> = spool.trace_enabled().then(|| spool.clone() as Arc<dyn EventTrace>);
     let deps = DeliveryDeps {
         trace: trace.clone(),

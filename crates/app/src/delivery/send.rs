@@ -5,10 +5,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use domain::actions::{execute_plan_with, ExecContext, ExecError};
 use domain::ports::{AttioGateway, DeliveryJournal};
-use domain::record::AttioCommand;
+use domain::record::{Assertion, AttioCommand, Plan};
 use domain::{GatewayError, Retryability, Retryable};
-use segment_adapter::json::Val;
-use segment_adapter::pipeline::Mode;
 
 use super::missing_reference::is_missing_reference;
 use crate::routing::Router;
@@ -86,24 +84,20 @@ pub struct SingleContext {
     pub now: DateTime<Utc>,
 }
 
-/// Sends one event in single mode: its plan, request after request. `Ok(Some(reason))`:
-/// the subscription's `write_mode` skipped the event (recorded in the journal).
+/// Sends one event in single mode: its prepared plan ([`crate::prepare`]), request after
+/// request. `Ok(Some(reason))`: the subscription's `write_mode` skipped the event
+/// (recorded in the journal).
 pub async fn send_single(
     router: Arc<Router>,
     gateway: Arc<dyn AttioGateway>,
     subscription: usize,
-    text: Arc<str>,
+    plan: &Plan<'_>,
     ctx: SingleContext,
 ) -> Result<Option<String>, SendError> {
     let sub = router
         .subscriptions
         .get(subscription)
         .ok_or_else(|| SendError::permanent("subscription no longer configured".into()))?;
-    let event = Val::parse(&text).map_err(|e| SendError::permanent(format!("stored event is not JSON: {e}")))?;
-    let payload = sub
-        .payload(&event, Mode::Single)
-        .map_err(|e| SendError::permanent(e.to_string()))?;
-    let plan = sub.plan(payload);
     // Every step is checked before the first is sent: a plan whose later step cannot
     // succeed must not write its earlier ones.
     let steps: Vec<_> = plan
@@ -123,7 +117,7 @@ pub async fn send_single(
         key: &key,
         now: ctx.now,
     });
-    let done = execute_plan_with(&plan, gateway.as_ref(), exec).await?;
+    let done = execute_plan_with(plan, gateway.as_ref(), exec).await?;
     if let Some(reason) = &done.skipped {
         tracing::info!(event_id = ctx.event_id, subscription = %sub.name, %reason, "event skipped");
         metrics::counter!(
@@ -155,59 +149,37 @@ pub struct BatchReport {
     pub rejected: Vec<(usize, String)>,
 }
 
-/// Sends events as one batch request, in order. Events that cannot be sent (their mapping
-/// fails, or the schema check refuses them) are taken out and reported; the others go on.
-/// A failure to read the workspace or to send fails the whole batch (nothing is reported
-/// then: the retry checks again).
-pub async fn send_batch(
-    router: Arc<Router>,
-    gateway: Arc<dyn AttioGateway>,
-    subscription: usize,
-    texts: Vec<Arc<str>>,
-    now: DateTime<Utc>,
-) -> Result<BatchReport, SendError> {
-    let sub = router
-        .subscriptions
-        .get(subscription)
-        .ok_or_else(|| SendError::permanent("subscription no longer configured".into()))?;
+/// Sends prepared assertions ([`crate::prepare`]) as one batch request, in order.
+/// Assertions the schema check refuses are taken out and reported (by position); the
+/// others go on. A failure to read the workspace or to send fails the whole batch (nothing
+/// is reported then: the retry checks again).
+pub async fn send_batch(gateway: &dyn AttioGateway, assertions: &[Assertion<'_>]) -> Result<BatchReport, SendError> {
     let mut report = BatchReport::default();
-    let mut events = Vec::with_capacity(texts.len());
-    for (i, text) in texts.iter().enumerate() {
-        match Val::parse(text) {
-            Ok(e) => events.push((i, e)),
-            Err(e) => report.rejected.push((i, format!("stored event is not JSON: {e}"))),
-        }
-    }
-    let mut positions = Vec::with_capacity(events.len());
-    let mut assertions = Vec::with_capacity(events.len());
-    for (i, event) in &events {
-        let built = sub
-            .payload(event, Mode::Batch)
-            .map_err(|e| e.to_string())
-            .and_then(|p| sub.batch_assertion(p, now).map_err(|e| e.to_string()));
-        match built {
-            Ok(a) => {
-                positions.push(*i);
-                assertions.push(a);
-            }
-            Err(reason) => report.rejected.push((*i, reason)),
-        }
-    }
-    let checks = gateway.check_assertions(&assertions).await;
+    let checks = gateway.check_assertions(assertions).await;
     if let Some(Err(e)) = checks
         .iter()
         .find(|c| c.as_ref().is_err_and(|e| e.retryability() != Retryability::Permanent))
     {
         return Err(e.clone().into());
     }
-    let mut valid = Vec::with_capacity(assertions.len());
-    for ((i, a), check) in positions.into_iter().zip(assertions).zip(checks) {
-        match check {
-            Ok(()) => valid.push(a),
-            Err(e) => report.rejected.push((i, e.to_string())),
+    for (i, check) in checks.iter().enumerate() {
+        if let Err(e) = check {
+            report.rejected.push((i, e.to_string()));
         }
     }
-    report.rejected.sort_by_key(|(i, _)| *i);
+    if report.rejected.is_empty() {
+        if !assertions.is_empty() {
+            gateway.batch_assert(assertions).await?;
+        }
+        return Ok(report);
+    }
+    // Rare: some were refused; the rest go in a batch of their own.
+    let valid: Vec<Assertion<'_>> = assertions
+        .iter()
+        .zip(&checks)
+        .filter(|(_, c)| c.is_ok())
+        .map(|(a, _)| a.clone())
+        .collect();
     if !valid.is_empty() {
         gateway.batch_assert(&valid).await?;
     }

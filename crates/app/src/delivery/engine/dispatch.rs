@@ -7,7 +7,8 @@ use segment_adapter::pipeline::Mode;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use super::{BatchBuffer, Done, Engine};
+use super::{BatchBuffer, Done, Engine, LaneId};
+use crate::prepare::Work;
 use crate::delivery::recording::RecordingGateway;
 use crate::delivery::send::{send_batch, send_single, SingleContext};
 
@@ -34,24 +35,31 @@ impl Engine {
                         self.ready.push_front(id);
                         break;
                     }
-                    let Some(job) = lane.jobs.front() else { continue };
-                    let Some(entry) = self.events.get(&job.event_id) else {
+                    let Some(event_id) = lane.jobs.front().map(|j| j.event_id) else {
                         continue;
                     };
+                    let plan = match self.take_work(&id, 0) {
+                        Some(Work::Single(plan)) => plan,
+                        other => {
+                            tracing::error!(event_id, "no single-mode work prepared for the event");
+                            self.give_back(&id, other);
+                            continue;
+                        }
+                    };
+                    let Some(lane) = self.lanes.get_mut(&id) else { continue };
                     lane.busy = true;
                     self.in_flight += 1;
                     let ctx = SingleContext {
-                        event_id: job.event_id,
+                        event_id,
                         journal: self.journal.clone(),
                         now: self.clock.now(),
                     };
-                    let (router, recording, text, tx) =
-                        (self.router.clone(), self.recording(sub), entry.text.clone(), tx.clone());
+                    let (router, recording, tx) = (self.router.clone(), self.recording(sub), tx.clone());
                     let gateway = self.sending_gateway(sub, &recording);
                     let parts = vec![(id, 1)];
                     self.trace_in_flight(&parts);
                     tokio::spawn(async move {
-                        let sent = send_single(router, gateway, sub, text, ctx).await;
+                        let sent = send_single(router, gateway, sub, &plan, ctx).await;
                         let skipped = sent.as_ref().ok().cloned().flatten();
                         let outcome = sent.map(|_| Vec::new());
                         let requests = recording.map(|r| r.take_requests()).unwrap_or_default();
@@ -60,6 +68,7 @@ impl Engine {
                             outcome,
                             requests,
                             skipped,
+                            works: vec![Work::Single(plan)],
                         });
                     });
                 }
@@ -142,12 +151,16 @@ impl Engine {
     }
 
     pub(super) fn send_buffer(&mut self, sub: usize, buf: BatchBuffer, tx: &mpsc::UnboundedSender<Done>) {
-        let mut texts = Vec::with_capacity(buf.events);
+        let mut assertions = Vec::with_capacity(buf.events);
         for (id, n) in &buf.parts {
-            if let Some(lane) = self.lanes.get(id) {
-                for job in lane.jobs.iter().take(*n) {
-                    if let Some(e) = self.events.get(&job.event_id) {
-                        texts.push(e.text.clone());
+            for i in 0..*n {
+                match self.take_work(id, i) {
+                    Some(Work::Batch(a)) => assertions.push(a),
+                    other => {
+                        // Never happens: every job of a batching subscription holds its
+                        // assertion while it is not in flight.
+                        tracing::error!(subscription = %self.router.name(sub), "no batch assertion prepared for an event");
+                        self.give_back(id, other);
                     }
                 }
             }
@@ -155,18 +168,47 @@ impl Engine {
         self.trace_in_flight(&buf.parts);
         let recording = self.recording(sub);
         let gateway = self.sending_gateway(sub, &recording);
-        let (router, tx, now) = (self.router.clone(), tx.clone(), self.clock.now());
+        let tx = tx.clone();
         let parts = buf.parts;
         tokio::spawn(async move {
-            let outcome = send_batch(router, gateway, sub, texts, now).await.map(|r| r.rejected);
+            let outcome = send_batch(gateway.as_ref(), &assertions).await.map(|r| r.rejected);
             let requests = recording.map(|r| r.take_requests()).unwrap_or_default();
             let _ = tx.send(Done {
                 parts,
                 outcome,
                 requests,
                 skipped: None,
+                works: assertions.into_iter().map(Work::Batch).collect(),
             });
         });
+    }
+
+    /// Takes the prepared work of the `i`-th job of lane `id` for a send.
+    fn take_work(&mut self, id: &LaneId, i: usize) -> Option<Work> {
+        self.lanes.get_mut(id)?.jobs.get_mut(i)?.work.take()
+    }
+
+    /// Puts work taken by mistake back at the head of lane `id`.
+    fn give_back(&mut self, id: &LaneId, work: Option<Work>) {
+        if let (Some(work), Some(job)) = (work, self.lanes.get_mut(id).and_then(|l| l.jobs.front_mut())) {
+            job.work = Some(work);
+        }
+    }
+
+    /// A send finished: the work it carried goes back to its jobs (in the order of
+    /// `parts`), so that a retry sends it again without preparing it again.
+    pub(super) fn restore_works(&mut self, parts: &[(LaneId, usize)], works: Vec<Work>) {
+        let mut works = works.into_iter();
+        for (id, n) in parts {
+            if let Some(lane) = self.lanes.get_mut(id) {
+                for job in lane.jobs.iter_mut().take(*n) {
+                    match works.next() {
+                        Some(w) => job.work = Some(w),
+                        None => return,
+                    }
+                }
+            }
+        }
     }
 
     /// A gateway that notes the requests of one send to subscription `sub`'s destination,

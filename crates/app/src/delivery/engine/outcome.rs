@@ -14,8 +14,9 @@ use crate::delivery::send::SendError;
 use crate::delivery::status::{CredentialState, DeliveryStatus};
 
 impl Engine {
-    pub(super) fn on_done(&mut self, done: Done) {
+    pub(super) fn on_done(&mut self, mut done: Done) {
         self.in_flight = self.in_flight.saturating_sub(1);
+        self.restore_works(&done.parts, std::mem::take(&mut done.works));
         let total: usize = done.parts.iter().map(|(_, n)| n).sum();
         self.trace_send(&done.parts, &done.requests);
         match done.outcome {

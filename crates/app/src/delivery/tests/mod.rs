@@ -431,11 +431,7 @@ impl Harness {
             spool: spool.clone(),
             gateway: gateway.clone(),
             clock: Arc::new(SystemClock),
-            router: Arc::new(Router {
-                integrations: IntegrationsFilter::default(),
-                subscriptions,
-                blocked: Vec::new(),
-            }),
+            router: Arc::new(Router::new(IntegrationsFilter::default(), subscriptions, Vec::new())),
             status: status.clone(),
             notify: notify.clone(),
             trace: Some(trace.clone()),
