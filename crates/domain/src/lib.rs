@@ -7,6 +7,7 @@
 
 pub mod actions;
 pub mod error;
+pub mod fingerprint;
 pub mod json_text;
 pub mod ports;
 pub mod record;

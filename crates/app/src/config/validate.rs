@@ -66,6 +66,15 @@ pub fn validate(settings: Settings, file: Option<&Path>) -> Result<ValidConfig, 
     if settings.delivery.window < 100 {
         problems.push(invalid("delivery.window", "must be at least 100".to_owned()));
     }
+    if settings.delivery.resync_after_secs == 0 {
+        problems.push(invalid("delivery.resync_after_secs", "must be at least 1".to_owned()));
+    }
+    if settings.delivery.skip_unchanged_max_records == 0 {
+        problems.push(invalid(
+            "delivery.skip_unchanged_max_records",
+            "must be at least 1".to_owned(),
+        ));
+    }
     if settings.ingest.max_event_bytes == 0 || settings.ingest.max_request_bytes < settings.ingest.max_event_bytes {
         problems.push(invalid(
             "ingest.max_request_bytes",

@@ -7,6 +7,7 @@
 
 mod config;
 mod failure;
+mod fingerprints;
 mod health;
 mod journal;
 mod reader;
@@ -22,6 +23,7 @@ mod writer;
 mod tests;
 
 pub use config::{SpoolConfig, SpoolConfigError, Synchronous};
+pub use fingerprints::{FingerprintBounds, SqliteWriteFingerprints};
 pub use journal::{SkippedEvent, SqliteJournal};
 pub use serve_lock::{ServeLock, ServeLockError};
 pub use sqlite_spool::SqliteSpool;
