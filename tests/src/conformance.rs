@@ -216,6 +216,7 @@ async fn run_batch(case: &Value, gateway: Arc<dyn AttioGateway>) -> Result<Optio
         trace: None,
         journal: None,
         subscription_gateways: Vec::new(),
+        fingerprints: None,
     };
     let (shutdown, rx) = watch::channel(false);
     let handle = delivery::spawn(config, deps, rx);

@@ -18,8 +18,8 @@ use app::routing::Router;
 use app::spool::{SpoolConfig, SqliteSpool};
 use chrono::Utc;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use domain::ports::{EventSpool, NewEvent};
 use domain::actions::ActionKind;
+use domain::ports::{EventSpool, NewEvent};
 use domain::record::AttioCommand;
 use segment_adapter::destination::ActionSubscription;
 use segment_adapter::integrations::IntegrationsFilter;
@@ -93,7 +93,7 @@ async fn drain(spool: &SqliteSpool, router: &Router, out: &mut String) -> usize 
                 continue;
             };
             for unit in prepared.units {
-                match unit.work {
+                match unit.prepped.work {
                     Work::Batch(a) => assertions.push(a),
                     Work::Single(plan) => {
                         for cmd in &plan.commands {

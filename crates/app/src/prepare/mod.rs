@@ -5,6 +5,7 @@
 //! sends it again as is on a retry: an event is parsed and mapped once.
 
 use chrono::{DateTime, Utc};
+use domain::fingerprint::{assertion_writes, plan_writes, RecordWrite};
 use domain::record::{Assertion, Plan};
 use segment_adapter::json::Val;
 use segment_adapter::pipeline::Mode;
@@ -20,12 +21,26 @@ pub enum Work {
     Batch(Assertion<'static>),
 }
 
-impl Work {
-    pub fn as_batch(&self) -> Option<&Assertion<'static>> {
-        match self {
-            Work::Batch(a) => Some(a),
-            Work::Single(_) => None,
-        }
+/// The records one request writes and the fingerprint of what it writes to each
+/// ([`domain::fingerprint`]); `None`: it must be sent whatever Attio holds.
+pub type Writes = Option<Vec<RecordWrite>>;
+
+/// What one subscription sends for an event: the work, and what each of its requests
+/// writes (one entry per command of a single-mode plan, one for a batch assertion), so
+/// that a write that changes nothing can be skipped (`delivery.skip_unchanged`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prepped {
+    pub work: Work,
+    pub writes: Vec<Writes>,
+}
+
+impl Prepped {
+    pub fn new(work: Work) -> Self {
+        let writes = match &work {
+            Work::Single(plan) => plan_writes(plan),
+            Work::Batch(a) => vec![assertion_writes(a)],
+        };
+        Self { work, writes }
     }
 }
 
@@ -35,7 +50,7 @@ pub struct Unit {
     pub subscription: usize,
     /// Events with the same key (per subscription) are delivered in acceptance order.
     pub key: String,
-    pub work: Work,
+    pub prepped: Prepped,
 }
 
 /// The identifying fields of an event (its trace and log lines name it by them).
@@ -146,10 +161,13 @@ pub fn prepare_parsed(router: &Router, event: &Val<'_>, only: Option<&str>, now:
                 units.push(Unit {
                     subscription: i,
                     key,
-                    work,
+                    prepped: Prepped::new(work),
                 });
             }
-            Err(reason) => routing.routes.push(Route::Reject { subscription: i, reason }),
+            Err(reason) => routing.routes.push(Route::Reject {
+                subscription: i,
+                reason,
+            }),
         }
     }
     Prepared {

@@ -33,7 +33,10 @@ fn full_parse_work(sub: &ActionSubscription, text: &str, batch: bool) -> Work {
         let payload = sub.payload(&event, Mode::Batch).expect("payload");
         Work::Batch(sub.batch_assertion(payload, now()).expect("assertion").into_owned())
     } else {
-        Work::Single(sub.plan(sub.payload(&event, Mode::Single).expect("payload")).into_owned())
+        Work::Single(
+            sub.plan(sub.payload(&event, Mode::Single).expect("payload"))
+                .into_owned(),
+        )
     }
 }
 
@@ -46,7 +49,19 @@ fn prepared_work_equals_what_the_full_parse_gives_in_both_modes() {
             assert_eq!(prepared.units.len(), 1, "{text}");
             let unit = &prepared.units[0];
             assert_eq!(unit.subscription, sub);
-            assert_eq!(unit.work, full_parse_work(&router.subscriptions[sub], text, batch));
+            assert_eq!(
+                unit.prepped.work,
+                full_parse_work(&router.subscriptions[sub], text, batch)
+            );
+            let records = |w: &Writes| w.as_ref().map_or(0, Vec::len);
+            match &unit.prepped.work {
+                // identifyUser's batch assertion writes the user and, nested, the person.
+                Work::Batch(_) => {
+                    assert_eq!(unit.prepped.writes.len(), 1);
+                    assert!(records(&unit.prepped.writes[0]) >= 1, "{:?}", unit.prepped.writes);
+                }
+                Work::Single(plan) => assert_eq!(unit.prepped.writes.len(), plan.commands.len()),
+            }
             let full = Val::parse(text).expect("JSON");
             assert_eq!(prepared.routing, router.explain(&full, None));
             assert!(matches!(&prepared.routing.routes[0], Route::Deliver { key, .. } if *key == unit.key));
@@ -67,7 +82,11 @@ fn the_identity_survives_the_projected_parse() {
         }
     );
     assert_eq!(prepared.routing.misses.len(), 1);
-    assert!(prepared.routing.misses[0].why.contains("is false"), "{:?}", prepared.routing.misses);
+    assert!(
+        prepared.routing.misses[0].why.contains("is false"),
+        "{:?}",
+        prepared.routing.misses
+    );
 }
 
 #[test]

@@ -99,7 +99,10 @@ mod tests {
         a.received_at = Some(Cow::Borrowed("2026-01-01T00:00:00.000Z"));
         let owned = a.clone().into_owned();
         drop(text);
-        assert_eq!(owned.get("email_addresses").map(|v| format!("{v:?}")), Some(r#"Json("ada@example.com")"#.to_owned()));
+        assert_eq!(
+            owned.get("email_addresses").map(|v| format!("{v:?}")),
+            Some(r#"Json("ada@example.com")"#.to_owned())
+        );
         assert_eq!(owned.received_at.as_deref(), Some("2026-01-01T00:00:00.000Z"));
     }
 }

@@ -8,9 +8,10 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::{BatchBuffer, Done, Engine, LaneId};
-use crate::prepare::Work;
 use crate::delivery::recording::RecordingGateway;
-use crate::delivery::send::{send_batch, send_single, SingleContext};
+use crate::delivery::send::{deliver_batch, send_single, SingleContext};
+use crate::delivery::skip::SkipUnchanged;
+use crate::prepare::{Prepped, Work};
 
 impl Engine {
     pub(super) fn dispatch(&mut self, tx: &mpsc::UnboundedSender<Done>) {
@@ -38,8 +39,11 @@ impl Engine {
                     let Some(event_id) = lane.jobs.front().map(|j| j.event_id) else {
                         continue;
                     };
-                    let plan = match self.take_work(&id, 0) {
-                        Some(Work::Single(plan)) => plan,
+                    let (plan, writes) = match self.take_work(&id, 0) {
+                        Some(Prepped {
+                            work: Work::Single(plan),
+                            writes,
+                        }) => (plan, writes),
                         other => {
                             tracing::error!(event_id, "no single-mode work prepared for the event");
                             self.give_back(&id, other);
@@ -56,19 +60,23 @@ impl Engine {
                     };
                     let (router, recording, tx) = (self.router.clone(), self.recording(sub), tx.clone());
                     let gateway = self.sending_gateway(sub, &recording);
+                    let skip = self.skip_for(sub);
                     let parts = vec![(id, 1)];
                     self.trace_in_flight(&parts);
                     tokio::spawn(async move {
-                        let sent = send_single(router, gateway, sub, &plan, ctx).await;
-                        let skipped = sent.as_ref().ok().cloned().flatten();
+                        let sent = send_single(router, gateway, sub, &plan, &writes, skip.as_ref(), ctx).await;
+                        let skipped = sent.as_ref().ok().cloned().flatten().map(|why| (0, why));
                         let outcome = sent.map(|_| Vec::new());
                         let requests = recording.map(|r| r.take_requests()).unwrap_or_default();
                         let _ = tx.send(Done {
                             parts,
                             outcome,
                             requests,
-                            skipped,
-                            works: vec![Work::Single(plan)],
+                            skipped: skipped.into_iter().collect(),
+                            works: vec![Prepped {
+                                work: Work::Single(plan),
+                                writes,
+                            }],
                         });
                     });
                 }
@@ -152,10 +160,17 @@ impl Engine {
 
     pub(super) fn send_buffer(&mut self, sub: usize, buf: BatchBuffer, tx: &mpsc::UnboundedSender<Done>) {
         let mut assertions = Vec::with_capacity(buf.events);
+        let mut writes = Vec::with_capacity(buf.events);
         for (id, n) in &buf.parts {
             for i in 0..*n {
                 match self.take_work(id, i) {
-                    Some(Work::Batch(a)) => assertions.push(a),
+                    Some(Prepped {
+                        work: Work::Batch(a),
+                        writes: mut w,
+                    }) => {
+                        assertions.push(a);
+                        writes.push(w.pop().flatten());
+                    }
                     other => {
                         // Never happens: every job of a batching subscription holds its
                         // assertion while it is not in flight.
@@ -168,28 +183,65 @@ impl Engine {
         self.trace_in_flight(&buf.parts);
         let recording = self.recording(sub);
         let gateway = self.sending_gateway(sub, &recording);
-        let tx = tx.clone();
+        let skip = self.skip_for(sub);
+        let (tx, now, name) = (tx.clone(), self.clock.now(), self.router.name(sub).to_owned());
         let parts = buf.parts;
         tokio::spawn(async move {
-            let outcome = send_batch(gateway.as_ref(), &assertions).await.map(|r| r.rejected);
+            let (assertions, outcome) =
+                deliver_batch(gateway.as_ref(), &name, assertions, &writes, skip.as_ref(), now).await;
+            let (outcome, skipped) = match outcome {
+                Ok(report) => {
+                    let skipped = report
+                        .skipped
+                        .into_iter()
+                        .map(|p| (p, domain::fingerprint::SKIP_REASON.to_owned()))
+                        .collect();
+                    (Ok(report.rejected), skipped)
+                }
+                Err(e) => (Err(e), Vec::new()),
+            };
             let requests = recording.map(|r| r.take_requests()).unwrap_or_default();
+            let works = assertions
+                .into_iter()
+                .zip(writes)
+                .map(|(a, w)| Prepped {
+                    work: Work::Batch(a),
+                    writes: vec![w],
+                })
+                .collect();
             let _ = tx.send(Done {
                 parts,
                 outcome,
                 requests,
-                skipped: None,
-                works: assertions.into_iter().map(Work::Batch).collect(),
+                skipped,
+                works,
             });
         });
     }
 
+    /// The skip check of subscription `sub`'s destination, when `skip_unchanged` is on.
+    fn skip_for(&self, sub: usize) -> Option<SkipUnchanged> {
+        let store = self.fingerprints.clone()?;
+        let destination = self
+            .router
+            .subscriptions
+            .get(sub)
+            .and_then(|s| s.destination.clone())
+            .unwrap_or_else(|| "default".to_owned());
+        Some(SkipUnchanged {
+            store,
+            resync_after: self.config.resync_after,
+            destination,
+        })
+    }
+
     /// Takes the prepared work of the `i`-th job of lane `id` for a send.
-    fn take_work(&mut self, id: &LaneId, i: usize) -> Option<Work> {
+    fn take_work(&mut self, id: &LaneId, i: usize) -> Option<Prepped> {
         self.lanes.get_mut(id)?.jobs.get_mut(i)?.work.take()
     }
 
     /// Puts work taken by mistake back at the head of lane `id`.
-    fn give_back(&mut self, id: &LaneId, work: Option<Work>) {
+    fn give_back(&mut self, id: &LaneId, work: Option<Prepped>) {
         if let (Some(work), Some(job)) = (work, self.lanes.get_mut(id).and_then(|l| l.jobs.front_mut())) {
             job.work = Some(work);
         }
@@ -197,7 +249,7 @@ impl Engine {
 
     /// A send finished: the work it carried goes back to its jobs (in the order of
     /// `parts`), so that a retry sends it again without preparing it again.
-    pub(super) fn restore_works(&mut self, parts: &[(LaneId, usize)], works: Vec<Work>) {
+    pub(super) fn restore_works(&mut self, parts: &[(LaneId, usize)], works: Vec<Prepped>) {
         let mut works = works.into_iter();
         for (id, n) in parts {
             if let Some(lane) = self.lanes.get_mut(id) {

@@ -11,7 +11,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use domain::ports::{
     AttioGateway, AttioRequestTrace, Clock, DeadLetter, DeliveryJournal, EventSpool, EventTrace, EventTraceRecord,
-    SpooledEvent, TraceState,
+    SpooledEvent, TraceState, WriteFingerprints,
 };
 use tokio::sync::{mpsc, watch, Notify};
 use tokio::time::Instant;
@@ -19,7 +19,7 @@ use tokio::time::Instant;
 use super::send::SendError;
 use super::status::{CredentialState, DeliveryStatus};
 use super::{DeliveryConfig, DeliveryDeps};
-use crate::prepare::{prepare, Prepared, Work};
+use crate::prepare::{prepare, Prepared, Prepped};
 use crate::routing::{Route, Router};
 
 mod destinations;
@@ -36,7 +36,7 @@ struct Job {
     isolate: bool,
     /// What is sent, prepared when the event was read; taken while it is in flight and
     /// given back with the outcome (a retry sends it again as is).
-    work: Option<Work>,
+    work: Option<Prepped>,
 }
 
 #[derive(Debug, Default)]
@@ -74,10 +74,12 @@ struct Done {
     outcome: Result<Vec<(usize, String)>, SendError>,
     /// The Attio requests the send made (when the trace is on).
     requests: Vec<AttioRequestTrace>,
-    /// Why a single-mode send wrote nothing: its subscription's `write_mode` skipped it.
-    skipped: Option<String>,
+    /// Events (by position, in the order of `parts`) for which nothing was written, and
+    /// why: the subscription's `write_mode` skipped them, or Attio already held what
+    /// they write (`skip_unchanged`).
+    skipped: Vec<(usize, String)>,
     /// The work the send carried, given back to its jobs (in the order of `parts`).
-    works: Vec<Work>,
+    works: Vec<Prepped>,
 }
 
 pub(super) struct Engine {
@@ -93,6 +95,8 @@ pub(super) struct Engine {
     pub journal: Option<Arc<dyn DeliveryJournal>>,
     /// Each subscription's destination gateway (missing: `gateway`).
     pub subscription_gateways: Vec<Arc<dyn AttioGateway>>,
+    /// What was last written to each record (`skip_unchanged`).
+    pub fingerprints: Option<Arc<dyn WriteFingerprints>>,
     cursor: i64,
     exhausted: bool,
     events: HashMap<i64, EventEntry>,
@@ -127,7 +131,9 @@ impl Engine {
             trace,
             journal,
             subscription_gateways,
+            fingerprints,
         } = deps;
+        let fingerprints = fingerprints.filter(|_| config.skip_unchanged);
         let now = Instant::now();
         Self {
             config,
@@ -140,6 +146,7 @@ impl Engine {
             trace,
             journal,
             subscription_gateways,
+            fingerprints,
             cursor: 0,
             exhausted: false,
             events: HashMap::new(),
@@ -352,7 +359,7 @@ impl Engine {
                 }
                 Route::Deliver { subscription, key } => {
                     remaining += 1;
-                    let work = units.next().map(|u| u.work);
+                    let work = units.next().map(|u| u.prepped);
                     let id = (subscription, key);
                     let lane = self.lanes.entry(id.clone()).or_default();
                     lane.jobs.push_back(Job {

@@ -33,6 +33,7 @@ impl Engine {
                     self.status.set_credentials(CredentialState::Valid);
                 }
                 let mut reasons = rejected.into_iter().peekable();
+                let mut skips = std::mem::take(&mut done.skipped).into_iter().peekable();
                 let mut position = 0;
                 for (id, n) in done.parts {
                     let attempts = self.lanes.get(&id).map(|l| l.attempts + 1).unwrap_or(1);
@@ -42,11 +43,12 @@ impl Engine {
                             None => {
                                 // A skipped event is done (acknowledged) but its trace says
                                 // that nothing was written, and why.
-                                let (state, why) = match &done.skipped {
-                                    Some(reason) => (TraceState::Skipped, Some(reason.as_str())),
-                                    None => (TraceState::Delivered, None),
-                                };
-                                self.trace_outcome(event_id, id.0, state, why);
+                                match skips.next_if(|(p, _)| *p == position) {
+                                    Some((_, why)) => {
+                                        self.trace_outcome(event_id, id.0, TraceState::Skipped, Some(&why))
+                                    }
+                                    None => self.trace_outcome(event_id, id.0, TraceState::Delivered, None),
+                                }
                                 self.complete(event_id);
                             }
                         }

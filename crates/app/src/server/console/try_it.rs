@@ -64,7 +64,11 @@ fn choose(console: &ConsoleInner, req: &TryRequest) -> Result<Chosen, QueryError
         let mut sub = inline_subscription(action, mapping, given(&req.subscribe), req.default_mapping, false)
             .map_err(|e| QueryError::BadRequest(e.replace("--", "")))?;
         sub.name = "typed subscription".to_owned();
-        return Ok(Chosen::Inline(Arc::new(Router::new(IntegrationsFilter::default(), vec![sub], vec![None]))));
+        return Ok(Chosen::Inline(Arc::new(Router::new(
+            IntegrationsFilter::default(),
+            vec![sub],
+            vec![None],
+        ))));
     }
     match given(&req.subscription) {
         None => Ok(Chosen::Configured(None)),
@@ -145,7 +149,7 @@ pub async fn run(console: &ConsoleInner, req: TryRequest) -> Result<Value, Query
             p.units
                 .into_iter()
                 .find(|u| u.subscription == index)
-                .map(|u| u.work)
+                .map(|u| u.prepped.work)
                 .ok_or_else(|| "nothing to send: see the preview for why".to_owned())
         });
     // `Ok(Some(reason))`: the subscription's write_mode skipped it (nothing written).
@@ -166,7 +170,7 @@ pub async fn run(console: &ConsoleInner, req: TryRequest) -> Result<Value, Query
                 journal: None,
                 now: Utc::now(),
             };
-            send_single(router.clone(), gateway, index, &plan, ctx)
+            send_single(router.clone(), gateway, index, &plan, &[], None, ctx)
                 .await
                 .map_err(|e| e.message)
         }
