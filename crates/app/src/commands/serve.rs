@@ -38,6 +38,9 @@ pub fn delivery_config(s: &app::config::DeliverySettings, grace: Duration) -> De
         max_backoff: Duration::from_secs(s.max_backoff_secs.max(1)),
         window: s.window.max(100),
         shutdown_grace: grace,
+        skip_unchanged: s.skip_unchanged,
+        resync_after: Duration::from_secs(s.resync_after_secs.max(1)),
+        coalesce: s.coalesce,
         ..DeliveryConfig::default()
     }
 }
@@ -166,6 +169,21 @@ pub async fn run(valid: ValidConfig, opts: ServeOptions) -> anyhow::Result<()> {
     let journal = tokio::task::spawn_blocking(move || SqliteJournal::open(&journal_config))
         .await?
         .context("opening the delivery journal in the spool")?;
+    let fingerprints: Option<Arc<dyn domain::ports::WriteFingerprints>> = if settings.delivery.skip_unchanged {
+        let (config, bounds) = (
+            settings.spool.clone(),
+            app::spool::FingerprintBounds {
+                max_age: Duration::from_secs(settings.delivery.resync_after_secs.max(1)),
+                max_records: settings.delivery.skip_unchanged_max_records.max(1),
+            },
+        );
+        let store = tokio::task::spawn_blocking(move || app::spool::SqliteWriteFingerprints::open(&config, bounds))
+            .await?
+            .context("opening the write fingerprints in the spool")?;
+        Some(Arc::new(store))
+    } else {
+        None
+    };
     let spool = Arc::new(spool);
     let notify = Arc::new(Notify::new());
     let spool_port: Arc<dyn EventSpool> = Arc::new(NotifyingSpool {
@@ -208,11 +226,7 @@ pub async fn run(valid: ValidConfig, opts: ServeOptions) -> anyhow::Result<()> {
         .collect();
     let console_gateways = subscription_gateways.clone();
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
-    let router = Arc::new(Router {
-        integrations,
-        subscriptions,
-        blocked,
-    });
+    let router = Arc::new(Router::new(integrations, subscriptions, blocked));
     let trace: Option<Arc<dyn EventTrace>> = spool.trace_enabled().then(|| spool.clone() as Arc<dyn EventTrace>);
     let deps = DeliveryDeps {
         trace: trace.clone(),
@@ -224,6 +238,7 @@ pub async fn run(valid: ValidConfig, opts: ServeOptions) -> anyhow::Result<()> {
         notify,
         journal: Some(Arc::new(journal)),
         subscription_gateways,
+        fingerprints,
     };
     let delivery = delivery::spawn(delivery_config(&settings.delivery, grace), deps, shutdown_rx);
 
