@@ -271,6 +271,28 @@ mod tests {
     }
 
     #[test]
+    fn skip_unchanged_keys_default_on_and_zero_bounds_are_refused_with_their_fields() {
+        let v = validate_text("").unwrap();
+        let d = &v.settings.delivery;
+        assert_eq!(
+            (
+                d.skip_unchanged,
+                d.resync_after_secs,
+                d.skip_unchanged_max_records,
+                d.coalesce
+            ),
+            (true, 86_400, 1_000_000, true)
+        );
+        let errs = validate_text("[delivery]\nresync_after_secs = 0\nskip_unchanged_max_records = 0\n").unwrap_err();
+        let text: Vec<String> = errs.iter().map(ToString::to_string).collect();
+        assert_eq!(text.len(), 2, "{text:?}");
+        assert!(text[0].contains("delivery.resync_after_secs"), "{text:?}");
+        assert!(text[1].contains("delivery.skip_unchanged_max_records"), "{text:?}");
+        let v = validate_text("[delivery]\nskip_unchanged = false\ncoalesce = false\n").unwrap();
+        assert!(!v.settings.delivery.skip_unchanged && !v.settings.delivery.coalesce);
+    }
+
+    #[test]
     fn no_subscriptions_means_the_presets() {
         let v = validate_text("").unwrap();
         assert!(v.using_presets);
