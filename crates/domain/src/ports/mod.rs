@@ -5,6 +5,7 @@ mod clock;
 mod delivery_journal;
 mod event_spool;
 mod event_trace;
+mod rate_limiter;
 
 pub use attio_gateway::{AssertReply, AttioGateway, AttioObject, AttributeDefinition, NoteSummary};
 pub use clock::{Clock, FixedClock, SystemClock};
@@ -14,6 +15,7 @@ pub use event_spool::{
     SpoolError, SpoolStats, SpooledEvent, StoredDeadLetter,
 };
 pub use event_trace::{AttioRequestTrace, EventTrace, EventTraceRecord, SubscriptionTrace, TraceFilter, TraceState};
+pub use rate_limiter::{RateLimitKey, RateLimitStats, RateLimiter, RateLimiters, RequestClass};
 
 #[cfg(any(test, feature = "testing"))]
 pub use attio_gateway::MockAttioGateway;
