@@ -284,6 +284,7 @@ pub async fn run(valid: ValidConfig, opts: ServeOptions) -> anyhow::Result<()> {
     let listener = connections::bind(listen).with_context(|| format!("binding {listen}"))?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, max_connections, "listening");
+    app::server::prometheus::record_instance_info(&app::server::prometheus::instance_id(), &addr.to_string(), "sqlite");
     let state_for_signal = ingest_state.clone();
     let (stopping, stopped) = tokio::sync::oneshot::channel();
     let shutdown = async move {
