@@ -1,0 +1,202 @@
+//! Several instances on one PostgreSQL spool: three `serve` processes share one database,
+//! one configuration and one Attio simulator with Attio-like limits. Load goes to all three;
+//! one is killed (SIGKILL) mid-load and started again later. Every acknowledged event is
+//! delivered, the last update of each record wins, the simulator never answers 429, and the
+//! instances together keep to the write rate.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use segment_attio_acceptance::postgres::TestDatabase;
+use segment_attio_acceptance::service::{first_value, http_client, Service, ServiceBuilder, SimulatorProcess};
+use serde_json::{json, Value};
+
+const RECORDS: usize = 30;
+const UPDATES: usize = 5;
+/// Writes per second the simulator allows the token, and the service is told.
+const WRITE_RATE: usize = 8;
+const TOKEN: &str = "multi-instance-token";
+
+fn config(db: &TestDatabase) -> String {
+    format!(
+        r#"
+[spool]
+url = "{url}"
+lease_secs = 2
+
+[attio]
+write_rate = {WRITE_RATE}
+read_rate = 50
+
+[[subscriptions]]
+name = "titles"
+action = "assertRecord"
+subscribe = 'type = "identify"'
+mapping = {{ object = "people", matching_attribute = "email_addresses", attributes = {{ email_addresses = {{ "@path" = "$.traits.email" }}, job_title = {{ "@path" = "$.traits.title" }} }} }}
+"#,
+        url = db.url()
+    )
+}
+
+/// Sends `UPDATES` acknowledged updates of record `r`, one after the other, to the
+/// instances in turn; an update that is not acknowledged is sent again as a newer one.
+/// Returns the title of the last acknowledged update.
+async fn update_record(r: usize, urls: Arc<Mutex<Vec<String>>>, unacknowledged: Arc<Mutex<usize>>) -> String {
+    let http = http_client();
+    let mut attempt = 0usize;
+    let mut last = String::new();
+    for _ in 0..UPDATES {
+        loop {
+            attempt += 1;
+            let title = format!("v{attempt}");
+            let target = {
+                let urls = urls.lock().expect("urls");
+                urls[(r + attempt) % urls.len()].clone()
+            };
+            let event = json!({"type": "identify", "userId": format!("rec-{r}"), "messageId": format!("rec-{r}-{attempt}"),
+                "traits": {"email": format!("rec-{r}@example.com"), "title": title}});
+            let ok = matches!(
+                http.post(format!("{target}/v1/identify")).json(&event).send().await,
+                Ok(resp) if resp.status() == 200
+            );
+            if ok {
+                last = title;
+                break;
+            }
+            *unacknowledged.lock().expect("count") += 1;
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    last
+}
+
+/// The most writes any window of `window` holds.
+fn busiest_window(arrivals_ms: &[f64], window_ms: f64) -> usize {
+    let mut best = 0;
+    let mut j = 0;
+    for i in 0..arrivals_ms.len() {
+        while j < arrivals_ms.len() && arrivals_ms[j] < arrivals_ms[i] + window_ms {
+            j += 1;
+        }
+        best = best.max(j - i);
+    }
+    best
+}
+
+async fn pending_everywhere(instances: &[Service]) -> u64 {
+    let mut pending = 0;
+    for s in instances {
+        let (p, _) = s.spool_counts().await;
+        pending = pending.max(p);
+    }
+    pending
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_instances_on_one_postgres_deliver_everything_in_order_within_the_rate_despite_a_kill() {
+    let db = TestDatabase::create("multi_proof").await;
+    let rate = WRITE_RATE.to_string();
+    let sim = SimulatorProcess::start_with(&["--token", TOKEN, "--write-rate", &rate, "--read-rate", "50"]).await;
+    let builder = ServiceBuilder::new().attio(&sim).token(TOKEN).config(&config(&db));
+    let mut instances = Vec::new();
+    for _ in 0..3 {
+        instances.push(builder.clone().start().await);
+    }
+    let urls = Arc::new(Mutex::new(
+        instances.iter().map(|s| s.base_url.clone()).collect::<Vec<_>>(),
+    ));
+    let unacknowledged = Arc::new(Mutex::new(0usize));
+    let started = Instant::now();
+    let senders: Vec<_> = (0..RECORDS)
+        .map(|r| tokio::spawn(update_record(r, urls.clone(), unacknowledged.clone())))
+        .collect();
+
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let victim = 1;
+    let pending_at_kill = pending_everywhere(&instances).await;
+    instances[victim].kill();
+    println!(
+        "instance {victim} killed at {:?} with {pending_at_kill} event(s) pending",
+        started.elapsed()
+    );
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let restarted = instances[victim].builder().start().await;
+    urls.lock().expect("urls")[victim].clone_from(&restarted.base_url);
+    instances[victim] = restarted;
+    println!("instance {victim} restarted at {:?}", started.elapsed());
+
+    let mut expected = Vec::new();
+    for s in senders {
+        expected.push(s.await.expect("a sender finished"));
+    }
+    let load = started.elapsed();
+    let drained = Instant::now();
+    let deadline = Instant::now() + Duration::from_secs(40);
+    while pending_everywhere(&instances).await > 0 {
+        assert!(Instant::now() < deadline, "the spool did not drain within 40 s");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let drain = drained.elapsed();
+
+    let people = sim.records("people").await.expect("the simulator's people");
+    let title_of = |r: usize| {
+        let email = format!("rec-{r}@example.com");
+        people
+            .iter()
+            .find(|p| {
+                p.pointer("/values/email_addresses/0/email_address")
+                    .and_then(Value::as_str)
+                    == Some(&email)
+            })
+            .and_then(|p| first_value(p, "job_title"))
+            .and_then(|v| v.get("value"))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    let wrong: Vec<String> = (0..RECORDS)
+        .filter(|r| title_of(*r).as_deref() != Some(expected[*r].as_str()))
+        .map(|r| format!("rec-{r}: {:?}, last acknowledged {}", title_of(r), expected[r]))
+        .collect();
+    let stats = sim.stats().await;
+    let arrivals: Vec<f64> = stats["write_arrivals_ms"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_f64).collect())
+        .unwrap_or_default();
+    let busiest = busiest_window(&arrivals, 1000.0);
+    let span_s = match (arrivals.first(), arrivals.last()) {
+        (Some(a), Some(b)) if b > a => (b - a) / 1000.0,
+        _ => 0.0,
+    };
+    let (_, dead) = instances[0].spool_counts().await;
+    println!(
+        "load {load:?}, drain {drain:?}; {} writes in {span_s:.1} s ({:.1}/s), busiest second {busiest} (limit {WRITE_RATE}), \
+         429s {}, unacknowledged sends {}, people {}, dead letters {dead}",
+        arrivals.len(),
+        arrivals.len() as f64 / span_s.max(0.001),
+        stats["rate_limited"],
+        unacknowledged.lock().map(|u| *u).unwrap_or(0),
+        people.len(),
+    );
+
+    assert!(
+        pending_at_kill > 0,
+        "the kill landed while nothing was pending: it proves nothing"
+    );
+    assert!(
+        wrong.is_empty(),
+        "records whose last acknowledged update did not win: {wrong:?}"
+    );
+    assert_eq!(people.len(), RECORDS, "one person per record");
+    assert_eq!(dead, 0, "no event should be dead-lettered");
+    assert_eq!(stats["rate_limited"], json!(0), "the simulator answered 429");
+    assert!(
+        busiest <= WRITE_RATE,
+        "{busiest} writes within one second; the limit is {WRITE_RATE}"
+    );
+    assert!(
+        arrivals.len() > 2 * WRITE_RATE,
+        "too few writes ({}) for the rate limit to matter",
+        arrivals.len()
+    );
+}
