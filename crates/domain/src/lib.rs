@@ -8,9 +8,11 @@
 pub mod actions;
 pub mod error;
 pub mod json_text;
+pub mod partition;
 pub mod ports;
 pub mod record;
 pub mod slug;
+pub mod untraced;
 pub mod value;
 
 pub use error::{GatewayError, Retryability, Retryable};

@@ -16,7 +16,7 @@ use app::server::connections::{self, ConnectionLimits};
 use app::server::console::{self, Console, Sampler};
 use app::server::ops::{self, OpsState};
 use app::server::{fd_limit, inspection, NotifyingSpool};
-use app::spool::{ServeLock, SqliteJournal, SqliteSpool};
+use app::spool::{Purpose, ServeLock, Spool};
 use domain::ports::{AttioGateway, Clock, EventSpool, EventTrace, SystemClock};
 use segment_adapter::ingest::{self, IngestState};
 use tokio::sync::{watch, Notify};
@@ -55,9 +55,15 @@ pub async fn run(valid: ValidConfig, opts: ServeOptions) -> anyhow::Result<()> {
     // A file size limit (RLIMIT_FSIZE) reached makes a write fail (EFBIG), which the spool
     // reports like a full disk, instead of killing the process with SIGXFSZ.
     let _file_size_signal = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::from_raw(libc::SIGXFSZ)).ok();
-    // One `serve` per spool, held until this function returns (or the process ends).
-    let serve_lock = ServeLock::acquire(&settings.spool.path)?;
-    tracing::debug!(lock = %serve_lock.path().display(), "spool lock taken");
+    // One `serve` per SQLite spool, held until this function returns (or the process
+    // ends). Instances on one PostgreSQL spool share it through partition leases.
+    let serve_lock = if settings.spool.is_postgres() {
+        None
+    } else {
+        let lock = ServeLock::acquire(&settings.spool.path)?;
+        tracing::debug!(lock = %lock.path().display(), "spool lock taken");
+        Some(lock)
+    };
     let target_name = if settings.attio.token.is_some() {
         "attio"
     } else {
@@ -154,22 +160,10 @@ pub async fn run(valid: ValidConfig, opts: ServeOptions) -> anyhow::Result<()> {
     };
     settings.ingest.trust_forwarded_headers = settings.server.trust_forwarded_headers;
 
-    let spool_config = settings.spool.clone();
-    let spool = tokio::task::spawn_blocking(move || {
-        SqliteSpool::verify(&spool_config)?;
-        SqliteSpool::open(spool_config)
-    })
-    .await?
-    .with_context(|| format!("opening the spool at {}", settings.spool.path.display()))?;
-    // Opened after the spool, whose writer creates the file and its tables.
-    let journal_config = settings.spool.clone();
-    let journal = tokio::task::spawn_blocking(move || SqliteJournal::open(&journal_config))
-        .await?
-        .context("opening the delivery journal in the spool")?;
-    let spool = Arc::new(spool);
+    let spool = Spool::open(&settings.spool, Purpose::Serve).await?;
     let notify = Arc::new(Notify::new());
     let spool_port: Arc<dyn EventSpool> = Arc::new(NotifyingSpool {
-        inner: spool.clone(),
+        inner: spool.events.clone(),
         notify: notify.clone(),
     });
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
@@ -213,16 +207,16 @@ pub async fn run(valid: ValidConfig, opts: ServeOptions) -> anyhow::Result<()> {
         subscriptions,
         blocked,
     });
-    let trace: Option<Arc<dyn EventTrace>> = spool.trace_enabled().then(|| spool.clone() as Arc<dyn EventTrace>);
+    let trace: Option<Arc<dyn EventTrace>> = spool.trace_enabled().then(|| spool.trace.clone());
     let deps = DeliveryDeps {
         trace: trace.clone(),
-        spool: spool.clone(),
+        spool: spool.events.clone(),
         gateway,
         clock: clock.clone(),
         router: router.clone(),
         status: status.clone(),
         notify,
-        journal: Some(Arc::new(journal)),
+        journal: Some(spool.journal.clone()),
         subscription_gateways,
     };
     let delivery = delivery::spawn(delivery_config(&settings.delivery, grace), deps, shutdown_rx);
@@ -245,7 +239,7 @@ pub async fn run(valid: ValidConfig, opts: ServeOptions) -> anyhow::Result<()> {
     let console = Console::new(
         trace.clone(),
         spool_port.clone(),
-        spool.clone(),
+        spool.dead_letters.clone(),
         router,
         target.gateway.clone(),
         console_gateways,
@@ -307,7 +301,9 @@ pub async fn run(valid: ValidConfig, opts: ServeOptions) -> anyhow::Result<()> {
     {
         tracing::warn!("delivery did not stop within the grace period");
     }
-    spool.close().await;
+    if let Err(error) = spool.close().await {
+        tracing::warn!(%error, "closing the spool");
+    }
     if let Some(sim) = target.simulator {
         sim.shutdown().await;
     }

@@ -9,7 +9,7 @@ mod rate_limiter;
 
 pub use attio_gateway::{AssertReply, AttioGateway, AttioObject, AttributeDefinition, NoteSummary};
 pub use clock::{Clock, FixedClock, SystemClock};
-pub use delivery_journal::{DeliveryJournal, NoteAttempt};
+pub use delivery_journal::{DeliveryJournal, NoteAttempt, SkippedEvent};
 pub use event_spool::{
     Appended, DeadLetter, DeadLetterFilter, DeadLetterSelection, DeadLetters, EventSpool, IdentifiedEvent, NewEvent,
     SpoolError, SpoolStats, SpooledEvent, StoredDeadLetter,
