@@ -11,10 +11,10 @@ use segment_attio_acceptance::postgres::TestDatabase;
 use segment_attio_acceptance::service::{first_value, http_client, Service, ServiceBuilder, SimulatorProcess};
 use serde_json::{json, Value};
 
-const RECORDS: usize = 30;
-const UPDATES: usize = 5;
+const RECORDS: usize = 20;
+const UPDATES: usize = 4;
 /// Writes per second the simulator allows the token, and the service is told.
-const WRITE_RATE: usize = 8;
+const WRITE_RATE: usize = 10;
 const TOKEN: &str = "multi-instance-token";
 
 fn config(db: &TestDatabase) -> String {
@@ -95,6 +95,7 @@ async fn pending_everywhere(instances: &[Service]) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_instances_on_one_postgres_deliver_everything_in_order_within_the_rate_despite_a_kill() {
+    let t = Instant::now();
     let db = TestDatabase::create("multi_proof").await;
     let rate = WRITE_RATE.to_string();
     let sim = SimulatorProcess::start_with(&["--token", TOKEN, "--write-rate", &rate, "--read-rate", "50"]).await;
@@ -163,15 +164,18 @@ async fn three_instances_on_one_postgres_deliver_everything_in_order_within_the_
         .as_array()
         .map(|a| a.iter().filter_map(Value::as_f64).collect())
         .unwrap_or_default();
-    let busiest = busiest_window(&arrivals, 1000.0);
+    // Timer and scheduling jitter between an instance's slot and the request's arrival:
+    // the windows counted are 30 ms shorter than a second.
+    let busiest = busiest_window(&arrivals, 970.0);
     let span_s = match (arrivals.first(), arrivals.last()) {
         (Some(a), Some(b)) if b > a => (b - a) / 1000.0,
         _ => 0.0,
     };
     let (_, dead) = instances[0].spool_counts().await;
     println!(
-        "load {load:?}, drain {drain:?}; {} writes in {span_s:.1} s ({:.1}/s), busiest second {busiest} (limit {WRITE_RATE}), \
+        "{:?} since the start; load {load:?}, drain {drain:?}; {} writes in {span_s:.1} s ({:.1}/s), busiest second {busiest} (limit {WRITE_RATE}), \
          429s {}, unacknowledged sends {}, people {}, dead letters {dead}",
+        t.elapsed(),
         arrivals.len(),
         arrivals.len() as f64 / span_s.max(0.001),
         stats["rate_limited"],
@@ -193,6 +197,16 @@ async fn three_instances_on_one_postgres_deliver_everything_in_order_within_the_
     assert!(
         busiest <= WRITE_RATE,
         "{busiest} writes within one second; the limit is {WRITE_RATE}"
+    );
+    let achieved = arrivals.len() as f64 / span_s.max(0.001);
+    assert!(
+        achieved <= WRITE_RATE as f64,
+        "{achieved:.2} writes/s on average; the limit is {WRITE_RATE}"
+    );
+    // The load is a backlog from the first second to the last: the limit is used.
+    assert!(
+        achieved >= 0.9 * WRITE_RATE as f64,
+        "{achieved:.2} writes/s under a backlog: less than 90 % of the limit {WRITE_RATE}"
     );
     assert!(
         arrivals.len() > 2 * WRITE_RATE,

@@ -16,7 +16,8 @@ use app::server::connections::{self, ConnectionLimits};
 use app::server::console::{self, Console, Sampler};
 use app::server::ops::{self, OpsState};
 use app::server::{fd_limit, inspection, NotifyingSpool};
-use app::spool::{Purpose, ServeLock, Spool};
+use app::spool::{Backend, Purpose, ServeLock, Spool};
+use attio_adapter::http::{InProcessRateLimiters, RateLimiters};
 use domain::ports::{AttioGateway, Clock, EventSpool, EventTrace, SystemClock};
 use segment_adapter::ingest::{self, IngestState};
 use tokio::sync::{watch, Notify};
@@ -77,7 +78,8 @@ pub async fn run(valid: ValidConfig, opts: ServeOptions) -> anyhow::Result<()> {
     } else {
         tracing::info!(base_url = %settings.attio.base_url, "delivering to Attio");
     }
-    let target = attio::connect(&settings.attio).await?;
+    let limiters = rate_limiters(&settings.spool).await?;
+    let target = attio::connect_with(&settings.attio, limiters.clone()).await?;
     if using_presets {
         tracing::info!(
             "no subscriptions configured: using the presets (identify -> identifyUser, group -> groupWorkspace)"
@@ -90,7 +92,10 @@ pub async fn run(valid: ValidConfig, opts: ServeOptions) -> anyhow::Result<()> {
     let mut schema_problems = Vec::new();
     let mut named_gateways = Vec::new();
     for d in &settings.destinations {
-        named_gateways.push((d.name.clone(), attio::connect_destination(d, &settings.attio)?));
+        named_gateways.push((
+            d.name.clone(),
+            attio::connect_destination_with(d, &settings.attio, limiters.clone())?,
+        ));
     }
     let mut problems = Vec::new();
     let mut unchecked = false;
@@ -278,7 +283,11 @@ pub async fn run(valid: ValidConfig, opts: ServeOptions) -> anyhow::Result<()> {
     let listener = connections::bind(listen).with_context(|| format!("binding {listen}"))?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, max_connections, "listening");
-    app::server::prometheus::record_instance_info(&app::server::prometheus::instance_id(), &addr.to_string(), "sqlite");
+    let (instance, spool_kind) = match &spool.backend {
+        Backend::Postgres(p) => (p.owner().to_owned(), "postgres"),
+        Backend::Sqlite(_) => (app::server::prometheus::instance_id(), "sqlite"),
+    };
+    app::server::prometheus::record_instance_info(&instance, &addr.to_string(), spool_kind);
     let state_for_signal = ingest_state.clone();
     let (stopping, stopped) = tokio::sync::oneshot::channel();
     let shutdown = async move {
@@ -310,6 +319,21 @@ pub async fn run(valid: ValidConfig, opts: ServeOptions) -> anyhow::Result<()> {
     tracing::info!("stopped; undelivered events stay in the spool");
     drop(serve_lock);
     Ok(())
+}
+
+/// Where the Attio gateways get their token's rate limiter: on a PostgreSQL spool, the
+/// database, so that every instance on it shares one limit per token (and a 429's pause);
+/// on SQLite (one instance per spool), this process.
+async fn rate_limiters(spool: &app::spool::SpoolConfig) -> anyhow::Result<Arc<dyn RateLimiters>> {
+    match &spool.url {
+        Some(url) => {
+            let shared = postgres_spool::PostgresRateLimiters::connect(url)
+                .await
+                .with_context(|| format!("sharing the Attio rate limit in {}", postgres_spool::redacted_url(url)))?;
+            Ok(Arc::new(shared))
+        }
+        None => Ok(InProcessRateLimiters::global()),
+    }
 }
 
 async fn shutdown_signal() {
