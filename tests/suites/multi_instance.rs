@@ -104,6 +104,7 @@ async fn three_instances_on_one_postgres_deliver_everything_in_order_within_the_
     for _ in 0..3 {
         instances.push(builder.clone().start().await);
     }
+    println!("three instances started in {:?}", t.elapsed());
     let urls = Arc::new(Mutex::new(
         instances.iter().map(|s| s.base_url.clone()).collect::<Vec<_>>(),
     ));
