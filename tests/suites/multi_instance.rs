@@ -7,7 +7,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use segment_attio_acceptance::postgres::TestDatabase;
+use segment_attio_acceptance::pg::TempDatabase;
 use segment_attio_acceptance::service::{first_value, http_client, Service, ServiceBuilder, SimulatorProcess};
 use serde_json::{json, Value};
 
@@ -17,7 +17,7 @@ const UPDATES: usize = 4;
 const WRITE_RATE: usize = 10;
 const TOKEN: &str = "multi-instance-token";
 
-fn config(db: &TestDatabase) -> String {
+fn config(db: &TempDatabase) -> String {
     format!(
         r#"
 [spool]
@@ -96,7 +96,7 @@ async fn pending_everywhere(instances: &[Service]) -> u64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_instances_on_one_postgres_deliver_everything_in_order_within_the_rate_despite_a_kill() {
     let t = Instant::now();
-    let db = TestDatabase::create("multi_proof").await;
+    let db = TempDatabase::create("multi_proof").await;
     let rate = WRITE_RATE.to_string();
     let sim = SimulatorProcess::start_with(&["--token", TOKEN, "--write-rate", &rate, "--read-rate", "50"]).await;
     let builder = ServiceBuilder::new().attio(&sim).token(TOKEN).config(&config(&db));

@@ -88,6 +88,12 @@ impl Leases {
         }
     }
 
+    /// Reads the partitions held from the caller's cursor alone: for those taken at open,
+    /// before any read (a reader that starts reads from its beginning anyway).
+    pub(crate) fn settle(&self) {
+        self.lock().catching_up.clear();
+    }
+
     /// The partitions held (read or draining), for metrics and tests.
     pub(crate) fn held(&self) -> Vec<i32> {
         let state = self.lock();

@@ -14,11 +14,12 @@ const MIGRATION_LOCK: i64 = 0x5e67_a771_0001;
 const MIGRATIONS: &[&str] = &[
     // 1: events (with the partition of their identity), dead letters, counts kept in
     // step with them, recent message ids, the event trace, the delivery journal, and the
-    // partition leases with the instances that hold them.
+    // partition leases with the instances that hold them. Times are RFC 3339 text
+    // compared in byte order (COLLATE "C"), as in the SQLite spool.
     "CREATE TABLE events (
          id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
          partition INTEGER NOT NULL,
-         received_at TEXT NOT NULL,
+         received_at TEXT COLLATE \"C\" NOT NULL,
          payload TEXT NOT NULL,
          only_subscription TEXT,
          message_id TEXT
@@ -28,13 +29,13 @@ const MIGRATIONS: &[&str] = &[
      CREATE TABLE dead_letters (
          id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
          event_id BIGINT NOT NULL,
-         received_at TEXT NOT NULL,
+         received_at TEXT COLLATE \"C\" NOT NULL,
          payload TEXT NOT NULL,
          subscription TEXT NOT NULL,
          reason TEXT NOT NULL,
          attempts BIGINT NOT NULL,
          last_error TEXT,
-         failed_at TEXT NOT NULL,
+         failed_at TEXT COLLATE \"C\" NOT NULL,
          message_id TEXT
      );
      CREATE INDEX dead_letters_by_subscription ON dead_letters (subscription);
@@ -50,7 +51,7 @@ const MIGRATIONS: &[&str] = &[
          message_id TEXT,
          type TEXT,
          user_id TEXT,
-         received_at TEXT NOT NULL,
+         received_at TEXT COLLATE \"C\" NOT NULL,
          state TEXT NOT NULL,
          subscriptions TEXT NOT NULL,
          detail TEXT NOT NULL

@@ -99,6 +99,7 @@ impl PostgresSpool {
         };
         if spool.inner.config.deliver {
             spool.heartbeat_once().await?;
+            spool.inner.leases.settle();
             let task = tokio::spawn(heartbeat(Arc::downgrade(&spool.inner)));
             *spool
                 .inner

@@ -33,7 +33,8 @@ impl Row {
             received_at: encode_time(&event.event.received_at),
             payload: event.event.payload.clone(),
             only_subscription: event.event.only_subscription.clone(),
-            message_id: event.message_id.clone(),
+            // The payload's own (stamped at ingestion), for lookups by messageId.
+            message_id: domain::untraced::Identity::of(&event.event.payload).message_id,
         }
     }
 }

@@ -2,7 +2,7 @@
 //! each "instance" is its own `PostgresRateLimiters` with its own pool, as separate
 //! processes would be, on one freshly created database.
 //!
-//! Needs PostgreSQL at `SEGMENT_ATTIO_TEST_POSTGRES` (default
+//! Needs PostgreSQL at `SEGMENT_ATTIO_TEST_PG` (default
 //! `postgres://postgres@127.0.0.1:5432`, trust authentication).
 
 use std::sync::Arc;
@@ -13,7 +13,7 @@ use postgres_spool::PostgresRateLimiters;
 use tokio_postgres::NoTls;
 
 fn server() -> String {
-    std::env::var("SEGMENT_ATTIO_TEST_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned())
+    std::env::var("SEGMENT_ATTIO_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned())
 }
 
 /// A database of its own, dropped when the test ends.
@@ -24,7 +24,7 @@ struct TestDatabase {
 async fn admin() -> tokio_postgres::Client {
     let (client, connection) = tokio_postgres::connect(&format!("{}/postgres", server()), NoTls)
         .await
-        .expect("PostgreSQL is reachable (SEGMENT_ATTIO_TEST_POSTGRES)");
+        .expect("PostgreSQL is reachable (SEGMENT_ATTIO_TEST_PG)");
     tokio::spawn(connection);
     client
 }
