@@ -12,8 +12,10 @@ use tokio::time::Instant;
 
 use super::rate_limit::{RateLimitKey, RateLimiters, RequestClass};
 
-/// Timer lateness tolerated when counting grants in a window.
-const JITTER: Duration = Duration::from_millis(30);
+/// Scheduling lateness tolerated when counting grants in a window (a grant is recorded
+/// when its task runs again, which on a loaded machine can be tens of milliseconds late).
+/// Limiters that do not share their budget grant several times the rate: far beyond it.
+const JITTER: Duration = Duration::from_millis(100);
 
 /// The most grants any window of `window` holds.
 fn busiest_window(grants: &[Instant], window: Duration) -> usize {
