@@ -33,6 +33,11 @@ use tokio_postgres::NoTls;
 /// of the rate in use under a backlog.
 const PERIOD_US: i64 = 1_050_000;
 
+/// How late a slot may still be used. With slots `1.05 s / rate` apart, requests sent at
+/// most 50 ms after their slots never put `rate + 1` into one second; this leaves the rest
+/// of that for the way to Attio.
+const LATENESS: Duration = Duration::from_millis(20);
+
 /// How long a failed database call waits before it is tried again.
 const RETRY_AFTER_ERROR: Duration = Duration::from_millis(200);
 
@@ -199,10 +204,10 @@ impl ClassSlots {
         }
     }
 
-    /// A slot more than half an interval past was not used in time: using it now would
-    /// crowd the next one.
+    /// A slot more than [`LATENESS`] past was not used in time: using it now would crowd
+    /// the next ones (another instance's, perhaps) into less than a second.
     fn stale(&self, slot: Instant, now: Instant) -> bool {
-        slot + Duration::from_micros((self.interval_us / 2).unsigned_abs()) < now
+        slot + LATENESS.min(Duration::from_micros((self.interval_us / 2).unsigned_abs())) < now
     }
 }
 
@@ -249,17 +254,21 @@ impl PostgresRateLimiter {
         let c = self.class(class);
         let span = c.interval_us * i64::from(c.slice);
         let client = self.pool.get().await.map_err(|e| e.to_string())?;
+        // The database's `now` is read as the statement starts, just after it is sent: the
+        // slots are placed from the sending instant. (From the reply's arrival they would
+        // be late by however long this process took to read it, which on a loaded host
+        // varies by more than a slot, and crowds them onto the next instance's.)
+        let sent = Instant::now();
         let row = client
             .query_one(RESERVE, &[&self.key, &class.as_str(), &span])
             .await
             .map_err(|e| e.to_string())?;
-        let received = Instant::now();
         let (start_us, now_us, paused_us): (i64, i64, i64) = (row.get(0), row.get(1), row.get(2));
         if paused_us > now_us {
-            c.pause_until(at(received, paused_us - now_us), received);
+            c.pause_until(at(sent, paused_us - now_us), Instant::now());
         }
         Ok((0..i64::from(c.slice))
-            .map(|i| at(received, start_us - now_us + i * c.interval_us))
+            .map(|i| at(sent, start_us - now_us + i * c.interval_us))
             .collect())
     }
 
@@ -294,8 +303,9 @@ impl RateLimiter for PostgresRateLimiter {
             }
             if let Some(slot) = slots.pop_front() {
                 tokio::time::sleep_until(slot).await;
-                // A 429 seen while waiting holds this slot too.
-                if c.paused_until().is_some_and(|p| slot < p) {
+                // A 429 seen while waiting holds this slot too; a wake-up too late (a
+                // loaded machine) loses it.
+                if c.paused_until().is_some_and(|p| slot < p) || c.stale(slot, Instant::now()) {
                     continue;
                 }
                 break;
