@@ -22,7 +22,7 @@ WORK=$(mktemp -d /tmp/multi-bench.XXXXXX)
 PIDS=()
 
 cleanup() {
-  for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}" $(cat "$WORK/pids" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
   rm -rf "$WORK"
 }
@@ -44,8 +44,8 @@ start() {
     SEGMENT_ATTIO__SPOOL__PATH="$WORK/$name/spool.sqlite" "$@" \
     "$BIN" --config "$WORK/config.toml" serve --listen "127.0.0.1:$port" >"$WORK/$name.log" 2>&1 &
   local pid=$!
-  PIDS+=("$pid")
-  for _ in $(seq 1 200); do
+  echo "$pid" >>"$WORK/pids" # start runs in a command substitution: a subshell
+  for _ in $(seq 1 600); do
     curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && { echo "$pid"; return; }
     sleep 0.05
   done
@@ -120,6 +120,7 @@ failover() {
   local sim_port=$((PORT_BASE + 10))
   "$BIN" simulator --listen "127.0.0.1:$sim_port" --write-rate 0 --read-rate 0 >/dev/null 2>&1 &
   PIDS+=("$!")
+  until curl -fs "http://127.0.0.1:$sim_port/_simulator/stats" >/dev/null 2>&1; do sleep 0.05; done
   printf '[spool]\nurl = "%s/multi_bench_failover"\nlease_secs = %s\n\n[attio]\nbase_url = "http://127.0.0.1:%s"\ntoken = "tok"\nwrite_rate = 100000\nread_rate = 100000\n' \
     "$PG" "$LEASE_SECS" "$sim_port" >"$WORK/config.toml"
   local a b

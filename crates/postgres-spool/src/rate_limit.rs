@@ -129,9 +129,16 @@ impl PostgresRateLimiters {
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])
             .await
             .map_err(|e| RateLimitSetupError::Schema(e.to_string()))?;
-        tx.batch_execute(SCHEMA)
+        let exists: bool = tx
+            .query_one("SELECT to_regclass('attio_rate_limits') IS NOT NULL", &[])
             .await
-            .map_err(|e| RateLimitSetupError::Schema(e.to_string()))?;
+            .map_err(|e| RateLimitSetupError::Schema(e.to_string()))?
+            .get(0);
+        if !exists {
+            tx.batch_execute(SCHEMA)
+                .await
+                .map_err(|e| RateLimitSetupError::Schema(e.to_string()))?;
+        }
         tx.commit()
             .await
             .map_err(|e| RateLimitSetupError::Schema(e.to_string()))?;
@@ -207,7 +214,7 @@ impl ClassSlots {
     /// A slot more than [`LATENESS`] past was not used in time: using it now would crowd
     /// the next ones (another instance's, perhaps) into less than a second.
     fn stale(&self, slot: Instant, now: Instant) -> bool {
-        slot + LATENESS.min(Duration::from_micros((self.interval_us / 2).unsigned_abs())) < now
+        slot + LATENESS < now
     }
 }
 

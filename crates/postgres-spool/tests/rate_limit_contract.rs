@@ -121,3 +121,18 @@ async fn the_table_holds_the_digest_never_the_token() {
     drop(client);
     db.drop_it().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rate_far_above_attio_s_never_holds_requests_back() {
+    // Slots microseconds apart are all "late" by the time a task wakes up: they must still
+    // be used, or the limiter would drop them for ever.
+    let db = TestDatabase::create().await;
+    let limiters = instances(&db, 1).await;
+    let limiter = limiters[0].limiter(&RateLimitKey::from_digest("k5"), 100_000, 100_000);
+    let t0 = std::time::Instant::now();
+    for _ in 0..200 {
+        limiter.acquire(attio_adapter::http::RequestClass::Read).await;
+    }
+    assert!(t0.elapsed() < std::time::Duration::from_secs(5), "{:?}", t0.elapsed());
+    db.drop_it().await;
+}
