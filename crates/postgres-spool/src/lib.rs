@@ -11,6 +11,7 @@
 //! Connections use `NoTls`: the database is expected on the same host or a private
 //! network. TLS is a later addition (a `tokio-postgres-rustls` connector in `open`).
 
+mod appender;
 mod config;
 mod dead_letters;
 mod error;

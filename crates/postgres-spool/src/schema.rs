@@ -137,13 +137,3 @@ pub(crate) async fn migrate(client: &mut Client, partitions: u32) -> Result<(), 
     .doing("creating the partition leases")?;
     tx.commit().await.doing("committing the schema migration")
 }
-
-/// The schema version stored (0 when none).
-#[cfg(test)]
-pub(crate) async fn version(client: &Client) -> Result<i32, SpoolError> {
-    Ok(client
-        .query_one("SELECT COALESCE(MAX(version), 0) FROM spool_schema", &[])
-        .await
-        .doing("reading the schema version")?
-        .get(0))
-}
