@@ -15,6 +15,7 @@ mod appender;
 mod config;
 mod dead_letters;
 mod error;
+mod fingerprints;
 mod journal;
 mod leases;
 mod rows;
@@ -24,4 +25,5 @@ mod trace;
 mod writes;
 
 pub use config::{redacted_url, PostgresConfig};
+pub use fingerprints::{FingerprintLimits, PostgresWriteFingerprints};
 pub use spool::PostgresSpool;

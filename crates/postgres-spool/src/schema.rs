@@ -71,6 +71,17 @@ const MIGRATIONS: &[&str] = &[
          owner TEXT,
          lease_until TIMESTAMPTZ NOT NULL
      );",
+    // 2: what delivery last wrote to each Attio record (`[delivery] skip_unchanged`), with
+    // when (Unix microseconds; the index lets the oldest be pruned without a scan).
+    "CREATE TABLE write_fingerprints (
+         destination TEXT NOT NULL,
+         object TEXT NOT NULL,
+         matching TEXT NOT NULL,
+         fingerprint TEXT NOT NULL,
+         written_at BIGINT NOT NULL,
+         PRIMARY KEY (destination, object, matching)
+     );
+     CREATE INDEX write_fingerprints_by_time ON write_fingerprints (written_at);",
 ];
 
 /// The schema version this build writes.

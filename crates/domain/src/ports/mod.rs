@@ -5,6 +5,7 @@ mod clock;
 mod delivery_journal;
 mod event_spool;
 mod event_trace;
+mod write_fingerprints;
 
 pub use attio_gateway::{AssertReply, AttioGateway, AttioObject, AttributeDefinition, NoteSummary};
 pub use clock::{Clock, FixedClock, SystemClock};
@@ -14,6 +15,7 @@ pub use event_spool::{
     SpoolError, SpoolStats, SpooledEvent, StoredDeadLetter,
 };
 pub use event_trace::{AttioRequestTrace, EventTrace, EventTraceRecord, SubscriptionTrace, TraceFilter, TraceState};
+pub use write_fingerprints::{RecordRef, WriteFingerprints, WrittenState};
 
 #[cfg(any(test, feature = "testing"))]
 pub use attio_gateway::MockAttioGateway;
@@ -25,3 +27,5 @@ pub use delivery_journal::MockDeliveryJournal;
 pub use event_spool::{MockDeadLetters, MockEventSpool};
 #[cfg(any(test, feature = "testing"))]
 pub use event_trace::MockEventTrace;
+#[cfg(any(test, feature = "testing"))]
+pub use write_fingerprints::MockWriteFingerprints;
