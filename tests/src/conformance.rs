@@ -210,16 +210,13 @@ async fn run_batch(case: &Value, gateway: Arc<dyn AttioGateway>) -> Result<Optio
         spool: spool.clone(),
         gateway,
         clock: Arc::new(FixedClock(now)),
-        router: Arc::new(Router {
-            integrations: IntegrationsFilter::default(),
-            subscriptions: vec![sub],
-            blocked: vec![None],
-        }),
+        router: Arc::new(Router::new(IntegrationsFilter::default(), vec![sub], vec![None])),
         status: status.clone(),
         notify: Arc::new(Notify::new()),
         trace: None,
         journal: None,
         subscription_gateways: Vec::new(),
+        fingerprints: None,
     };
     let (shutdown, rx) = watch::channel(false);
     let handle = delivery::spawn(config, deps, rx);

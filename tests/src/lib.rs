@@ -11,3 +11,4 @@ pub mod real_clients;
 pub mod scripted_attio;
 pub mod scripted_server;
 pub mod service;
+pub mod workspace_state;

@@ -62,6 +62,16 @@ impl TempDatabase {
         format!("{}/{}", server(), self.name)
     }
 
+    /// Drops the database now, closing every connection to it (a database lost under a
+    /// running service).
+    pub async fn drop_now(&self) {
+        admin()
+            .await
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name))
+            .await
+            .unwrap_or_else(|error| panic!("dropping {}: {error:?}", self.name));
+    }
+
     /// A connection to this database, for checks of its tables.
     pub async fn connect(&self) -> tokio_postgres::Client {
         let (client, connection) = tokio_postgres::connect(&self.url(), NoTls)

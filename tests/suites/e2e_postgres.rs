@@ -170,3 +170,28 @@ async fn the_readme_example_of_several_instances_runs_two_instances_on_one_datab
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readyz_is_not_ready_while_the_database_is_gone() {
+    let db = TempDatabase::create("readyz").await;
+    let service = on(&db).start().await;
+    assert_eq!(service.get_json("/readyz").await.0, 200);
+    db.drop_now().await;
+    let body = segment_attio_acceptance::service::eventually("/readyz to turn not ready", WAIT, || async {
+        match service.get_json("/readyz").await {
+            (200, body) => Err(format!("still ready: {body}")),
+            (_, body) => Ok(body),
+        }
+    })
+    .await;
+    let text = body.to_string();
+    assert!(text.contains("spool"), "{text}");
+    assert!(!text.contains("postgres://"), "no URL in the answer: {text}");
+    let r = service
+        .post(
+            "/v1/identify",
+            &json!({"userId": "lost", "traits": {"email": "lost@example.com"}}),
+        )
+        .await;
+    assert_ne!(r.status(), 200, "nothing is acknowledged that was not stored");
+}

@@ -14,11 +14,7 @@ use serde_json::{json, Value};
 
 fn router() -> Router {
     let valid = validate(Settings::default(), None).expect("the presets are valid");
-    Router {
-        integrations: valid.integrations,
-        subscriptions: valid.subscriptions,
-        blocked: Vec::new(),
-    }
+    Router::new(valid.integrations, valid.subscriptions, Vec::new())
 }
 
 fn base_events() -> Vec<Value> {

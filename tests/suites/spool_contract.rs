@@ -1,11 +1,12 @@
 //! The spool ports' contract, run against both backends (the SQLite file and the
 //! PostgreSQL database), opened through the composition root as `serve` opens them.
 
+use app::spool::FingerprintBounds;
 use app::spool::{Purpose, Spool, SpoolConfig};
 use chrono::{DateTime, Duration, Utc};
 use domain::ports::{
     Appended, AttioRequestTrace, DeadLetter, DeadLetterFilter, DeadLetterSelection, EventTraceRecord, IdentifiedEvent,
-    NewEvent, SpoolError, SubscriptionTrace, TraceFilter, TraceState,
+    NewEvent, RecordRef, SpoolError, SubscriptionTrace, TraceFilter, TraceState, WrittenState,
 };
 use segment_attio_acceptance::pg::TempDatabase;
 
@@ -550,6 +551,99 @@ async fn the_journal_keeps_notes_and_skipped_events(kind: Kind) {
     assert_eq!(journal.skipped_events(1).await.expect("skipped").len(), 1);
 }
 
+fn record(matching: &str) -> RecordRef {
+    RecordRef {
+        destination: "default".to_owned(),
+        object: "people".to_owned(),
+        matching: matching.to_owned(),
+    }
+}
+
+fn state(fingerprint: &str, written_at: &str) -> WrittenState {
+    WrittenState {
+        fingerprint: fingerprint.to_owned(),
+        written_at: at(written_at),
+    }
+}
+
+async fn write_fingerprints_are_remembered_replaced_forgotten_and_bounded(kind: Kind) {
+    let f = Fixture::new(kind).await;
+    let bounds = FingerprintBounds {
+        max_age: std::time::Duration::from_secs(3600),
+        max_records: 1_000,
+    };
+    let store = f
+        .spool
+        .write_fingerprints(&f.config, bounds)
+        .await
+        .expect("the store opens");
+    let (a, b, c) = (record("email:a@x.io"), record("email:b@x.io"), record("email:c@x.io"));
+    assert_eq!(
+        store.written(vec![a.clone(), b.clone()]).await.expect("read"),
+        vec![None, None]
+    );
+    store
+        .remember(vec![
+            (a.clone(), state("fa-1", "2030-01-01T00:00:00.123456Z")),
+            (b.clone(), state("fb-1", "2030-01-01T00:00:01Z")),
+            (a.clone(), state("fa-2", "2030-01-01T00:00:02Z")),
+        ])
+        .await
+        .expect("remember");
+    assert_eq!(
+        store
+            .written(vec![b.clone(), c.clone(), a.clone()])
+            .await
+            .expect("read"),
+        vec![
+            Some(state("fb-1", "2030-01-01T00:00:01Z")),
+            None,
+            Some(state("fa-2", "2030-01-01T00:00:02Z"))
+        ],
+        "in the order asked; the last state of a record wins"
+    );
+    store.forget(vec![b.clone()]).await.expect("forget");
+    assert_eq!(store.written(vec![b.clone()]).await.expect("read"), vec![None]);
+    // A state older than max_age behind the newest remembered is dropped.
+    store
+        .remember(vec![(c.clone(), state("fc-1", "2030-01-01T02:00:00Z"))])
+        .await
+        .expect("remember");
+    assert_eq!(
+        store.written(vec![a.clone(), c.clone()]).await.expect("read"),
+        vec![None, Some(state("fc-1", "2030-01-01T02:00:00Z"))]
+    );
+    // Another record in another destination is another record.
+    let elsewhere = RecordRef {
+        destination: "eu".to_owned(),
+        ..c.clone()
+    };
+    assert_eq!(store.written(vec![elsewhere]).await.expect("read"), vec![None]);
+}
+
+async fn write_fingerprints_keep_at_most_max_records(kind: Kind) {
+    let f = Fixture::new(kind).await;
+    let bounds = FingerprintBounds {
+        max_age: std::time::Duration::from_secs(86_400),
+        max_records: 10,
+    };
+    let store = f.spool.write_fingerprints(&f.config, bounds).await.expect("open");
+    for n in 0..30 {
+        store
+            .remember(vec![(
+                record(&format!("m{n:02}")),
+                state(&format!("f{n}"), &format!("2030-01-01T00:00:{n:02}Z")),
+            )])
+            .await
+            .expect("remember");
+    }
+    let all: Vec<RecordRef> = (0..30).map(|n| record(&format!("m{n:02}"))).collect();
+    let kept = store.written(all).await.expect("read");
+    let remembered = kept.iter().filter(|s| s.is_some()).count();
+    assert!((10..=11).contains(&remembered), "{remembered} remembered");
+    assert!(kept[29].is_some() && kept[0].is_none(), "the oldest go first");
+}
+
 macro_rules! contract {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -583,4 +677,6 @@ contract!(
     a_closed_spool_refuses_writes,
     traces_are_found_listed_and_replaced,
     the_journal_keeps_notes_and_skipped_events,
+    write_fingerprints_are_remembered_replaced_forgotten_and_bounded,
+    write_fingerprints_keep_at_most_max_records,
 );

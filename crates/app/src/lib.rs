@@ -4,6 +4,7 @@ pub mod cli;
 pub mod config;
 pub mod dead_letter_view;
 pub mod delivery;
+pub mod prepare;
 pub mod routing;
 pub mod schema_check;
 pub mod server;

@@ -1,10 +1,10 @@
 //! Which subscriptions an event goes to: the integrations object first, then each
 //! subscription's FQL, then its mapping and validation (which also gives the record key
-//! that orders deliveries).
+//! that orders deliveries). The work itself is rendered by [`crate::prepare`].
 
 use segment_adapter::destination::ActionSubscription;
 use segment_adapter::integrations::IntegrationsFilter;
-use segment_adapter::json::Val;
+use segment_adapter::json::{Projection, Val};
 use segment_adapter::pipeline::Mode;
 
 /// The configured destination: integrations names and subscriptions.
@@ -16,7 +16,14 @@ pub struct Router {
     /// the service was told to go on), by subscription index: its events are dead-lettered
     /// with this reason.
     pub blocked: Vec<Option<String>>,
+    /// What routing, tracing and every subscription can read of an event; `None`: anything
+    /// (a mapping reads paths not known in advance).
+    projection: Option<Projection>,
 }
+
+/// The top-level keys the router itself reads: the integrations object and the fields
+/// that identify an event in its trace and log lines.
+const ROUTER_ROOTS: [&str; 5] = ["integrations", "messageId", "type", "userId", "groupId"];
 
 /// What happens to an event for one subscription.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,6 +49,35 @@ pub struct Routing {
 }
 
 impl Router {
+    pub fn new(
+        integrations: IntegrationsFilter,
+        subscriptions: Vec<ActionSubscription>,
+        blocked: Vec<Option<String>>,
+    ) -> Self {
+        let mut projection = Some(Projection::of_roots(&ROUTER_ROOTS));
+        for sub in &subscriptions {
+            match (projection.as_mut(), sub.projection()) {
+                (Some(p), Some(q)) => p.merge(q),
+                _ => projection = None,
+            }
+        }
+        Self {
+            integrations,
+            subscriptions,
+            blocked,
+            projection,
+        }
+    }
+
+    /// Parses an event once for everything the router and its subscriptions read of it:
+    /// only that is built (the rest is syntax-checked and skipped).
+    pub fn parse<'a>(&self, text: &'a str) -> Result<Val<'a>, serde_json::Error> {
+        match &self.projection {
+            Some(p) => Val::parse_with(text, p),
+            None => Val::parse(text),
+        }
+    }
+
     pub fn mode(&self, subscription: usize) -> Mode {
         match self.subscriptions.get(subscription) {
             Some(s) if s.batching.enabled => Mode::Batch,
@@ -55,53 +91,10 @@ impl Router {
         self.explain(event, only).routes
     }
 
-    /// Routes one event and says, for each subscription that does not want it, why.
+    /// Routes one event and says, for each subscription that does not want it, why (the
+    /// routing of [`crate::prepare::prepare_parsed`], without its work).
     pub fn explain(&self, event: &Val<'_>, only: Option<&str>) -> Routing {
-        let mut routing = Routing::default();
-        if !self.integrations.allows(event) {
-            routing.misses = (0..self.subscriptions.len())
-                .map(|i| Miss {
-                    subscription: i,
-                    why: "the event's integrations object turns this destination off".to_owned(),
-                })
-                .collect();
-            return routing;
-        }
-        for (i, sub) in self.subscriptions.iter().enumerate() {
-            if let Some(name) = only.filter(|name| *name != sub.name) {
-                routing.misses.push(Miss {
-                    subscription: i,
-                    why: format!("replayed for the subscription {name:?} only"),
-                });
-                continue;
-            }
-            if !sub.matches(event) {
-                let why = match sub.subscribe_text() {
-                    Some(fql) => format!("its subscription `{fql}` is false for this event"),
-                    None => "its subscription is false for this event".to_owned(),
-                };
-                routing.misses.push(Miss { subscription: i, why });
-                continue;
-            }
-            if let Some(Some(reason)) = self.blocked.get(i) {
-                routing.routes.push(Route::Reject {
-                    subscription: i,
-                    reason: format!("not sent: the subscription does not fit the workspace: {reason}"),
-                });
-                continue;
-            }
-            match sub.payload(event, self.mode(i)) {
-                Ok(p) => routing.routes.push(Route::Deliver {
-                    subscription: i,
-                    key: p.ordering_key(),
-                }),
-                Err(e) => routing.routes.push(Route::Reject {
-                    subscription: i,
-                    reason: e.to_string(),
-                }),
-            }
-        }
-        routing
+        crate::prepare::prepare_parsed(self, event, only, chrono::Utc::now()).routing
     }
 
     pub fn name(&self, subscription: usize) -> &str {

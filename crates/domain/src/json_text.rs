@@ -44,6 +44,11 @@ impl<'a> JsonText<'a> {
         &self.0
     }
 
+    /// The same value, owning its text (a copy only when it was borrowed).
+    pub fn into_owned(self) -> JsonText<'static> {
+        JsonText(Cow::Owned(self.0.into_owned()))
+    }
+
     pub fn is_null(&self) -> bool {
         &*self.0 == "null"
     }

@@ -6,7 +6,9 @@
 //! adapters implement. Nothing here performs I/O or depends on an async runtime.
 
 pub mod actions;
+pub mod coalesce;
 pub mod error;
+pub mod fingerprint;
 pub mod json_text;
 pub mod partition;
 pub mod ports;

@@ -13,9 +13,11 @@
 //!
 //! The instances also share one Attio rate limit per token ([`rate_limit`]).
 
+mod appender;
 mod config;
 mod dead_letters;
 mod error;
+mod fingerprints;
 mod journal;
 mod leases;
 pub mod rate_limit;
@@ -26,5 +28,6 @@ mod trace;
 mod writes;
 
 pub use config::{redacted_url, PostgresConfig};
+pub use fingerprints::{FingerprintLimits, PostgresWriteFingerprints};
 pub use rate_limit::{PostgresRateLimiters, RateLimitSetupError};
 pub use spool::PostgresSpool;

@@ -71,6 +71,17 @@ const MIGRATIONS: &[&str] = &[
          owner TEXT,
          lease_until TIMESTAMPTZ NOT NULL
      );",
+    // 2: what delivery last wrote to each Attio record (`[delivery] skip_unchanged`), with
+    // when (Unix microseconds; the index lets the oldest be pruned without a scan).
+    "CREATE TABLE write_fingerprints (
+         destination TEXT NOT NULL,
+         object TEXT NOT NULL,
+         matching TEXT NOT NULL,
+         fingerprint TEXT NOT NULL,
+         written_at BIGINT NOT NULL,
+         PRIMARY KEY (destination, object, matching)
+     );
+     CREATE INDEX write_fingerprints_by_time ON write_fingerprints (written_at);",
 ];
 
 /// The schema version this build writes.
@@ -136,14 +147,4 @@ pub(crate) async fn migrate(client: &mut Client, partitions: u32) -> Result<(), 
     .await
     .doing("creating the partition leases")?;
     tx.commit().await.doing("committing the schema migration")
-}
-
-/// The schema version stored (0 when none).
-#[cfg(test)]
-pub(crate) async fn version(client: &Client) -> Result<i32, SpoolError> {
-    Ok(client
-        .query_one("SELECT COALESCE(MAX(version), 0) FROM spool_schema", &[])
-        .await
-        .doing("reading the schema version")?
-        .get(0))
 }

@@ -13,6 +13,7 @@ use domain::ports::{
 };
 use tokio_postgres::NoTls;
 
+use crate::appender::{AppendRequest, Limits};
 use crate::config::{redacted_url, PostgresConfig};
 use crate::error::Doing;
 use crate::leases::Leases;
@@ -29,6 +30,7 @@ pub(crate) struct Inner {
     pub(crate) pool: Pool,
     pub(crate) config: PostgresConfig,
     pub(crate) leases: Leases,
+    appender: tokio::sync::mpsc::Sender<AppendRequest>,
     closed: AtomicBool,
     heartbeat: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
@@ -88,8 +90,17 @@ impl PostgresSpool {
             crate::schema::migrate(&mut client, config.partitions).await?;
         }
         let leases = Leases::new(instance_name(), config.lease, config.partitions);
+        let appender = crate::appender::spawn(
+            pool.clone(),
+            Limits {
+                partitions: config.partitions,
+                max_pending: config.max_pending,
+                window_secs: i64::try_from(config.dedup_window_secs).unwrap_or(i64::MAX),
+            },
+        );
         let spool = PostgresSpool {
             inner: Arc::new(Inner {
+                appender,
                 pool,
                 leases,
                 closed: AtomicBool::new(false),
@@ -197,7 +208,7 @@ impl EventSpool for PostgresSpool {
                 message_id: None,
             })
             .collect();
-        let stored = self.append_identified(identified, 0).await?;
+        let stored = self.append_identified(identified, false).await?;
         Ok(stored
             .into_iter()
             .filter_map(|outcome| match outcome {
@@ -208,8 +219,7 @@ impl EventSpool for PostgresSpool {
     }
 
     async fn append_once(&self, events: Vec<IdentifiedEvent>) -> Result<Vec<Appended>, SpoolError> {
-        let window = i64::try_from(self.inner.config.dedup_window_secs).unwrap_or(i64::MAX);
-        self.append_identified(events, window).await
+        self.append_identified(events, true).await
     }
 
     async fn read_after(&self, after_id: i64, limit: usize) -> Result<Vec<SpooledEvent>, SpoolError> {
@@ -360,23 +370,19 @@ impl EventSpool for PostgresSpool {
 }
 
 impl PostgresSpool {
-    async fn append_identified(&self, events: Vec<IdentifiedEvent>, window: i64) -> Result<Vec<Appended>, SpoolError> {
+    async fn append_identified(&self, events: Vec<IdentifiedEvent>, dedup: bool) -> Result<Vec<Appended>, SpoolError> {
         if events.is_empty() {
             return Ok(Vec::new());
         }
         self.check_open()?;
-        let mut client = self.client().await?;
-        let tx = client.transaction().await.doing("starting an append")?;
-        let outcome = writes::append(
-            &tx,
-            &events,
-            self.inner.config.partitions,
-            self.inner.config.max_pending,
-            window,
-        )
-        .await?;
-        // Acknowledged to the sender only once committed.
-        tx.commit().await.doing("committing events")?;
-        Ok(outcome)
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        self.inner
+            .appender
+            .send(AppendRequest { events, dedup, answer })
+            .await
+            .map_err(|_| SpoolError::Closed)?;
+        answered
+            .await
+            .map_err(|_| SpoolError::Storage("the appender stopped before answering".to_owned()))?
     }
 }

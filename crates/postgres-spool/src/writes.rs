@@ -88,26 +88,27 @@ async fn insert_events(tx: &Transaction<'_>, rows: &[Row]) -> Result<Vec<i64>, S
     Ok(ids)
 }
 
-/// Stores the events not seen within the de-duplication window (every one when
-/// `window_secs` is 0 or it has no id), in order, refusing the whole call when it would
-/// take the spool beyond `max_pending`.
-pub(crate) async fn append(
-    tx: &Transaction<'_>,
-    events: &[IdentifiedEvent],
-    partitions: u32,
-    max_pending: u64,
-    window_secs: i64,
-) -> Result<Vec<Appended>, SpoolError> {
+/// Takes the append lock and reads how many events wait (exact: under the lock).
+pub(crate) async fn lock_and_count(tx: &Transaction<'_>) -> Result<u64, SpoolError> {
     lock_appends(tx).await?;
     let pending: i64 = tx
         .query_one("SELECT value FROM spool_counters WHERE name = $1", &[&PENDING])
         .await
         .doing("reading the pending count")?
         .get(0);
-    let pending = u64::try_from(pending).unwrap_or(0);
-    if pending.saturating_add(events.len() as u64) > max_pending {
-        return Err(SpoolError::Full { pending });
-    }
+    Ok(u64::try_from(pending).unwrap_or(0))
+}
+
+/// Stores the events in order, under the append lock ([`lock_and_count`]). An event whose
+/// `dedup` flag is set and whose message id was seen within `window_secs` (0: never) is
+/// answered `Duplicate` and not stored.
+pub(crate) async fn store(
+    tx: &Transaction<'_>,
+    events: &[IdentifiedEvent],
+    dedup: &[bool],
+    partitions: u32,
+    window_secs: i64,
+) -> Result<Vec<Appended>, SpoolError> {
     let mut duplicate = vec![false; events.len()];
     if window_secs > 0 {
         // The first of a repeated id in this call decides; the later ones are duplicates.
@@ -115,6 +116,9 @@ pub(crate) async fn append(
         let mut ids = Vec::new();
         let mut seen = Vec::new();
         for (index, event) in events.iter().enumerate() {
+            if !dedup.get(index).copied().unwrap_or(false) {
+                continue;
+            }
             if let Some(id) = event.message_id.as_deref() {
                 if first.insert(id, index).is_some() {
                     duplicate[index] = true;

@@ -39,6 +39,9 @@ pub fn delivery_config(s: &app::config::DeliverySettings, grace: Duration) -> De
         max_backoff: Duration::from_secs(s.max_backoff_secs.max(1)),
         window: s.window.max(100),
         shutdown_grace: grace,
+        skip_unchanged: s.skip_unchanged,
+        resync_after: Duration::from_secs(s.resync_after_secs.max(1)),
+        coalesce: s.coalesce,
         ..DeliveryConfig::default()
     }
 }
@@ -166,6 +169,20 @@ pub async fn run(valid: ValidConfig, opts: ServeOptions) -> anyhow::Result<()> {
     settings.ingest.trust_forwarded_headers = settings.server.trust_forwarded_headers;
 
     let spool = Spool::open(&settings.spool, Purpose::Serve).await?;
+    let fingerprints: Option<Arc<dyn domain::ports::WriteFingerprints>> = if settings.delivery.skip_unchanged {
+        let bounds = app::spool::FingerprintBounds {
+            max_age: Duration::from_secs(settings.delivery.resync_after_secs.max(1)),
+            max_records: settings.delivery.skip_unchanged_max_records.max(1),
+        };
+        Some(
+            spool
+                .write_fingerprints(&settings.spool, bounds)
+                .await
+                .context("opening the write fingerprints in the spool")?,
+        )
+    } else {
+        None
+    };
     let notify = Arc::new(Notify::new());
     let spool_port: Arc<dyn EventSpool> = Arc::new(NotifyingSpool {
         inner: spool.events.clone(),
@@ -207,11 +224,7 @@ pub async fn run(valid: ValidConfig, opts: ServeOptions) -> anyhow::Result<()> {
         .collect();
     let console_gateways = subscription_gateways.clone();
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
-    let router = Arc::new(Router {
-        integrations,
-        subscriptions,
-        blocked,
-    });
+    let router = Arc::new(Router::new(integrations, subscriptions, blocked));
     let trace: Option<Arc<dyn EventTrace>> = spool.trace_enabled().then(|| spool.trace.clone());
     let deps = DeliveryDeps {
         trace: trace.clone(),
@@ -223,6 +236,7 @@ pub async fn run(valid: ValidConfig, opts: ServeOptions) -> anyhow::Result<()> {
         notify,
         journal: Some(spool.journal.clone()),
         subscription_gateways,
+        fingerprints,
     };
     let delivery = delivery::spawn(delivery_config(&settings.delivery, grace), deps, shutdown_rx);
 

@@ -113,6 +113,14 @@ pub struct DeliverySettings {
     pub max_backoff_secs: u64,
     /// Events read from the spool and held in memory at most.
     pub window: usize,
+    /// Skip an assertion when Attio already holds every value it writes (deviation D-skip).
+    pub skip_unchanged: bool,
+    /// Send a record's values again once they were last written this long ago.
+    pub resync_after_secs: u64,
+    /// Records whose last write is remembered for `skip_unchanged` at most.
+    pub skip_unchanged_max_records: u64,
+    /// Merge the waiting assertions of one record into one request.
+    pub coalesce: bool,
 }
 
 impl Default for DeliverySettings {
@@ -124,6 +132,10 @@ impl Default for DeliverySettings {
             initial_backoff_ms: 500,
             max_backoff_secs: 300,
             window: 20_000,
+            skip_unchanged: true,
+            resync_after_secs: 86_400,
+            skip_unchanged_max_records: 1_000_000,
+            coalesce: true,
         }
     }
 }

@@ -66,6 +66,15 @@ pub fn validate(settings: Settings, file: Option<&Path>) -> Result<ValidConfig, 
     if settings.delivery.window < 100 {
         problems.push(invalid("delivery.window", "must be at least 100".to_owned()));
     }
+    if settings.delivery.resync_after_secs == 0 {
+        problems.push(invalid("delivery.resync_after_secs", "must be at least 1".to_owned()));
+    }
+    if settings.delivery.skip_unchanged_max_records == 0 {
+        problems.push(invalid(
+            "delivery.skip_unchanged_max_records",
+            "must be at least 1".to_owned(),
+        ));
+    }
     if settings.ingest.max_event_bytes == 0 || settings.ingest.max_request_bytes < settings.ingest.max_event_bytes {
         problems.push(invalid(
             "ingest.max_request_bytes",
@@ -259,6 +268,28 @@ mod tests {
             text[0].contains("attio.write_rate") && text[0].contains("at least 1"),
             "{text:?}"
         );
+    }
+
+    #[test]
+    fn skip_unchanged_keys_default_on_and_zero_bounds_are_refused_with_their_fields() {
+        let v = validate_text("").unwrap();
+        let d = &v.settings.delivery;
+        assert_eq!(
+            (
+                d.skip_unchanged,
+                d.resync_after_secs,
+                d.skip_unchanged_max_records,
+                d.coalesce
+            ),
+            (true, 86_400, 1_000_000, true)
+        );
+        let errs = validate_text("[delivery]\nresync_after_secs = 0\nskip_unchanged_max_records = 0\n").unwrap_err();
+        let text: Vec<String> = errs.iter().map(ToString::to_string).collect();
+        assert_eq!(text.len(), 2, "{text:?}");
+        assert!(text[0].contains("delivery.resync_after_secs"), "{text:?}");
+        assert!(text[1].contains("delivery.skip_unchanged_max_records"), "{text:?}");
+        let v = validate_text("[delivery]\nskip_unchanged = false\ncoalesce = false\n").unwrap();
+        assert!(!v.settings.delivery.skip_unchanged && !v.settings.delivery.coalesce);
     }
 
     #[test]

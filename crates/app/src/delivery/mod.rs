@@ -5,17 +5,19 @@ mod engine;
 mod missing_reference;
 mod recording;
 mod send;
+mod skip;
 mod status;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use domain::ports::{AttioGateway, Clock, DeliveryJournal, EventSpool, EventTrace};
+use domain::ports::{AttioGateway, Clock, DeliveryJournal, EventSpool, EventTrace, WriteFingerprints};
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 
 pub use recording::RecordingGateway;
-pub use send::{send_batch, send_single, SendError, SingleContext};
+pub use send::{deliver_batch, send_batch, send_single, BatchReport, SendError, SingleContext};
+pub use skip::SkipUnchanged;
 pub use status::{CredentialState, DeliveryStatus};
 
 use crate::routing::Router;
@@ -44,6 +46,12 @@ pub struct DeliveryConfig {
     /// value_not_found`) before it is dead-lettered: the record is usually being created
     /// by another subscription's delivery (an identify sent just before a group).
     pub missing_reference_attempts: u32,
+    /// Leave out writes that would change nothing in Attio (needs `fingerprints`).
+    pub skip_unchanged: bool,
+    /// A record is written again once its last write is this old, changed or not.
+    pub resync_after: Duration,
+    /// Merge a lane's waiting assertions for one record into one (batch mode).
+    pub coalesce: bool,
 }
 
 impl Default for DeliveryConfig {
@@ -60,6 +68,9 @@ impl Default for DeliveryConfig {
             credential_recheck: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(10),
             missing_reference_attempts: 5,
+            skip_unchanged: true,
+            resync_after: Duration::from_secs(86_400),
+            coalesce: true,
         }
     }
 }
@@ -80,6 +91,8 @@ pub struct DeliveryDeps {
     /// The gateway of each subscription's destination, by subscription index (a missing
     /// one is `gateway`'s).
     pub subscription_gateways: Vec<Arc<dyn AttioGateway>>,
+    /// What was last written to each record (`skip_unchanged`); `None`: nothing is skipped.
+    pub fingerprints: Option<Arc<dyn WriteFingerprints>>,
 }
 
 /// Starts the delivery loop; it stops when `shutdown` turns true.

@@ -5,11 +5,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use domain::ports::{DeadLetters, DeliveryJournal, EventSpool, EventTrace, SpoolError};
+use domain::ports::{DeadLetters, DeliveryJournal, EventSpool, EventTrace, SpoolError, WriteFingerprints};
 use postgres_spool::{PostgresConfig, PostgresSpool};
 
 use super::config::SpoolConfig;
-use super::{SqliteJournal, SqliteSpool};
+use super::{FingerprintBounds, SqliteJournal, SqliteSpool, SqliteWriteFingerprints};
 
 /// What the spool is opened for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -143,6 +143,39 @@ impl Spool {
             backend: Backend::Sqlite(spool),
             location,
         })
+    }
+
+    /// The store of what delivery last wrote to each record (`[delivery] skip_unchanged`),
+    /// in the same file or database.
+    pub async fn write_fingerprints(
+        &self,
+        config: &SpoolConfig,
+        bounds: FingerprintBounds,
+    ) -> Result<Arc<dyn WriteFingerprints>, SpoolOpenError> {
+        let storage = |source| SpoolOpenError::Storage {
+            location: self.location.clone(),
+            source,
+        };
+        match &self.backend {
+            Backend::Postgres(spool) => {
+                let limits = postgres_spool::FingerprintLimits {
+                    max_age: bounds.max_age,
+                    max_records: bounds.max_records,
+                };
+                Ok(Arc::new(spool.write_fingerprints(limits).map_err(storage)?))
+            }
+            Backend::Sqlite(_) => {
+                let owned = config.clone();
+                let store = tokio::task::spawn_blocking(move || SqliteWriteFingerprints::open(&owned, bounds))
+                    .await
+                    .map_err(|error| SpoolOpenError::Task {
+                        location: self.location.clone(),
+                        reason: error.to_string(),
+                    })?
+                    .map_err(storage)?;
+                Ok(Arc::new(store))
+            }
+        }
     }
 
     /// The file, or the database URL without its password.

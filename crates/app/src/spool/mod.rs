@@ -8,6 +8,7 @@
 mod backend;
 mod config;
 mod failure;
+mod fingerprints;
 mod health;
 mod journal;
 mod reader;
@@ -23,6 +24,7 @@ mod tests;
 
 pub use backend::{postgres_config, Backend, Purpose, Spool, SpoolOpenError};
 pub use config::{SpoolConfig, SpoolConfigError, Synchronous};
+pub use fingerprints::{FingerprintBounds, SqliteWriteFingerprints};
 pub use journal::SqliteJournal;
 pub use serve_lock::{ServeLock, ServeLockError};
 pub use sqlite_spool::SqliteSpool;

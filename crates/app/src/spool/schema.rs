@@ -68,6 +68,18 @@ const MIGRATIONS: &[&str] = &[
          reason TEXT NOT NULL,
          skipped_at TEXT NOT NULL
      );",
+    // 5: what delivery last wrote to each Attio record (`[delivery] skip_unchanged`): the
+    // record's destination, object and matching value, an opaque fingerprint, and when
+    // (Unix microseconds; the index lets the oldest be pruned without a scan).
+    "CREATE TABLE write_fingerprints (
+         destination TEXT NOT NULL,
+         object TEXT NOT NULL,
+         matching TEXT NOT NULL,
+         fingerprint TEXT NOT NULL,
+         written_at INTEGER NOT NULL,
+         PRIMARY KEY (destination, object, matching)
+     ) WITHOUT ROWID;
+     CREATE INDEX write_fingerprints_by_time ON write_fingerprints (written_at);",
 ];
 
 /// The schema version this build writes.

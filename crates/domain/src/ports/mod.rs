@@ -6,6 +6,7 @@ mod delivery_journal;
 mod event_spool;
 mod event_trace;
 mod rate_limiter;
+mod write_fingerprints;
 
 pub use attio_gateway::{AssertReply, AttioGateway, AttioObject, AttributeDefinition, NoteSummary};
 pub use clock::{Clock, FixedClock, SystemClock};
@@ -16,6 +17,7 @@ pub use event_spool::{
 };
 pub use event_trace::{AttioRequestTrace, EventTrace, EventTraceRecord, SubscriptionTrace, TraceFilter, TraceState};
 pub use rate_limiter::{RateLimitKey, RateLimitStats, RateLimiter, RateLimiters, RequestClass};
+pub use write_fingerprints::{RecordRef, WriteFingerprints, WrittenState};
 
 #[cfg(any(test, feature = "testing"))]
 pub use attio_gateway::MockAttioGateway;
@@ -27,3 +29,5 @@ pub use delivery_journal::MockDeliveryJournal;
 pub use event_spool::{MockDeadLetters, MockEventSpool};
 #[cfg(any(test, feature = "testing"))]
 pub use event_trace::MockEventTrace;
+#[cfg(any(test, feature = "testing"))]
+pub use write_fingerprints::MockWriteFingerprints;

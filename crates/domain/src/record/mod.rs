@@ -4,6 +4,7 @@ mod assertion;
 mod attribute_map;
 mod command;
 mod follow_up;
+mod owned;
 mod received_at;
 
 pub use assertion::{AssertValue, Assertion};

@@ -7,9 +7,11 @@ use segment_adapter::pipeline::Mode;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use super::{BatchBuffer, Done, Engine};
+use super::{BatchBuffer, Done, Engine, LaneId};
 use crate::delivery::recording::RecordingGateway;
-use crate::delivery::send::{send_batch, send_single, SingleContext};
+use crate::delivery::send::{deliver_batch, send_single, SingleContext};
+use crate::delivery::skip::SkipUnchanged;
+use crate::prepare::{Prepped, Work};
 
 impl Engine {
     pub(super) fn dispatch(&mut self, tx: &mpsc::UnboundedSender<Done>) {
@@ -34,32 +36,47 @@ impl Engine {
                         self.ready.push_front(id);
                         break;
                     }
-                    let Some(job) = lane.jobs.front() else { continue };
-                    let Some(entry) = self.events.get(&job.event_id) else {
+                    let Some(event_id) = lane.jobs.front().map(|j| j.event_id) else {
                         continue;
                     };
+                    let (plan, writes) = match self.take_work(&id, 0) {
+                        Some(Prepped {
+                            work: Work::Single(plan),
+                            writes,
+                        }) => (plan, writes),
+                        other => {
+                            tracing::error!(event_id, "no single-mode work prepared for the event");
+                            self.give_back(&id, other);
+                            continue;
+                        }
+                    };
+                    let Some(lane) = self.lanes.get_mut(&id) else { continue };
                     lane.busy = true;
                     self.in_flight += 1;
                     let ctx = SingleContext {
-                        event_id: job.event_id,
+                        event_id,
                         journal: self.journal.clone(),
                         now: self.clock.now(),
                     };
-                    let (router, recording, text, tx) =
-                        (self.router.clone(), self.recording(sub), entry.text.clone(), tx.clone());
+                    let (router, recording, tx) = (self.router.clone(), self.recording(sub), tx.clone());
                     let gateway = self.sending_gateway(sub, &recording);
+                    let skip = self.skip_for(sub);
                     let parts = vec![(id, 1)];
                     self.trace_in_flight(&parts);
                     tokio::spawn(async move {
-                        let sent = send_single(router, gateway, sub, text, ctx).await;
-                        let skipped = sent.as_ref().ok().cloned().flatten();
+                        let sent = send_single(router, gateway, sub, &plan, &writes, skip.as_ref(), ctx).await;
+                        let skipped = sent.as_ref().ok().cloned().flatten().map(|why| (0, why));
                         let outcome = sent.map(|_| Vec::new());
                         let requests = recording.map(|r| r.take_requests()).unwrap_or_default();
                         let _ = tx.send(Done {
                             parts,
                             outcome,
                             requests,
-                            skipped,
+                            skipped: skipped.into_iter().collect(),
+                            works: vec![Prepped {
+                                work: Work::Single(plan),
+                                writes,
+                            }],
                         });
                     });
                 }
@@ -142,12 +159,23 @@ impl Engine {
     }
 
     pub(super) fn send_buffer(&mut self, sub: usize, buf: BatchBuffer, tx: &mpsc::UnboundedSender<Done>) {
-        let mut texts = Vec::with_capacity(buf.events);
+        let mut assertions = Vec::with_capacity(buf.events);
+        let mut writes = Vec::with_capacity(buf.events);
         for (id, n) in &buf.parts {
-            if let Some(lane) = self.lanes.get(id) {
-                for job in lane.jobs.iter().take(*n) {
-                    if let Some(e) = self.events.get(&job.event_id) {
-                        texts.push(e.text.clone());
+            for i in 0..*n {
+                match self.take_work(id, i) {
+                    Some(Prepped {
+                        work: Work::Batch(a),
+                        writes: mut w,
+                    }) => {
+                        assertions.push(a);
+                        writes.push(w.pop().flatten());
+                    }
+                    other => {
+                        // Never happens: every job of a batching subscription holds its
+                        // assertion while it is not in flight.
+                        tracing::error!(subscription = %self.router.name(sub), "no batch assertion prepared for an event");
+                        self.give_back(id, other);
                     }
                 }
             }
@@ -155,18 +183,84 @@ impl Engine {
         self.trace_in_flight(&buf.parts);
         let recording = self.recording(sub);
         let gateway = self.sending_gateway(sub, &recording);
-        let (router, tx, now) = (self.router.clone(), tx.clone(), self.clock.now());
+        let skip = self.skip_for(sub);
+        let (tx, now, name) = (tx.clone(), self.clock.now(), self.router.name(sub).to_owned());
         let parts = buf.parts;
         tokio::spawn(async move {
-            let outcome = send_batch(router, gateway, sub, texts, now).await.map(|r| r.rejected);
+            let (assertions, outcome) =
+                deliver_batch(gateway.as_ref(), &name, assertions, &writes, skip.as_ref(), now).await;
+            let (outcome, skipped) = match outcome {
+                Ok(report) => {
+                    let skipped = report
+                        .skipped
+                        .into_iter()
+                        .map(|p| (p, domain::fingerprint::SKIP_REASON.to_owned()))
+                        .collect();
+                    (Ok(report.rejected), skipped)
+                }
+                Err(e) => (Err(e), Vec::new()),
+            };
             let requests = recording.map(|r| r.take_requests()).unwrap_or_default();
+            let works = assertions
+                .into_iter()
+                .zip(writes)
+                .map(|(a, w)| Prepped {
+                    work: Work::Batch(a),
+                    writes: vec![w],
+                })
+                .collect();
             let _ = tx.send(Done {
                 parts,
                 outcome,
                 requests,
-                skipped: None,
+                skipped,
+                works,
             });
         });
+    }
+
+    /// The skip check of subscription `sub`'s destination, when `skip_unchanged` is on.
+    fn skip_for(&self, sub: usize) -> Option<SkipUnchanged> {
+        let store = self.fingerprints.clone()?;
+        let destination = self
+            .router
+            .subscriptions
+            .get(sub)
+            .and_then(|s| s.destination.clone())
+            .unwrap_or_else(|| "default".to_owned());
+        Some(SkipUnchanged {
+            store,
+            resync_after: self.config.resync_after,
+            destination,
+        })
+    }
+
+    /// Takes the prepared work of the `i`-th job of lane `id` for a send.
+    fn take_work(&mut self, id: &LaneId, i: usize) -> Option<Prepped> {
+        self.lanes.get_mut(id)?.jobs.get_mut(i)?.work.take()
+    }
+
+    /// Puts work taken by mistake back at the head of lane `id`.
+    fn give_back(&mut self, id: &LaneId, work: Option<Prepped>) {
+        if let (Some(work), Some(job)) = (work, self.lanes.get_mut(id).and_then(|l| l.jobs.front_mut())) {
+            job.work = Some(work);
+        }
+    }
+
+    /// A send finished: the work it carried goes back to its jobs (in the order of
+    /// `parts`), so that a retry sends it again without preparing it again.
+    pub(super) fn restore_works(&mut self, parts: &[(LaneId, usize)], works: Vec<Prepped>) {
+        let mut works = works.into_iter();
+        for (id, n) in parts {
+            if let Some(lane) = self.lanes.get_mut(id) {
+                for job in lane.jobs.iter_mut().take(*n) {
+                    match works.next() {
+                        Some(w) => job.work = Some(w),
+                        None => return,
+                    }
+                }
+            }
+        }
     }
 
     /// A gateway that notes the requests of one send to subscription `sub`'s destination,

@@ -11,15 +11,15 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use domain::ports::{
     AttioGateway, AttioRequestTrace, Clock, DeadLetter, DeliveryJournal, EventSpool, EventTrace, EventTraceRecord,
-    SpooledEvent, TraceState,
+    SpooledEvent, TraceState, WriteFingerprints,
 };
-use segment_adapter::json::Val;
 use tokio::sync::{mpsc, watch, Notify};
 use tokio::time::Instant;
 
 use super::send::SendError;
 use super::status::{CredentialState, DeliveryStatus};
 use super::{DeliveryConfig, DeliveryDeps};
+use crate::prepare::{prepare, Prepared, Prepped};
 use crate::routing::{Route, Router};
 
 mod destinations;
@@ -34,6 +34,9 @@ struct Job {
     event_id: i64,
     /// Sent in a batch of its own (its batch was refused as a whole).
     isolate: bool,
+    /// What is sent, prepared when the event was read; taken while it is in flight and
+    /// given back with the outcome (a retry sends it again as is).
+    work: Option<Prepped>,
 }
 
 #[derive(Debug, Default)]
@@ -71,8 +74,12 @@ struct Done {
     outcome: Result<Vec<(usize, String)>, SendError>,
     /// The Attio requests the send made (when the trace is on).
     requests: Vec<AttioRequestTrace>,
-    /// Why a single-mode send wrote nothing: its subscription's `write_mode` skipped it.
-    skipped: Option<String>,
+    /// Events (by position, in the order of `parts`) for which nothing was written, and
+    /// why: the subscription's `write_mode` skipped them, or Attio already held what
+    /// they write (`skip_unchanged`).
+    skipped: Vec<(usize, String)>,
+    /// The work the send carried, given back to its jobs (in the order of `parts`).
+    works: Vec<Prepped>,
 }
 
 pub(super) struct Engine {
@@ -88,6 +95,8 @@ pub(super) struct Engine {
     pub journal: Option<Arc<dyn DeliveryJournal>>,
     /// Each subscription's destination gateway (missing: `gateway`).
     pub subscription_gateways: Vec<Arc<dyn AttioGateway>>,
+    /// What was last written to each record (`skip_unchanged`).
+    pub fingerprints: Option<Arc<dyn WriteFingerprints>>,
     cursor: i64,
     exhausted: bool,
     events: HashMap<i64, EventEntry>,
@@ -122,7 +131,9 @@ impl Engine {
             trace,
             journal,
             subscription_gateways,
+            fingerprints,
         } = deps;
+        let fingerprints = fingerprints.filter(|_| config.skip_unchanged);
         let now = Instant::now();
         Self {
             config,
@@ -135,6 +146,7 @@ impl Engine {
             trace,
             journal,
             subscription_gateways,
+            fingerprints,
             cursor: 0,
             exhausted: false,
             events: HashMap::new(),
@@ -285,11 +297,13 @@ impl Engine {
 
     fn admit(&mut self, ev: SpooledEvent) {
         let text: Arc<str> = Arc::from(ev.payload.into_boxed_str());
-        let (routing, identity) = match Val::parse(&text) {
-            Ok(event) => (
-                self.router.explain(&event, ev.only_subscription.as_deref()),
-                trace::Identity::of(&event),
-            ),
+        let prepared = prepare(&self.router, &text, ev.only_subscription.as_deref(), self.clock.now());
+        let Prepared {
+            identity,
+            routing,
+            units,
+        } = match prepared {
+            Ok(p) => p,
             Err(e) => {
                 let name = ev.only_subscription.clone().unwrap_or_else(|| "*".into());
                 let reason = format!("stored event is not JSON: {e}");
@@ -306,12 +320,13 @@ impl Engine {
                 return;
             }
         };
-        let mut trace = self.new_trace(ev.id, ev.received_at, identity.clone(), &routing);
+        let mut units = units.into_iter();
         let message_id: Option<Arc<str>> = identity.message_id.as_deref().map(Arc::from);
+        let kind = trace::type_label(identity.event_type.as_deref());
+        let mut trace = self.new_trace(ev.id, ev.received_at, identity, &routing);
         if routing.routes.is_empty() {
             self.finished.push(ev.id);
             DeliveryStatus::count(&self.status.filtered, 1);
-            let kind = trace::type_label(identity.event_type.as_deref());
             metrics::counter!("segment_attio_events_unmatched_total", "type" => kind).increment(1);
             tracing::debug!(
                 event_id = ev.id,
@@ -344,11 +359,13 @@ impl Engine {
                 }
                 Route::Deliver { subscription, key } => {
                     remaining += 1;
+                    let work = units.next().map(|u| u.prepped);
                     let id = (subscription, key);
                     let lane = self.lanes.entry(id.clone()).or_default();
                     lane.jobs.push_back(Job {
                         event_id: ev.id,
                         isolate: false,
+                        work,
                     });
                     if lane.jobs.len() == 1 && !lane.busy && lane.not_before.is_none() {
                         self.ready.push_back(id);

@@ -14,8 +14,9 @@ use crate::delivery::send::SendError;
 use crate::delivery::status::{CredentialState, DeliveryStatus};
 
 impl Engine {
-    pub(super) fn on_done(&mut self, done: Done) {
+    pub(super) fn on_done(&mut self, mut done: Done) {
         self.in_flight = self.in_flight.saturating_sub(1);
+        self.restore_works(&done.parts, std::mem::take(&mut done.works));
         let total: usize = done.parts.iter().map(|(_, n)| n).sum();
         self.trace_send(&done.parts, &done.requests);
         match done.outcome {
@@ -32,6 +33,7 @@ impl Engine {
                     self.status.set_credentials(CredentialState::Valid);
                 }
                 let mut reasons = rejected.into_iter().peekable();
+                let mut skips = std::mem::take(&mut done.skipped).into_iter().peekable();
                 let mut position = 0;
                 for (id, n) in done.parts {
                     let attempts = self.lanes.get(&id).map(|l| l.attempts + 1).unwrap_or(1);
@@ -41,11 +43,12 @@ impl Engine {
                             None => {
                                 // A skipped event is done (acknowledged) but its trace says
                                 // that nothing was written, and why.
-                                let (state, why) = match &done.skipped {
-                                    Some(reason) => (TraceState::Skipped, Some(reason.as_str())),
-                                    None => (TraceState::Delivered, None),
-                                };
-                                self.trace_outcome(event_id, id.0, state, why);
+                                match skips.next_if(|(p, _)| *p == position) {
+                                    Some((_, why)) => {
+                                        self.trace_outcome(event_id, id.0, TraceState::Skipped, Some(&why))
+                                    }
+                                    None => self.trace_outcome(event_id, id.0, TraceState::Delivered, None),
+                                }
                                 self.complete(event_id);
                             }
                         }

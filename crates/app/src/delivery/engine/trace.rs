@@ -3,7 +3,6 @@
 
 use chrono::{DateTime, Utc};
 use domain::ports::{AttioRequestTrace, EventTraceRecord, SubscriptionTrace, TraceState};
-use segment_adapter::json::Val;
 
 use super::{Engine, LaneId};
 
@@ -23,31 +22,7 @@ pub(super) const REWRITE_EVERY: std::time::Duration = std::time::Duration::from_
 const MAX_REQUESTS: usize = 10;
 use crate::routing::{Route, Routing};
 
-/// The identifying fields of an event.
-#[derive(Debug, Clone, Default)]
-pub(super) struct Identity {
-    pub message_id: Option<String>,
-    pub event_type: Option<String>,
-    pub user_id: Option<String>,
-    pub group_id: Option<String>,
-}
-
-impl Identity {
-    pub fn of(event: &Val<'_>) -> Identity {
-        let text = |key: &str| {
-            event
-                .get(key)
-                .filter(|v| !v.is_nullish())
-                .map(|v| v.js_string().into_owned())
-        };
-        Identity {
-            message_id: text("messageId"),
-            event_type: text("type"),
-            user_id: text("userId"),
-            group_id: text("groupId"),
-        }
-    }
-}
+pub(super) use crate::prepare::Identity;
 
 /// The `type` label of the unmatched counter: Segment's event types, anything else `other`.
 pub(super) fn type_label(kind: Option<&str>) -> &'static str {

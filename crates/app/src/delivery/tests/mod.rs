@@ -8,6 +8,7 @@ mod failures;
 mod ordering;
 mod routing;
 mod schema_check;
+mod skip;
 mod trace;
 
 use std::collections::BTreeMap;
@@ -424,11 +425,24 @@ pub fn config() -> DeliveryConfig {
         credential_recheck: Duration::from_secs(5),
         shutdown_grace: Duration::from_secs(1),
         missing_reference_attempts: 5,
+        skip_unchanged: false,
+        resync_after: Duration::from_secs(86_400),
+        coalesce: false,
     }
 }
 
 impl Harness {
     pub fn start(config: DeliveryConfig, subscriptions: Vec<ActionSubscription>, gateway: FakeGateway) -> Harness {
+        Self::start_with(config, subscriptions, gateway, None)
+    }
+
+    /// `start` with a store of write fingerprints (`skip_unchanged`).
+    pub fn start_with(
+        config: DeliveryConfig,
+        subscriptions: Vec<ActionSubscription>,
+        gateway: FakeGateway,
+        fingerprints: Option<Arc<dyn domain::ports::WriteFingerprints>>,
+    ) -> Harness {
         let spool = Arc::new(MemSpool::default());
         let gateway = Arc::new(gateway);
         let status = Arc::new(DeliveryStatus::default());
@@ -439,16 +453,13 @@ impl Harness {
             spool: spool.clone(),
             gateway: gateway.clone(),
             clock: Arc::new(SystemClock),
-            router: Arc::new(Router {
-                integrations: IntegrationsFilter::default(),
-                subscriptions,
-                blocked: Vec::new(),
-            }),
+            router: Arc::new(Router::new(IntegrationsFilter::default(), subscriptions, Vec::new())),
             status: status.clone(),
             notify: notify.clone(),
             trace: Some(trace.clone()),
             journal: None,
             subscription_gateways: Vec::new(),
+            fingerprints,
         };
         let handle = spawn(config, deps, rx);
         Harness {

@@ -14,6 +14,7 @@ use serde_json::{json, Value};
 use super::ConsoleInner;
 use crate::cli::test_event::{self, inline_subscription};
 use crate::delivery::{send_batch, send_single, RecordingGateway, SingleContext};
+use crate::prepare::Work;
 use crate::routing::Router;
 use crate::server::query::{given, QueryError};
 
@@ -63,11 +64,11 @@ fn choose(console: &ConsoleInner, req: &TryRequest) -> Result<Chosen, QueryError
         let mut sub = inline_subscription(action, mapping, given(&req.subscribe), req.default_mapping, false)
             .map_err(|e| QueryError::BadRequest(e.replace("--", "")))?;
         sub.name = "typed subscription".to_owned();
-        return Ok(Chosen::Inline(Arc::new(Router {
-            integrations: IntegrationsFilter::default(),
-            subscriptions: vec![sub],
-            blocked: vec![None],
-        })));
+        return Ok(Chosen::Inline(Arc::new(Router::new(
+            IntegrationsFilter::default(),
+            vec![sub],
+            vec![None],
+        ))));
     }
     match given(&req.subscription) {
         None => Ok(Chosen::Configured(None)),
@@ -141,32 +142,38 @@ pub async fn run(console: &ConsoleInner, req: TryRequest) -> Result<Value, Query
     .unwrap_or_else(|| console.gateway.clone());
     let recording = Arc::new(RecordingGateway::new(destination, &sub.name));
     let gateway: Arc<dyn AttioGateway> = recording.clone();
+    // The event prepared as delivery prepares it, for this subscription alone.
+    let work = crate::prepare::prepare(&router, &event, Some(sub.name.as_str()), Utc::now())
+        .map_err(|e| format!("the event is not JSON: {e}"))
+        .and_then(|p| {
+            p.units
+                .into_iter()
+                .find(|u| u.subscription == index)
+                .map(|u| u.prepped.work)
+                .ok_or_else(|| "nothing to send: see the preview for why".to_owned())
+        });
     // `Ok(Some(reason))`: the subscription's write_mode skipped it (nothing written).
-    let result: Result<Option<String>, String> = if sub.batching.enabled {
-        let sent = send_batch(
-            router.clone(),
-            gateway,
-            index,
-            vec![Arc::from(event.as_str())],
-            Utc::now(),
-        )
-        .await;
-        // The one event taken out before sending (the schema check refused it) is a failure.
-        match sent {
-            Ok(report) => report.rejected.into_iter().next().map_or(Ok(None), |(_, why)| Err(why)),
-            Err(e) => Err(e.message),
+    let result: Result<Option<String>, String> = match work {
+        Err(e) => Err(e),
+        Ok(Work::Batch(assertion)) => {
+            // The one event taken out before sending (the schema check refused it) is a failure.
+            match send_batch(gateway.as_ref(), std::slice::from_ref(&assertion)).await {
+                Ok(report) => report.rejected.into_iter().next().map_or(Ok(None), |(_, why)| Err(why)),
+                Err(e) => Err(e.message),
+            }
         }
-    } else {
-        // Sent straight through the gateway, not the spool: there is no spool event, so
-        // no journal (a note is created as asked, and a skip is only reported).
-        let ctx = SingleContext {
-            event_id: 0,
-            journal: None,
-            now: Utc::now(),
-        };
-        send_single(router.clone(), gateway, index, Arc::from(event.as_str()), ctx)
-            .await
-            .map_err(|e| e.message)
+        Ok(Work::Single(plan)) => {
+            // Sent straight through the gateway, not the spool: there is no spool event, so
+            // no journal (a note is created as asked, and a skip is only reported).
+            let ctx = SingleContext {
+                event_id: 0,
+                journal: None,
+                now: Utc::now(),
+            };
+            send_single(router.clone(), gateway, index, &plan, &[], None, ctx)
+                .await
+                .map_err(|e| e.message)
+        }
     };
     answer["sent"] = json!({
         "ok": result.is_ok(),

@@ -2,6 +2,7 @@
 
 mod assert;
 mod batch;
+mod coalesce;
 mod endpoints;
 mod limits;
 mod lists_notes;

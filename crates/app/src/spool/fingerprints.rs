@@ -1,0 +1,252 @@
+//! [`SqliteWriteFingerprints`]: what delivery last wrote to each Attio record, in the
+//! spool file (table `write_fingerprints`), on a connection of its own.
+//!
+//! The table is bounded two ways, both enforced when states are remembered:
+//! - by age: a state older than `max_age` (the delivery's `resync_after_secs`) is never
+//!   used to skip a write, so it is deleted;
+//! - by count: beyond `max_records` rows, the oldest are deleted.
+//!
+//! Forgetting a record's state only ever costs one more write to Attio, never a lost one.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use domain::ports::{RecordRef, SpoolError, WriteFingerprints, WrittenState};
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::config::SpoolConfig;
+use super::failure::Doing;
+
+/// What bounds the table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FingerprintBounds {
+    /// States last written longer ago than this are deleted.
+    pub max_age: Duration,
+    /// At most this many records are remembered (the oldest go first).
+    pub max_records: u64,
+}
+
+impl Default for FingerprintBounds {
+    fn default() -> Self {
+        Self {
+            max_age: Duration::from_secs(86_400),
+            max_records: 1_000_000,
+        }
+    }
+}
+
+/// The durable write fingerprints of one spool file. Cheap to clone.
+#[derive(Clone)]
+pub struct SqliteWriteFingerprints {
+    conn: Arc<Mutex<Connection>>,
+    bounds: FingerprintBounds,
+    /// Rows inserted since the count was last checked against `max_records`.
+    since_count_check: Arc<AtomicU64>,
+}
+
+impl std::fmt::Debug for SqliteWriteFingerprints {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteWriteFingerprints")
+            .field("bounds", &self.bounds)
+            .finish_non_exhaustive()
+    }
+}
+
+fn encode_time(t: DateTime<Utc>) -> i64 {
+    t.timestamp_micros()
+}
+
+fn decode_time(micros: i64, record: &RecordRef) -> Result<DateTime<Utc>, SpoolError> {
+    DateTime::from_timestamp_micros(micros).ok_or_else(|| {
+        SpoolError::Storage(format!(
+            "write_fingerprints row {}/{}/{}: stored written_at {micros} is out of range",
+            record.destination, record.object, record.matching
+        ))
+    })
+}
+
+impl SqliteWriteFingerprints {
+    /// Opens the store of a spool file that [`SqliteSpool::open`](super::SqliteSpool::open)
+    /// has already migrated. Blocking.
+    pub fn open(config: &SpoolConfig, bounds: FingerprintBounds) -> Result<Self, SpoolError> {
+        if bounds.max_records == 0 {
+            return Err(SpoolError::Storage(
+                "write fingerprints: max_records must be at least 1".to_owned(),
+            ));
+        }
+        let conn = super::schema::open_side_writer(config)?;
+        Ok(Self {
+            conn: Arc::new(Mutex::new(conn)),
+            bounds,
+            since_count_check: Arc::new(AtomicU64::new(u64::MAX / 2)),
+        })
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, SpoolError> + Send + 'static,
+    ) -> Result<T, SpoolError> {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = conn.lock().unwrap_or_else(|p| p.into_inner());
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| SpoolError::Storage(format!("the write fingerprints task failed: {e}")))?
+    }
+
+    /// How many records are remembered.
+    pub async fn len(&self) -> Result<u64, SpoolError> {
+        self.run(|conn| {
+            let n: i64 = conn
+                .query_row("SELECT count(*) FROM write_fingerprints", [], |r| r.get(0))
+                .doing("counting write fingerprints")?;
+            Ok(u64::try_from(n).unwrap_or(0))
+        })
+        .await
+    }
+
+    /// Whether no record is remembered.
+    pub async fn is_empty(&self) -> Result<bool, SpoolError> {
+        Ok(self.len().await? == 0)
+    }
+}
+
+/// Deletes what the bounds no longer allow (inside the caller's transaction).
+fn prune(
+    conn: &Connection,
+    bounds: FingerprintBounds,
+    newest: DateTime<Utc>,
+    check_count: bool,
+) -> Result<(), SpoolError> {
+    let max_age = chrono::Duration::from_std(bounds.max_age).unwrap_or(chrono::Duration::MAX);
+    if let Some(cutoff) = newest.checked_sub_signed(max_age) {
+        conn.prepare_cached("DELETE FROM write_fingerprints WHERE written_at < ?1")
+            .and_then(|mut st| st.execute([encode_time(cutoff)]))
+            .doing("pruning old write fingerprints")?;
+    }
+    if check_count {
+        let count: i64 = conn
+            .query_row("SELECT count(*) FROM write_fingerprints", [], |r| r.get(0))
+            .doing("counting write fingerprints")?;
+        let max = i64::try_from(bounds.max_records).unwrap_or(i64::MAX);
+        if count > max {
+            conn.execute(
+                "DELETE FROM write_fingerprints WHERE (destination, object, matching) IN (
+                     SELECT destination, object, matching FROM write_fingerprints
+                     ORDER BY written_at LIMIT ?1)",
+                [count - max],
+            )
+            .doing("pruning the oldest write fingerprints")?;
+        }
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl WriteFingerprints for SqliteWriteFingerprints {
+    async fn written(&self, records: Vec<RecordRef>) -> Result<Vec<Option<WrittenState>>, SpoolError> {
+        if records.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.run(move |conn| {
+            let mut st = conn
+                .prepare_cached(
+                    "SELECT fingerprint, written_at FROM write_fingerprints
+                     WHERE destination = ?1 AND object = ?2 AND matching = ?3",
+                )
+                .doing("preparing the write fingerprints read")?;
+            let mut out = Vec::with_capacity(records.len());
+            for record in &records {
+                let row: Option<(String, i64)> = st
+                    .query_row(params![record.destination, record.object, record.matching], |r| {
+                        Ok((r.get(0)?, r.get(1)?))
+                    })
+                    .optional()
+                    .doing("reading write fingerprints")?;
+                out.push(
+                    row.map(|(fingerprint, at)| {
+                        Ok::<_, SpoolError>(WrittenState {
+                            fingerprint,
+                            written_at: decode_time(at, record)?,
+                        })
+                    })
+                    .transpose()?,
+                );
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn remember(&self, written: Vec<(RecordRef, WrittenState)>) -> Result<(), SpoolError> {
+        let Some(newest) = written.iter().map(|(_, s)| s.written_at).max() else {
+            return Ok(());
+        };
+        let bounds = self.bounds;
+        let inserted = written.len() as u64;
+        // The count is checked after every tenth of `max_records` insertions (and on the
+        // first write after opening), so that the table never exceeds it by more than that.
+        let step = (bounds.max_records / 10).max(1);
+        let since = self.since_count_check.fetch_add(inserted, Ordering::Relaxed) + inserted;
+        let check_count = since >= step;
+        if check_count {
+            self.since_count_check.store(0, Ordering::Relaxed);
+        }
+        self.run(move |conn| {
+            let tx = conn.transaction().doing("starting a write fingerprints transaction")?;
+            {
+                let mut st = tx
+                    .prepare_cached(
+                        "INSERT INTO write_fingerprints (destination, object, matching, fingerprint, written_at)
+                         VALUES (?1, ?2, ?3, ?4, ?5)
+                         ON CONFLICT (destination, object, matching)
+                         DO UPDATE SET fingerprint = excluded.fingerprint, written_at = excluded.written_at",
+                    )
+                    .doing("preparing the write fingerprints write")?;
+                for (record, state) in &written {
+                    st.execute(params![
+                        record.destination,
+                        record.object,
+                        record.matching,
+                        state.fingerprint,
+                        encode_time(state.written_at)
+                    ])
+                    .doing("remembering write fingerprints")?;
+                }
+            }
+            prune(&tx, bounds, newest, check_count)?;
+            tx.commit().doing("committing write fingerprints")
+        })
+        .await
+    }
+
+    async fn forget(&self, records: Vec<RecordRef>) -> Result<(), SpoolError> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        self.run(move |conn| {
+            let tx = conn.transaction().doing("starting a write fingerprints transaction")?;
+            {
+                let mut st = tx
+                    .prepare_cached(
+                        "DELETE FROM write_fingerprints WHERE destination = ?1 AND object = ?2 AND matching = ?3",
+                    )
+                    .doing("preparing the write fingerprints delete")?;
+                for record in &records {
+                    st.execute(params![record.destination, record.object, record.matching])
+                        .doing("forgetting write fingerprints")?;
+                }
+            }
+            tx.commit().doing("committing write fingerprints")
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+#[path = "fingerprints_tests.rs"]
+mod tests;
