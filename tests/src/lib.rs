@@ -6,6 +6,7 @@ pub mod delivery_bench;
 pub mod mem_spool;
 pub mod metrics_doc;
 pub mod pacing;
+pub mod pg;
 pub mod real_clients;
 pub mod scripted_attio;
 pub mod scripted_server;

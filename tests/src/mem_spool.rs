@@ -90,6 +90,14 @@ impl EventSpool for MemSpool {
         Ok(())
     }
 
+    async fn check_writable(&self) -> Result<(), SpoolError> {
+        Ok(())
+    }
+
+    async fn close(&self) -> Result<(), SpoolError> {
+        Ok(())
+    }
+
     async fn stats(&self) -> Result<SpoolStats, SpoolError> {
         let s = self.lock();
         Ok(SpoolStats {

@@ -10,9 +10,11 @@ pub mod coalesce;
 pub mod error;
 pub mod fingerprint;
 pub mod json_text;
+pub mod partition;
 pub mod ports;
 pub mod record;
 pub mod slug;
+pub mod untraced;
 pub mod value;
 
 pub use error::{GatewayError, Retryability, Retryable};

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use attio_adapter::http::{AttioHttpConfig, HttpAttioGateway};
+use attio_adapter::http::{AttioHttpConfig, HttpAttioGateway, InProcessRateLimiters, RateLimiters};
 use attio_adapter::simulator::{Simulator, SimulatorConfig, SimulatorHandle};
 use secrecy::SecretString;
 
@@ -39,8 +39,18 @@ pub fn http_config(settings: &AttioSettings, base_url: String, token: SecretStri
     c
 }
 
-/// The gateway of a `[[destinations]]` entry (timeouts and schema checks as in `[attio]`).
+/// The gateway of a `[[destinations]]` entry (timeouts and schema checks as in `[attio]`),
+/// paced by this process alone.
 pub fn connect_destination(entry: &DestinationEntry, attio: &AttioSettings) -> anyhow::Result<Arc<HttpAttioGateway>> {
+    connect_destination_with(entry, attio, InProcessRateLimiters::global())
+}
+
+/// [`connect_destination`], paced by `limiters` (shared by several instances on PostgreSQL).
+pub fn connect_destination_with(
+    entry: &DestinationEntry,
+    attio: &AttioSettings,
+    limiters: Arc<dyn RateLimiters>,
+) -> anyhow::Result<Arc<HttpAttioGateway>> {
     let token = entry
         .token
         .clone()
@@ -49,14 +59,24 @@ pub fn connect_destination(entry: &DestinationEntry, attio: &AttioSettings) -> a
     config.write_rate = entry.write_rate.max(1);
     config.read_rate = entry.read_rate.max(1);
     config.destination = entry.name.clone();
+    config.limiters = limiters;
     Ok(Arc::new(HttpAttioGateway::new(config)?))
 }
 
-/// Connects to the configured workspace, or starts the simulator when no token is set.
+/// Connects to the configured workspace, or starts the simulator when no token is set;
+/// requests are paced by this process alone.
 pub async fn connect(settings: &AttioSettings) -> anyhow::Result<AttioTarget> {
+    connect_with(settings, InProcessRateLimiters::global()).await
+}
+
+/// [`connect`], with the workspace's requests paced by `limiters` (shared by several
+/// instances on PostgreSQL). The built-in simulator is the process's own: paced alone.
+pub async fn connect_with(settings: &AttioSettings, limiters: Arc<dyn RateLimiters>) -> anyhow::Result<AttioTarget> {
     match &settings.token {
         Some(token) => {
-            let gateway = HttpAttioGateway::new(http_config(settings, settings.base_url.clone(), token.clone()))?;
+            let mut config = http_config(settings, settings.base_url.clone(), token.clone());
+            config.limiters = limiters;
+            let gateway = HttpAttioGateway::new(config)?;
             Ok(AttioTarget {
                 gateway: Arc::new(gateway),
                 simulator: None,

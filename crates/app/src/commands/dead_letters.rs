@@ -5,10 +5,10 @@ use std::process::ExitCode;
 use anyhow::Context;
 use app::cli::{DeadLetterCommand, Selection};
 use app::dead_letter_view::view;
-use app::spool::SqliteSpool;
+use app::spool::Spool;
 use app::trace_query::parse_since;
 use chrono::Utc;
-use domain::ports::{DeadLetterFilter, DeadLetterSelection, DeadLetters, EventSpool};
+use domain::ports::{DeadLetterFilter, DeadLetterSelection};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::Value;
 
@@ -37,7 +37,7 @@ fn flat(s: &str) -> String {
     s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
 }
 
-pub async fn run(spool: SqliteSpool, cmd: DeadLetterCommand) -> anyhow::Result<ExitCode> {
+pub async fn run(spool: Spool, cmd: DeadLetterCommand) -> anyhow::Result<ExitCode> {
     let code = match cmd {
         DeadLetterCommand::List {
             limit,
@@ -59,12 +59,12 @@ pub async fn run(spool: SqliteSpool, cmd: DeadLetterCommand) -> anyhow::Result<E
                 limit,
                 offset,
             };
-            let letters = spool.search(filter).await?;
+            let letters = spool.dead_letters.search(filter).await?;
             if json {
                 let views: Vec<Value> = letters.iter().map(view).collect();
                 println!("{}", serde_json::to_string_pretty(&views)?);
             } else if letters.is_empty() {
-                println!("no dead letters found in {}", spool.path().display());
+                println!("no dead letters found in {}", spool.location());
             } else {
                 for l in &letters {
                     let v = view(l);
@@ -85,17 +85,17 @@ pub async fn run(spool: SqliteSpool, cmd: DeadLetterCommand) -> anyhow::Result<E
                     );
                     println!("    reason: {}", flat(&l.letter.reason));
                 }
-                let total = spool.stats().await.map(|s| s.dead_letters).unwrap_or(0);
+                let total = spool.events.stats().await.map(|s| s.dead_letters).unwrap_or(0);
                 println!("{} shown of {total}", letters.len());
             }
             ExitCode::SUCCESS
         }
         DeadLetterCommand::Show { id } => {
-            let letters = spool.of_event(&id).await?;
+            let letters = spool.dead_letters.of_event(&id).await?;
             if letters.is_empty() {
                 eprintln!(
                     "error: no dead letter for an event with id or messageId {id:?} in {}",
-                    spool.path().display()
+                    spool.location()
                 );
                 ExitCode::FAILURE
             } else {
@@ -136,13 +136,13 @@ pub async fn run(spool: SqliteSpool, cmd: DeadLetterCommand) -> anyhow::Result<E
             ExitCode::SUCCESS
         }
     };
-    spool.close().await;
+    spool.close().await?;
     Ok(code)
 }
 
 /// The selection in dead letter ids; `None` (after saying which) when an id names no
 /// dead letter.
-async fn resolve(spool: &SqliteSpool, s: &Selection) -> anyhow::Result<Option<DeadLetterSelection>> {
+async fn resolve(spool: &Spool, s: &Selection) -> anyhow::Result<Option<DeadLetterSelection>> {
     if s.all {
         return Ok(Some(DeadLetterSelection::All));
     }
@@ -152,7 +152,11 @@ async fn resolve(spool: &SqliteSpool, s: &Selection) -> anyhow::Result<Option<De
     let mut ids = Vec::new();
     let mut unknown = Vec::new();
     for id in &s.ids {
-        let letters = spool.of_event(id).await.with_context(|| format!("looking up {id:?}"))?;
+        let letters = spool
+            .dead_letters
+            .of_event(id)
+            .await
+            .with_context(|| format!("looking up {id:?}"))?;
         if letters.is_empty() {
             unknown.push(id.as_str());
         }
@@ -175,9 +179,9 @@ async fn resolve(spool: &SqliteSpool, s: &Selection) -> anyhow::Result<Option<De
 }
 
 /// How many dead letters a selection holds.
-async fn count(spool: &SqliteSpool, selection: &DeadLetterSelection) -> anyhow::Result<u64> {
+async fn count(spool: &Spool, selection: &DeadLetterSelection) -> anyhow::Result<u64> {
     Ok(match selection {
-        DeadLetterSelection::All => spool.stats().await?.dead_letters,
+        DeadLetterSelection::All => spool.events.stats().await?.dead_letters,
         DeadLetterSelection::Ids(ids) => ids.len() as u64,
         DeadLetterSelection::Subscription(name) => {
             let filter = DeadLetterFilter {
@@ -185,14 +189,14 @@ async fn count(spool: &SqliteSpool, selection: &DeadLetterSelection) -> anyhow::
                 limit: usize::MAX,
                 ..DeadLetterFilter::default()
             };
-            spool.search(filter).await?.len() as u64
+            spool.dead_letters.search(filter).await?.len() as u64
         }
     })
 }
 
 /// Replays or purges page by page, with a progress bar on long runs.
-async fn in_pages(spool: &SqliteSpool, selection: DeadLetterSelection, replay: bool) -> anyhow::Result<u64> {
-    let total = spool.stats().await?.dead_letters;
+async fn in_pages(spool: &Spool, selection: DeadLetterSelection, replay: bool) -> anyhow::Result<u64> {
+    let total = spool.events.stats().await?.dead_letters;
     let bar = ProgressBar::new(total);
     bar.set_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}").unwrap_or_else(|_| ProgressStyle::default_bar()),
@@ -202,9 +206,9 @@ async fn in_pages(spool: &SqliteSpool, selection: DeadLetterSelection, replay: b
     }
     let apply = |sel: DeadLetterSelection| async move {
         if replay {
-            spool.replay(sel).await
+            spool.dead_letters.replay(sel).await
         } else {
-            spool.purge(sel).await
+            spool.dead_letters.purge(sel).await
         }
     };
     let mut done = 0u64;

@@ -3,18 +3,18 @@
 use std::process::ExitCode;
 
 use app::cli::{EventFilterArgs, EventsCommand};
-use app::spool::SqliteSpool;
+use app::spool::Spool;
 use app::trace_query::{parse_since, parse_state, MAX_LIST};
-use domain::ports::{EventTrace, EventTraceRecord, TraceFilter};
+use domain::ports::{EventTraceRecord, TraceFilter};
 
-pub async fn run(spool: SqliteSpool, cmd: EventsCommand) -> anyhow::Result<ExitCode> {
+pub async fn run(spool: Spool, cmd: EventsCommand) -> anyhow::Result<ExitCode> {
     if !spool.trace_enabled() {
         eprintln!(
             "note: the event trace is off (spool.trace = false); only waiting and dead-lettered events are found"
         );
     }
     let code = match cmd {
-        EventsCommand::Show { id, json } => match spool.find(&id).await? {
+        EventsCommand::Show { id, json } => match spool.trace.find(&id).await? {
             Some(trace) => {
                 if json {
                     println!("{}", serde_json::to_string_pretty(&trace)?);
@@ -26,17 +26,17 @@ pub async fn run(spool: SqliteSpool, cmd: EventsCommand) -> anyhow::Result<ExitC
             None => {
                 eprintln!(
                     "error: no event with id or messageId {id:?} in the trace or the spool {}",
-                    spool.path().display()
+                    spool.location()
                 );
                 ExitCode::FAILURE
             }
         },
         EventsCommand::List { filter, json } => {
-            let traces = spool.list(trace_filter(filter)?).await?;
+            let traces = spool.trace.list(trace_filter(filter)?).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&traces)?);
             } else if traces.is_empty() {
-                println!("no traced events found in {}", spool.path().display());
+                println!("no traced events found in {}", spool.location());
             } else {
                 for t in &traces {
                     println!("{}", summary(t));
@@ -46,7 +46,7 @@ pub async fn run(spool: SqliteSpool, cmd: EventsCommand) -> anyhow::Result<ExitC
             ExitCode::SUCCESS
         }
     };
-    spool.close().await;
+    spool.close().await?;
     Ok(code)
 }
 

@@ -5,9 +5,9 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 
 use anyhow::Context;
-use app::spool::{SpoolConfig, SqliteSpool};
+use app::spool::SpoolConfig;
 use chrono::{DateTime, Utc};
-use domain::ports::{EventSpool, NewEvent, SystemClock};
+use domain::ports::{NewEvent, SystemClock};
 use indicatif::{ProgressBar, ProgressStyle};
 use segment_adapter::event::{Enrichment, Event, StampMode};
 
@@ -22,7 +22,7 @@ pub struct ImportSummary {
 pub async fn run(spool_config: SpoolConfig, file: &Path, chunk: usize) -> anyhow::Result<ImportSummary> {
     let f = std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?;
     let size = f.metadata().map(|m| m.len()).unwrap_or(0);
-    let spool: SqliteSpool = super::spool_path::open(spool_config).await?;
+    let spool = super::spool_path::open(spool_config).await?;
     let bar = ProgressBar::new(size);
     bar.set_style(
         ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {msg} ({eta})")
@@ -48,16 +48,16 @@ pub async fn run(spool_config: SpoolConfig, file: &Path, chunk: usize) -> anyhow
         }
         if pending.len() >= chunk.max(1) {
             summary.imported += pending.len() as u64;
-            spool.append(std::mem::take(&mut pending)).await?;
+            spool.events.append(std::mem::take(&mut pending)).await?;
             bar.set_message(format!("{} imported", summary.imported));
         }
     }
     if !pending.is_empty() {
         summary.imported += pending.len() as u64;
-        spool.append(pending).await?;
+        spool.events.append(pending).await?;
     }
     bar.finish_and_clear();
-    spool.close().await;
+    spool.close().await?;
     Ok(summary)
 }
 

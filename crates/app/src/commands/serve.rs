@@ -16,7 +16,8 @@ use app::server::connections::{self, ConnectionLimits};
 use app::server::console::{self, Console, Sampler};
 use app::server::ops::{self, OpsState};
 use app::server::{fd_limit, inspection, NotifyingSpool};
-use app::spool::{ServeLock, SqliteJournal, SqliteSpool};
+use app::spool::{Backend, Purpose, ServeLock, Spool};
+use attio_adapter::http::{InProcessRateLimiters, RateLimiters};
 use domain::ports::{AttioGateway, Clock, EventSpool, EventTrace, SystemClock};
 use segment_adapter::ingest::{self, IngestState};
 use tokio::sync::{watch, Notify};
@@ -58,9 +59,15 @@ pub async fn run(valid: ValidConfig, opts: ServeOptions) -> anyhow::Result<()> {
     // A file size limit (RLIMIT_FSIZE) reached makes a write fail (EFBIG), which the spool
     // reports like a full disk, instead of killing the process with SIGXFSZ.
     let _file_size_signal = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::from_raw(libc::SIGXFSZ)).ok();
-    // One `serve` per spool, held until this function returns (or the process ends).
-    let serve_lock = ServeLock::acquire(&settings.spool.path)?;
-    tracing::debug!(lock = %serve_lock.path().display(), "spool lock taken");
+    // One `serve` per SQLite spool, held until this function returns (or the process
+    // ends). Instances on one PostgreSQL spool share it through partition leases.
+    let serve_lock = if settings.spool.is_postgres() {
+        None
+    } else {
+        let lock = ServeLock::acquire(&settings.spool.path)?;
+        tracing::debug!(lock = %lock.path().display(), "spool lock taken");
+        Some(lock)
+    };
     let target_name = if settings.attio.token.is_some() {
         "attio"
     } else {
@@ -74,7 +81,8 @@ pub async fn run(valid: ValidConfig, opts: ServeOptions) -> anyhow::Result<()> {
     } else {
         tracing::info!(base_url = %settings.attio.base_url, "delivering to Attio");
     }
-    let target = attio::connect(&settings.attio).await?;
+    let limiters = rate_limiters(&settings.spool).await?;
+    let target = attio::connect_with(&settings.attio, limiters.clone()).await?;
     if using_presets {
         tracing::info!(
             "no subscriptions configured: using the presets (identify -> identifyUser, group -> groupWorkspace)"
@@ -87,7 +95,10 @@ pub async fn run(valid: ValidConfig, opts: ServeOptions) -> anyhow::Result<()> {
     let mut schema_problems = Vec::new();
     let mut named_gateways = Vec::new();
     for d in &settings.destinations {
-        named_gateways.push((d.name.clone(), attio::connect_destination(d, &settings.attio)?));
+        named_gateways.push((
+            d.name.clone(),
+            attio::connect_destination_with(d, &settings.attio, limiters.clone())?,
+        ));
     }
     let mut problems = Vec::new();
     let mut unchecked = false;
@@ -157,37 +168,24 @@ pub async fn run(valid: ValidConfig, opts: ServeOptions) -> anyhow::Result<()> {
     };
     settings.ingest.trust_forwarded_headers = settings.server.trust_forwarded_headers;
 
-    let spool_config = settings.spool.clone();
-    let spool = tokio::task::spawn_blocking(move || {
-        SqliteSpool::verify(&spool_config)?;
-        SqliteSpool::open(spool_config)
-    })
-    .await?
-    .with_context(|| format!("opening the spool at {}", settings.spool.path.display()))?;
-    // Opened after the spool, whose writer creates the file and its tables.
-    let journal_config = settings.spool.clone();
-    let journal = tokio::task::spawn_blocking(move || SqliteJournal::open(&journal_config))
-        .await?
-        .context("opening the delivery journal in the spool")?;
+    let spool = Spool::open(&settings.spool, Purpose::Serve).await?;
     let fingerprints: Option<Arc<dyn domain::ports::WriteFingerprints>> = if settings.delivery.skip_unchanged {
-        let (config, bounds) = (
-            settings.spool.clone(),
-            app::spool::FingerprintBounds {
-                max_age: Duration::from_secs(settings.delivery.resync_after_secs.max(1)),
-                max_records: settings.delivery.skip_unchanged_max_records.max(1),
-            },
-        );
-        let store = tokio::task::spawn_blocking(move || app::spool::SqliteWriteFingerprints::open(&config, bounds))
-            .await?
-            .context("opening the write fingerprints in the spool")?;
-        Some(Arc::new(store))
+        let bounds = app::spool::FingerprintBounds {
+            max_age: Duration::from_secs(settings.delivery.resync_after_secs.max(1)),
+            max_records: settings.delivery.skip_unchanged_max_records.max(1),
+        };
+        Some(
+            spool
+                .write_fingerprints(&settings.spool, bounds)
+                .await
+                .context("opening the write fingerprints in the spool")?,
+        )
     } else {
         None
     };
-    let spool = Arc::new(spool);
     let notify = Arc::new(Notify::new());
     let spool_port: Arc<dyn EventSpool> = Arc::new(NotifyingSpool {
-        inner: spool.clone(),
+        inner: spool.events.clone(),
         notify: notify.clone(),
     });
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
@@ -227,16 +225,16 @@ pub async fn run(valid: ValidConfig, opts: ServeOptions) -> anyhow::Result<()> {
     let console_gateways = subscription_gateways.clone();
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let router = Arc::new(Router::new(integrations, subscriptions, blocked));
-    let trace: Option<Arc<dyn EventTrace>> = spool.trace_enabled().then(|| spool.clone() as Arc<dyn EventTrace>);
+    let trace: Option<Arc<dyn EventTrace>> = spool.trace_enabled().then(|| spool.trace.clone());
     let deps = DeliveryDeps {
         trace: trace.clone(),
-        spool: spool.clone(),
+        spool: spool.events.clone(),
         gateway,
         clock: clock.clone(),
         router: router.clone(),
         status: status.clone(),
         notify,
-        journal: Some(Arc::new(journal)),
+        journal: Some(spool.journal.clone()),
         subscription_gateways,
         fingerprints,
     };
@@ -260,7 +258,7 @@ pub async fn run(valid: ValidConfig, opts: ServeOptions) -> anyhow::Result<()> {
     let console = Console::new(
         trace.clone(),
         spool_port.clone(),
-        spool.clone(),
+        spool.dead_letters.clone(),
         router,
         target.gateway.clone(),
         console_gateways,
@@ -299,6 +297,11 @@ pub async fn run(valid: ValidConfig, opts: ServeOptions) -> anyhow::Result<()> {
     let listener = connections::bind(listen).with_context(|| format!("binding {listen}"))?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, max_connections, "listening");
+    let (instance, spool_kind) = match &spool.backend {
+        Backend::Postgres(p) => (p.owner().to_owned(), "postgres"),
+        Backend::Sqlite(_) => (app::server::prometheus::instance_id(), "sqlite"),
+    };
+    app::server::prometheus::record_instance_info(&instance, &addr.to_string(), spool_kind);
     let state_for_signal = ingest_state.clone();
     let (stopping, stopped) = tokio::sync::oneshot::channel();
     let shutdown = async move {
@@ -321,13 +324,30 @@ pub async fn run(valid: ValidConfig, opts: ServeOptions) -> anyhow::Result<()> {
     {
         tracing::warn!("delivery did not stop within the grace period");
     }
-    spool.close().await;
+    if let Err(error) = spool.close().await {
+        tracing::warn!(%error, "closing the spool");
+    }
     if let Some(sim) = target.simulator {
         sim.shutdown().await;
     }
     tracing::info!("stopped; undelivered events stay in the spool");
     drop(serve_lock);
     Ok(())
+}
+
+/// Where the Attio gateways get their token's rate limiter: on a PostgreSQL spool, the
+/// database, so that every instance on it shares one limit per token (and a 429's pause);
+/// on SQLite (one instance per spool), this process.
+async fn rate_limiters(spool: &app::spool::SpoolConfig) -> anyhow::Result<Arc<dyn RateLimiters>> {
+    match &spool.url {
+        Some(url) => {
+            let shared = postgres_spool::PostgresRateLimiters::connect(url)
+                .await
+                .with_context(|| format!("sharing the Attio rate limit in {}", postgres_spool::redacted_url(url)))?;
+            Ok(Arc::new(shared))
+        }
+        None => Ok(InProcessRateLimiters::global()),
+    }
 }
 
 async fn shutdown_signal() {

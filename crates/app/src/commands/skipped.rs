@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use app::spool::{SpoolConfig, SqliteJournal};
+use app::spool::SpoolConfig;
 use serde_json::json;
 
 pub async fn run(
@@ -15,14 +15,12 @@ pub async fn run(
     if let Some(dir) = data_dir {
         super::spool_path::override_spool(&mut spool_config, dir);
     }
-    // Opening the spool first brings its schema up to date for the journal.
-    let spool = super::spool_path::open_existing(spool_config.clone(), None).await?;
-    let journal = tokio::task::spawn_blocking(move || SqliteJournal::open(&spool_config)).await??;
-    let skipped = journal.skipped_events(limit).await?;
+    let spool = super::spool_path::open_existing(spool_config, None).await?;
+    let skipped = spool.journal.skipped_events(limit).await?;
     if as_json {
         let list: Vec<_> = skipped
             .iter()
-            .map(|s| json!({"event_id": s.event_id, "subscription": s.subscription, "reason": s.reason, "skipped_at": s.skipped_at}))
+            .map(|s| json!({"event_id": s.event_id, "subscription": s.subscription, "reason": s.reason, "skipped_at": micros(&s.skipped_at)}))
             .collect();
         println!("{}", serde_json::to_string_pretty(&list)?);
     } else if skipped.is_empty() {
@@ -31,10 +29,17 @@ pub async fn run(
         for s in &skipped {
             println!(
                 "{} event {} [{}]: {}",
-                s.skipped_at, s.event_id, s.subscription, s.reason
+                micros(&s.skipped_at),
+                s.event_id,
+                s.subscription,
+                s.reason
             );
         }
     }
-    drop(spool);
+    spool.close().await?;
     Ok(ExitCode::SUCCESS)
+}
+
+fn micros(at: &chrono::DateTime<chrono::Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }

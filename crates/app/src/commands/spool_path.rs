@@ -1,12 +1,16 @@
-//! Which spool file a command opens: `spool.path`, or `DIR/spool.sqlite` with `--data-dir`.
+//! Which spool a command opens: `spool.url` (PostgreSQL), `spool.path`, or
+//! `DIR/spool.sqlite` with `--data-dir`.
 
 use std::path::Path;
 
-use anyhow::Context;
-use app::spool::{SpoolConfig, SqliteSpool};
+use app::spool::{Purpose, Spool, SpoolConfig};
 
 /// Points the spool at `DIR/spool.sqlite`, and says so when that is not the configured file.
 pub fn override_spool(spool: &mut SpoolConfig, dir: &Path) {
+    if spool.is_postgres() {
+        eprintln!("--data-dir is ignored: spool.url selects the PostgreSQL spool");
+        return;
+    }
     let path = dir.join("spool.sqlite");
     if path != spool.path {
         eprintln!(
@@ -19,25 +23,15 @@ pub fn override_spool(spool: &mut SpoolConfig, dir: &Path) {
     spool.path = path;
 }
 
-/// Opens the spool a command reads: it must exist (an inspection that created an empty
-/// spool would answer "nothing there" about the wrong file).
-pub async fn open_existing(mut spool: SpoolConfig, data_dir: Option<&Path>) -> anyhow::Result<SqliteSpool> {
+/// Opens the spool a command reads: it must exist.
+pub async fn open_existing(mut spool: SpoolConfig, data_dir: Option<&Path>) -> anyhow::Result<Spool> {
     if let Some(dir) = data_dir {
         override_spool(&mut spool, dir);
     }
-    if !spool.path.is_file() {
-        anyhow::bail!(
-            "there is no spool at {} (set spool.path in the configuration or use --data-dir DIR)",
-            spool.path.display()
-        );
-    }
-    open(spool).await
+    Ok(Spool::open(&spool, Purpose::Inspect).await?)
 }
 
-/// Opens (creating when missing) the spool.
-pub async fn open(spool: SpoolConfig) -> anyhow::Result<SqliteSpool> {
-    let path = spool.path.clone();
-    tokio::task::spawn_blocking(move || SqliteSpool::open(spool))
-        .await?
-        .with_context(|| format!("opening the spool at {}", path.display()))
+/// Opens (creating when missing) the spool, to append to it.
+pub async fn open(spool: SpoolConfig) -> anyhow::Result<Spool> {
+    Ok(Spool::open(&spool, Purpose::Append).await?)
 }

@@ -48,4 +48,8 @@ impl EventSpool for NotifyingSpool {
     async fn check_writable(&self) -> Result<(), SpoolError> {
         self.inner.check_writable().await
     }
+
+    async fn close(&self) -> Result<(), SpoolError> {
+        self.inner.close().await
+    }
 }

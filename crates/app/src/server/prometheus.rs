@@ -8,6 +8,9 @@ use metrics_exporter_prometheus::{BuildError, Matcher, PrometheusBuilder, Promet
 
 /// Gauge, always 1, label `version`: the running build.
 pub const BUILD_INFO: &str = "segment_attio_build_info";
+/// Gauge, always 1, labels `instance`, `listen` and `spool`: which of several instances
+/// this is, so that their series can be told apart and joined.
+pub const INSTANCE_INFO: &str = "segment_attio_instance_info";
 
 /// Histogram: seconds from an ingestion request's start to its answer (the spool's
 /// durable write included).
@@ -51,6 +54,28 @@ pub fn builder() -> Result<PrometheusBuilder, BuildError> {
 /// Records `segment_attio_build_info{version}` in the current recorder.
 pub fn record_build_info() {
     metrics::gauge!(BUILD_INFO, "version" => env!("CARGO_PKG_VERSION")).set(1.0);
+}
+
+/// Records `segment_attio_instance_info{instance, listen, spool}` in the current recorder.
+pub fn record_instance_info(instance: &str, listen: &str, spool: &'static str) {
+    metrics::gauge!(
+        INSTANCE_INFO,
+        "instance" => instance.to_owned(),
+        "listen" => listen.to_owned(),
+        "spool" => spool
+    )
+    .set(1.0);
+}
+
+/// This instance's id: host name and process id (unique among the instances running at
+/// once on one database).
+pub fn instance_id() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "host".to_owned());
+    format!("{host}-{}", std::process::id())
 }
 
 /// Installs the recorder globally and records the build info. The caller renders
@@ -123,6 +148,18 @@ mod tests {
         for (name, buckets) in HISTOGRAMS {
             assert!(buckets.windows(2).all(|w| w[0] < w[1]), "{name}: {buckets:?}");
         }
+    }
+
+    #[test]
+    fn instance_info_names_the_instance_its_address_and_spool() {
+        let text = rendered(|| record_instance_info("host-42", "127.0.0.1:8080", "postgres"));
+        let line = format!("{INSTANCE_INFO}{{instance=\"host-42\",listen=\"127.0.0.1:8080\",spool=\"postgres\"}} 1");
+        assert!(text.contains(&line), "{text}");
+    }
+
+    #[test]
+    fn the_instance_id_carries_the_process_id() {
+        assert!(instance_id().ends_with(&format!("-{}", std::process::id())));
     }
 
     #[test]

@@ -32,6 +32,17 @@ impl Synchronous {
 pub struct SpoolConfig {
     /// The database file; its parent directory is created when missing.
     pub path: PathBuf,
+    /// `postgres://USER[:PASSWORD]@HOST[:PORT]/DBNAME`: the spool is in that PostgreSQL
+    /// database (shared by every instance configured with it) instead of `path`.
+    pub url: Option<String>,
+    /// Connections to PostgreSQL each instance keeps at most.
+    pub pool_size: usize,
+    /// How long an instance's ownership of a partition of the queue lasts without being
+    /// renewed (PostgreSQL): after a crash, its partitions are taken over within this.
+    pub lease_secs: u64,
+    /// Partitions of the queue (PostgreSQL): the unit of delivery ownership. Fixed once
+    /// events are waiting.
+    pub partitions: u32,
     pub synchronous: Synchronous,
     /// Events waiting beyond which `append` answers `SpoolError::Full`.
     pub max_pending: u64,
@@ -61,6 +72,10 @@ impl Default for SpoolConfig {
     fn default() -> Self {
         SpoolConfig {
             path: PathBuf::from("./data/spool.sqlite"),
+            url: None,
+            pool_size: 8,
+            lease_secs: 15,
+            partitions: 64,
             synchronous: Synchronous::Full,
             max_pending: 5_000_000,
             busy_timeout_ms: 5_000,
@@ -91,6 +106,10 @@ pub enum SpoolConfigError {
     EmptyPath,
     #[error("spool.{field} must be at least 1, got 0")]
     Zero { field: &'static str },
+    #[error("spool.url must be a PostgreSQL URL (postgres://USER@HOST:PORT/DBNAME), got one starting {start:?}")]
+    NotPostgres { start: String },
+    #[error("spool.partitions must be at most 4096, got {0}")]
+    TooManyPartitions(u32),
 }
 
 impl SpoolConfig {
@@ -114,11 +133,29 @@ impl SpoolConfig {
             ("watch_interval_ms", self.watch_interval_ms),
             ("trace_max_age_secs", self.trace_max_age_secs),
             ("trace_max_events", self.trace_max_events),
+            ("pool_size", self.pool_size as u64),
+            ("lease_secs", self.lease_secs),
+            ("partitions", u64::from(self.partitions)),
         ];
+        if let Some(url) = &self.url {
+            if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                // Only the scheme part: the rest may hold a password.
+                let start: String = url.chars().take_while(|c| *c != ':').take(16).collect();
+                return Err(SpoolConfigError::NotPostgres { start });
+            }
+        }
+        if self.partitions > 4096 {
+            return Err(SpoolConfigError::TooManyPartitions(self.partitions));
+        }
         match counts.iter().find(|(_, value)| *value == 0) {
             Some((field, _)) => Err(SpoolConfigError::Zero { field }),
             None => Ok(()),
         }
+    }
+
+    /// Whether the spool is in PostgreSQL (`url` set) rather than the SQLite file.
+    pub fn is_postgres(&self) -> bool {
+        self.url.is_some()
     }
 
     pub(crate) fn watch_interval(&self) -> Duration {
@@ -184,6 +221,27 @@ mod tests {
         let error = config.validate().expect_err("zero capacity");
         assert_eq!(error, SpoolConfigError::Zero { field: "max_pending" });
         assert!(error.to_string().contains("spool.max_pending"));
+    }
+
+    #[test]
+    fn a_url_that_is_not_postgres_is_rejected_without_showing_its_secret() {
+        let config = SpoolConfig {
+            url: Some("mysql://root:hunter2@db/x".to_owned()),
+            ..SpoolConfig::default()
+        };
+        let error = config.validate().expect_err("not postgres").to_string();
+        assert!(error.contains("spool.url") && error.contains("mysql"), "{error}");
+        assert!(!error.contains("hunter2"), "{error}");
+    }
+
+    #[test]
+    fn a_postgres_url_selects_postgres() {
+        let config: SpoolConfig =
+            toml::from_str("url = \"postgres://postgres@127.0.0.1:5432/pg_x\"").expect("valid section");
+        assert!(config.is_postgres());
+        assert_eq!(config.validate(), Ok(()));
+        assert_eq!((config.lease_secs, config.partitions, config.pool_size), (15, 64, 8));
+        assert!(!SpoolConfig::default().is_postgres());
     }
 
     #[test]

@@ -6,21 +6,12 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use domain::ports::{DeliveryJournal, NoteAttempt, SpoolError};
+use domain::ports::{DeliveryJournal, NoteAttempt, SkippedEvent, SpoolError};
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::config::SpoolConfig;
 use super::failure::Doing;
 use super::rows::decode_time;
-
-/// An event that a subscription did not write, and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SkippedEvent {
-    pub event_id: i64,
-    pub subscription: String,
-    pub reason: String,
-    pub skipped_at: String,
-}
 
 #[derive(Clone)]
 pub struct SqliteJournal {
@@ -58,29 +49,6 @@ impl SqliteJournal {
         })
         .await
         .map_err(|e| SpoolError::Storage(format!("the delivery journal task failed: {e}")))?
-    }
-
-    /// Skipped events, newest first.
-    pub async fn skipped_events(&self, limit: usize) -> Result<Vec<SkippedEvent>, SpoolError> {
-        self.run(move |conn| {
-            let mut st = conn
-                .prepare(
-                    "SELECT event_id, subscription, reason, skipped_at FROM skipped_events ORDER BY id DESC LIMIT ?1",
-                )
-                .doing("preparing the skipped events read")?;
-            let rows = st
-                .query_map([i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
-                    Ok(SkippedEvent {
-                        event_id: r.get(0)?,
-                        subscription: r.get(1)?,
-                        reason: r.get(2)?,
-                        skipped_at: r.get(3)?,
-                    })
-                })
-                .doing("reading skipped events")?;
-            rows.collect::<Result<Vec<_>, _>>().doing("reading skipped events")
-        })
-        .await
     }
 }
 
@@ -151,6 +119,33 @@ impl DeliveryJournal for SqliteJournal {
             )
             .doing("recording a skipped event")
             .map(|_| ())
+        })
+        .await
+    }
+
+    async fn skipped_events(&self, limit: usize) -> Result<Vec<SkippedEvent>, SpoolError> {
+        self.run(move |conn| {
+            let mut st = conn
+                .prepare(
+                    "SELECT id, event_id, subscription, reason, skipped_at FROM skipped_events ORDER BY id DESC LIMIT ?1",
+                )
+                .doing("preparing the skipped events read")?;
+            let rows = st
+                .query_map([i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get::<_, String>(4)?))
+                })
+                .doing("reading skipped events")?;
+            let mut events = Vec::new();
+            for row in rows {
+                let (id, event_id, subscription, reason, at) = row.doing("reading skipped events")?;
+                events.push(SkippedEvent {
+                    event_id,
+                    subscription,
+                    reason,
+                    skipped_at: decode_time(&at, "skipped_at", "skipped_events", id)?,
+                });
+            }
+            Ok(events)
         })
         .await
     }

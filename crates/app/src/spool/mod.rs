@@ -5,6 +5,7 @@
 //! separate query-only connections. Nothing is held in memory beyond the request or the
 //! read window at hand, so a million waiting events cost disk, not memory.
 
+mod backend;
 mod config;
 mod failure;
 mod fingerprints;
@@ -16,15 +17,15 @@ mod schema;
 mod serve_lock;
 mod sqlite_spool;
 mod trace;
-mod untraced;
 mod writer;
 
 #[cfg(test)]
 mod tests;
 
+pub use backend::{postgres_config, Backend, Purpose, Spool, SpoolOpenError};
 pub use config::{SpoolConfig, SpoolConfigError, Synchronous};
 pub use fingerprints::{FingerprintBounds, SqliteWriteFingerprints};
-pub use journal::{SkippedEvent, SqliteJournal};
+pub use journal::SqliteJournal;
 pub use serve_lock::{ServeLock, ServeLockError};
 pub use sqlite_spool::SqliteSpool;
 pub use writer::WriterStats;

@@ -274,6 +274,11 @@ impl EventSpool for SqliteSpool {
         self.inner.health.check_writes()
     }
 
+    async fn close(&self) -> Result<(), SpoolError> {
+        SqliteSpool::close(self).await;
+        Ok(())
+    }
+
     async fn stats(&self) -> Result<SpoolStats, SpoolError> {
         // Read the stored counts: another process may have changed them (replay, purge).
         self.read(|conn| {
@@ -349,10 +354,10 @@ impl EventTrace for SqliteSpool {
                 return Ok(Some(found));
             }
             if let Some(event) = reader::find_event(conn, &id)? {
-                return Ok(Some(super::untraced::waiting(&event)));
+                return Ok(Some(domain::untraced::waiting(&event)));
             }
             let letters = reader::dead_letters_of_event(conn, &id)?;
-            Ok(super::untraced::dead_lettered(&letters))
+            Ok(domain::untraced::dead_lettered(&letters))
         })
         .await
     }

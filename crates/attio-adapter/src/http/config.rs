@@ -1,9 +1,12 @@
 //! Settings of the HTTP transport.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use domain::record::ATTIO_BASE_URL;
 use secrecy::SecretString;
+
+use super::rate_limit::{InProcessRateLimiters, RateLimiters};
 
 /// How the production gateway talks to Attio.
 ///
@@ -33,6 +36,9 @@ pub struct AttioHttpConfig {
     pub documented_fallback: bool,
     /// The destination's name, the `destination` label of the request metrics.
     pub destination: String,
+    /// Where the token's limiter comes from. Default: this process's registry; several
+    /// processes sharing a token share a limiter through PostgreSQL.
+    pub limiters: Arc<dyn RateLimiters>,
 }
 
 impl AttioHttpConfig {
@@ -55,6 +61,7 @@ impl AttioHttpConfig {
             max_rate_limit_retries: Self::DEFAULT_MAX_RATE_LIMIT_RETRIES,
             documented_fallback: true,
             destination: "default".to_owned(),
+            limiters: InProcessRateLimiters::global(),
         }
     }
 

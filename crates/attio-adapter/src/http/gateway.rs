@@ -23,7 +23,7 @@ use tokio::time::Instant;
 use super::classify::{check_status, status_error, transport_error};
 use super::config::{AttioHttpConfig, HttpSetupError};
 use super::fallback::endpoint_missing;
-use super::rate_limit::{shared_limiter, RateLimitStats, RequestClass, TokenLimiter};
+use super::rate_limit::{limit_key, RateLimitStats, RateLimiter, RequestClass};
 use super::schema::{ObjectSchema, SchemaCache};
 use super::send::{HttpSend, RawRequest, RawResponse, ReqwestSend};
 use super::validate::objects_in;
@@ -79,7 +79,7 @@ pub(super) struct Inner {
     sender: Arc<dyn HttpSend>,
     /// The `destination` label of the request metrics.
     destination: String,
-    limiter: Arc<TokenLimiter>,
+    limiter: Arc<dyn RateLimiter>,
     pub(super) schemas: SchemaCache,
     pub(super) schema_ttl: Duration,
     pub(super) objects_by_id: Mutex<Option<ObjectsById>>,
@@ -171,7 +171,11 @@ impl HttpAttioGateway {
         if config.timeout.is_zero() {
             return Err(HttpSetupError::ZeroTimeout);
         }
-        let limiter = shared_limiter(&base_url, &config.token, config.read_rate, config.write_rate);
+        let limiter = config.limiters.limiter(
+            &limit_key(&base_url, &config.token),
+            config.read_rate,
+            config.write_rate,
+        );
         Ok(Self {
             inner: Arc::new(Inner {
                 base_url,
@@ -288,7 +292,7 @@ impl HttpAttioGateway {
             let pause = retry_after
                 .unwrap_or(DEFAULT_RATE_LIMIT_PAUSE)
                 .max(MIN_RATE_LIMIT_PAUSE);
-            self.inner.limiter.rate_limited(class, pause);
+            self.inner.limiter.rate_limited(class, pause).await;
             if retries >= self.inner.max_rate_limit_retries {
                 return Err(err);
             }

@@ -17,6 +17,7 @@ mod documented;
 pub mod fallback;
 pub mod gateway;
 pub mod rate_limit;
+pub mod rate_limit_contract;
 pub mod retry;
 pub mod schema;
 pub mod send;
@@ -30,7 +31,10 @@ mod tests;
 
 pub use config::{AttioHttpConfig, HttpSetupError};
 pub use gateway::{GatewayStats, HttpAttioGateway, Identity, USER_AGENT_VALUE};
-pub use rate_limit::{RateLimitStats, RequestClass, TokenLimiter};
+pub use rate_limit::{
+    limit_key, InProcessRateLimiters, RateLimitKey, RateLimitStats, RateLimiter, RateLimiters, RequestClass,
+    TokenLimiter,
+};
 pub use retry::RetryPolicy;
 pub use schema::ObjectSchema;
 pub use send::{HttpSend, RawRequest, RawResponse, ReqwestSend, TransportError};

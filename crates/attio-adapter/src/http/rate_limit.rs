@@ -7,35 +7,16 @@
 //! following second. No one-second window can hold more than `rate` grants, and in steady
 //! state the achieved rate is `rate` per (1 s + margin).
 
-use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashMap, VecDeque};
-use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Duration;
 
+use async_trait::async_trait;
+pub use domain::ports::{RateLimitKey, RateLimitStats, RateLimiter, RateLimiters, RequestClass};
 use secrecy::{ExposeSecret, SecretString};
+use sha2::{Digest, Sha256};
 use tokio::time::Instant;
-
-/// Attio limits reads and writes separately.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RequestClass {
-    Read,
-    Write,
-}
-
-/// Counters of one token's limiter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct RateLimitStats {
-    /// Requests that were let through.
-    pub requests_sent: u64,
-    /// 429 replies seen.
-    pub rate_limited: u64,
-    /// Total length of the pauses that 429 replies imposed (overlaps counted once).
-    pub paused: Duration,
-    /// Total time callers waited for a slot (pacing and pauses).
-    pub waited: Duration,
-}
 
 /// Added to the one-second window so that jitter between our clock and the server's
 /// cannot put `rate + 1` requests into one of its seconds.
@@ -179,26 +160,64 @@ impl TokenLimiter {
     }
 }
 
-type Registry = Mutex<HashMap<u64, Weak<TokenLimiter>>>;
-static REGISTRY: OnceLock<Registry> = OnceLock::new();
-
-/// The process-wide limiter for this base URL and token. Every gateway built with the same
-/// pair shares it; the rates of the first one built apply. The registry keeps only a hash
-/// of the token.
-pub fn shared_limiter(base_url: &str, token: &SecretString, read_rate: u32, write_rate: u32) -> Arc<TokenLimiter> {
-    let mut h = DefaultHasher::new();
-    base_url.hash(&mut h);
-    token.expose_secret().hash(&mut h);
-    let key = h.finish();
-    let registry = REGISTRY.get_or_init(|| Mutex::new(HashMap::new()));
-    let mut map = registry.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some(existing) = map.get(&key).and_then(Weak::upgrade) {
-        return existing;
+#[async_trait]
+impl RateLimiter for TokenLimiter {
+    async fn acquire(&self, class: RequestClass) {
+        TokenLimiter::acquire(self, class).await;
     }
-    map.retain(|_, w| w.strong_count() > 0);
-    let limiter = Arc::new(TokenLimiter::new(read_rate, write_rate));
-    map.insert(key, Arc::downgrade(&limiter));
-    limiter
+
+    async fn rate_limited(&self, class: RequestClass, after: Duration) {
+        TokenLimiter::rate_limited(self, class, after);
+    }
+
+    fn stats(&self) -> RateLimitStats {
+        TokenLimiter::stats(self)
+    }
+}
+
+/// The key of the limiter of this base URL and token: a SHA-256 digest, so that the token
+/// is never kept (nor stored in a shared database) in clear.
+pub fn limit_key(base_url: &str, token: &SecretString) -> RateLimitKey {
+    let mut h = Sha256::new();
+    h.update(base_url.as_bytes());
+    h.update([0u8]);
+    h.update(token.expose_secret().as_bytes());
+    let digest = h.finalize();
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    RateLimitKey::from_digest(hex)
+}
+
+/// The in-process limiters: every gateway of this process built with the same key shares
+/// one [`TokenLimiter`] while any of them lives. Right for one process; several processes
+/// sharing a token need a shared implementation (PostgreSQL).
+#[derive(Debug, Default)]
+pub struct InProcessRateLimiters {
+    registry: Mutex<HashMap<RateLimitKey, Weak<TokenLimiter>>>,
+}
+
+impl InProcessRateLimiters {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The process-wide registry, the default of every gateway.
+    pub fn global() -> Arc<Self> {
+        static GLOBAL: OnceLock<Arc<InProcessRateLimiters>> = OnceLock::new();
+        GLOBAL.get_or_init(|| Arc::new(Self::new())).clone()
+    }
+}
+
+impl RateLimiters for InProcessRateLimiters {
+    fn limiter(&self, key: &RateLimitKey, read_rate: u32, write_rate: u32) -> Arc<dyn RateLimiter> {
+        let mut map = self.registry.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(existing) = map.get(key).and_then(Weak::upgrade) {
+            return existing;
+        }
+        map.retain(|_, w| w.strong_count() > 0);
+        let limiter = Arc::new(TokenLimiter::new(read_rate, write_rate));
+        map.insert(key.clone(), Arc::downgrade(&limiter));
+        limiter
+    }
 }
 
 #[cfg(test)]
@@ -293,10 +312,19 @@ mod tests {
     #[test]
     fn same_token_and_url_share_one_limiter() {
         let t = SecretString::from("tok-share");
-        let a = shared_limiter("http://x", &t, 1, 1);
-        let b = shared_limiter("http://x", &t, 5, 5);
-        let c = shared_limiter("http://y", &t, 1, 1);
+        let limiters = InProcessRateLimiters::new();
+        let a = limiters.limiter(&limit_key("http://x", &t), 1, 1);
+        let b = limiters.limiter(&limit_key("http://x", &t), 5, 5);
+        let c = limiters.limiter(&limit_key("http://y", &t), 1, 1);
         assert!(Arc::ptr_eq(&a, &b));
         assert!(!Arc::ptr_eq(&a, &c));
+    }
+
+    #[test]
+    fn the_key_is_a_digest_that_never_contains_the_token() {
+        let key = limit_key("http://x", &SecretString::from("attio_pat_secret"));
+        assert_eq!(key.as_str().len(), 64);
+        assert!(!key.as_str().contains("secret"));
+        assert_ne!(key, limit_key("http://x", &SecretString::from("attio_pat_other")));
     }
 }

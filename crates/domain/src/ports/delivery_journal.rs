@@ -11,6 +11,15 @@ pub struct NoteAttempt {
     pub note_id: Option<String>,
 }
 
+/// An event that a subscription did not write, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkippedEvent {
+    pub event_id: i64,
+    pub subscription: String,
+    pub reason: String,
+    pub skipped_at: DateTime<Utc>,
+}
+
 /// The durable record of what delivery did beyond acknowledging events: the notes it
 /// created (so that a lost answer never makes a second note) and the events it skipped.
 #[cfg_attr(any(test, feature = "testing"), mockall::automock)]
@@ -30,4 +39,6 @@ pub trait DeliveryJournal: Send + Sync {
         reason: &str,
         at: DateTime<Utc>,
     ) -> Result<(), SpoolError>;
+    /// The skipped events recorded, newest first.
+    async fn skipped_events(&self, limit: usize) -> Result<Vec<SkippedEvent>, SpoolError>;
 }

@@ -120,7 +120,13 @@ pub trait EventSpool: Send + Sync {
         Ok(ids.into_iter().map(Appended::Stored).collect())
     }
 
-    /// Up to `limit` events with an id greater than `after_id`, in id order.
+    /// Up to `limit` events with an id greater than `after_id`, in id order, that this
+    /// process delivers. Ids grow with acceptance order, and a backend shared by several
+    /// processes must never make an event visible after one with a greater id was read
+    /// (else a reader's cursor would pass it): it returns only the events of the
+    /// partitions this process owns, and when it takes over a partition it also returns
+    /// that partition's waiting events below `after_id` (once), so that the caller, which
+    /// keeps the greatest id it has seen, still gets every event exactly once.
     async fn read_after(&self, after_id: i64, limit: usize) -> Result<Vec<SpooledEvent>, SpoolError>;
 
     /// Removes delivered events.
@@ -133,11 +139,15 @@ pub trait EventSpool: Send + Sync {
 
     async fn stats(&self) -> Result<SpoolStats, SpoolError>;
 
-    /// `Ok` when the spool can take writes now (for readiness). By default a probe: an
-    /// acknowledgement of id 0, which removes nothing but goes through the write path.
-    async fn check_writable(&self) -> Result<(), SpoolError> {
-        self.ack(vec![0]).await
-    }
+    /// `Ok` when the spool can take writes now (the readiness probe of `/readyz`): a
+    /// write that changes nothing, through the same path as `append` (a database that
+    /// refuses writes or cannot be reached shows here).
+    async fn check_writable(&self) -> Result<(), SpoolError>;
+
+    /// Applies what is queued and releases the storage (connections, files, leases held
+    /// by this process). Later writes answer [`SpoolError::Closed`]. Closing twice is
+    /// harmless.
+    async fn close(&self) -> Result<(), SpoolError>;
 }
 
 /// The dead-letter store, for `segment-attio dead-letters list|show|replay|purge`.

@@ -5,16 +5,18 @@ mod clock;
 mod delivery_journal;
 mod event_spool;
 mod event_trace;
+mod rate_limiter;
 mod write_fingerprints;
 
 pub use attio_gateway::{AssertReply, AttioGateway, AttioObject, AttributeDefinition, NoteSummary};
 pub use clock::{Clock, FixedClock, SystemClock};
-pub use delivery_journal::{DeliveryJournal, NoteAttempt};
+pub use delivery_journal::{DeliveryJournal, NoteAttempt, SkippedEvent};
 pub use event_spool::{
     Appended, DeadLetter, DeadLetterFilter, DeadLetterSelection, DeadLetters, EventSpool, IdentifiedEvent, NewEvent,
     SpoolError, SpoolStats, SpooledEvent, StoredDeadLetter,
 };
 pub use event_trace::{AttioRequestTrace, EventTrace, EventTraceRecord, SubscriptionTrace, TraceFilter, TraceState};
+pub use rate_limiter::{RateLimitKey, RateLimitStats, RateLimiter, RateLimiters, RequestClass};
 pub use write_fingerprints::{RecordRef, WriteFingerprints, WrittenState};
 
 #[cfg(any(test, feature = "testing"))]

@@ -97,6 +97,7 @@ pub fn build(
         },
         "spool": {
             "path": settings.spool.path.display().to_string(),
+            "url": settings.spool.url.as_deref().map(postgres_spool::redacted_url),
         },
     });
     ConfigView {

@@ -105,6 +105,9 @@ impl DeliveryJournal for MemJournal {
     async fn skipped(&self, _: i64, _: &str, _: &str, _: chrono::DateTime<chrono::Utc>) -> Result<(), SpoolError> {
         Ok(())
     }
+    async fn skipped_events(&self, _: usize) -> Result<Vec<domain::ports::SkippedEvent>, SpoolError> {
+        Ok(Vec::new())
+    }
 }
 
 #[tokio::test]

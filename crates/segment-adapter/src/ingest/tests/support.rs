@@ -69,6 +69,14 @@ impl EventSpool for MemorySpool {
         Ok(())
     }
 
+    async fn check_writable(&self) -> Result<(), SpoolError> {
+        Ok(())
+    }
+
+    async fn close(&self) -> Result<(), SpoolError> {
+        Ok(())
+    }
+
     async fn stats(&self) -> Result<SpoolStats, SpoolError> {
         Ok(SpoolStats::default())
     }

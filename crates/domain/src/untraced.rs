@@ -1,19 +1,19 @@
 //! What `find` answers for an event without a trace: built from the waiting event or
 //! from its dead letters.
 
-use domain::ports::{EventTraceRecord, SpooledEvent, StoredDeadLetter, SubscriptionTrace, TraceState};
+use crate::ports::{EventTraceRecord, SpooledEvent, StoredDeadLetter, SubscriptionTrace, TraceState};
 
 /// The identifying fields of an event's JSON text (all `None` when it is not JSON).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Identity {
-    pub(crate) message_id: Option<String>,
-    pub(crate) event_type: Option<String>,
-    pub(crate) user_id: Option<String>,
-    pub(crate) group_id: Option<String>,
+pub struct Identity {
+    pub message_id: Option<String>,
+    pub event_type: Option<String>,
+    pub user_id: Option<String>,
+    pub group_id: Option<String>,
 }
 
 impl Identity {
-    pub(crate) fn of(payload: &str) -> Identity {
+    pub fn of(payload: &str) -> Identity {
         let Ok(value) = serde_json::from_str::<serde_json::Value>(payload) else {
             return Identity::default();
         };
@@ -31,7 +31,7 @@ impl Identity {
     }
 }
 
-pub(crate) fn waiting(event: &SpooledEvent) -> EventTraceRecord {
+pub fn waiting(event: &SpooledEvent) -> EventTraceRecord {
     let identity = Identity::of(&event.payload);
     EventTraceRecord {
         event_id: event.id,
@@ -51,7 +51,7 @@ pub(crate) fn waiting(event: &SpooledEvent) -> EventTraceRecord {
 }
 
 /// `None` when there are no letters.
-pub(crate) fn dead_lettered(letters: &[StoredDeadLetter]) -> Option<EventTraceRecord> {
+pub fn dead_lettered(letters: &[StoredDeadLetter]) -> Option<EventTraceRecord> {
     let last = letters.last()?;
     let identity = Identity::of(&last.letter.payload);
     let rejected = letters.iter().all(|l| l.letter.attempts == 0);
