@@ -89,7 +89,7 @@ pub struct AttioSettings {
 impl Default for AttioSettings {
     fn default() -> Self {
         Self {
-            base_url: domain::ATTIO_BASE_URL.to_owned(),
+            base_url: attio_adapter::wire::ATTIO_BASE_URL.to_owned(),
             token: None,
             write_rate: 25,
             read_rate: 100,
@@ -160,7 +160,7 @@ pub struct DestinationEntry {
 }
 
 fn default_base_url() -> String {
-    domain::ATTIO_BASE_URL.to_owned()
+    attio_adapter::wire::ATTIO_BASE_URL.to_owned()
 }
 
 fn default_write_rate() -> u32 {

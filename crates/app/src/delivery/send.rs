@@ -10,8 +10,8 @@ use domain::{GatewayError, Retryability, Retryable};
 use segment_adapter::json::Val;
 use segment_adapter::pipeline::Mode;
 
-use super::missing_reference::is_missing_reference;
 use crate::routing::Router;
+use attio_adapter::wire::is_missing_reference;
 
 /// Why a delivery failed, with what the loop should do about it.
 #[derive(Debug, Clone)]

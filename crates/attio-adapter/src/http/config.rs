@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use domain::record::ATTIO_BASE_URL;
+use crate::wire::ATTIO_BASE_URL;
 use secrecy::SecretString;
 
 /// How the production gateway talks to Attio.

@@ -11,6 +11,8 @@ mod schema_check;
 mod trace;
 
 use std::collections::BTreeMap;
+
+use attio_adapter::wire::CommandWire;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
