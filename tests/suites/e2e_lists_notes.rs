@@ -143,6 +143,43 @@ async fn a_note_whose_answer_is_lost_is_created_once() {
 }
 
 #[tokio::test]
+async fn a_replayed_dead_letter_of_a_note_whose_answer_was_lost_does_not_make_a_second_note() {
+    let sim = SimulatorProcess::start().await;
+    // Gives up at the first retryable failure, so that the lost answer dead-letters the
+    // event although its note was written.
+    let config = format!("[delivery]\nmax_age_secs = 0\n{}", note_config());
+    let service = ServiceBuilder::new()
+        .attio(&sim)
+        .unthrottled()
+        .config(&config)
+        .start()
+        .await;
+    sim.set_faults(&json!({"drop_after_write": 1, "drop_after_write_path": "/v2/notes"}))
+        .await;
+    let event = track("Called", json!({"email": "rp@example.com", "text": "Renewal call"}));
+    assert_eq!(service.post("/v1/track", &event).await.status(), 200);
+    service.wait_until_drained(WAIT).await;
+    assert_eq!(sim.stats().await["dropped_connections"], json!(1));
+    assert_eq!(
+        sim.notes().await.len(),
+        1,
+        "the create was applied before the connection closed"
+    );
+    let letters = service.dead_letters();
+    assert_eq!(letters.len(), 1, "the lost answer dead-lettered the event: {letters:?}");
+
+    // The replay spools the event again under a new id; the note it made is found, not
+    // made again.
+    let out = service.cli(&["dead-letters", "replay", "--all"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    service.wait_until_drained(WAIT).await;
+    assert!(service.dead_letters().is_empty(), "{:?}", service.dead_letters());
+    let notes = sim.notes().await;
+    assert_eq!(notes.len(), 1, "one note for one event, replay included: {notes:?}");
+    assert_eq!(notes[0]["content_plaintext"], "Renewal call");
+}
+
+#[tokio::test]
 async fn update_only_skips_unknown_records_and_says_why() {
     let sim = SimulatorProcess::start().await;
     let config = r#"

@@ -13,6 +13,8 @@ use segment_adapter::pipeline::Mode;
 use crate::routing::Router;
 use attio_adapter::wire::is_missing_reference;
 
+use super::note_key::note_journal_key;
+
 /// Why a delivery failed, with what the loop should do about it.
 #[derive(Debug, Clone)]
 pub struct SendError {
@@ -117,7 +119,7 @@ pub async fn send_single(
     if let Some(Err(e)) = gateway.check_assertions(&steps).await.into_iter().find(Result::is_err) {
         return Err(e.into());
     }
-    let key = format!("{}/{}", ctx.event_id, sub.name);
+    let key = note_journal_key(&event, ctx.event_id, &sub.name);
     let exec = ctx.journal.as_deref().map(|journal| ExecContext {
         journal: Some(journal),
         key: &key,
