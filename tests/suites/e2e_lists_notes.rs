@@ -496,3 +496,66 @@ async fn a_refused_token_pauses_only_its_own_destination() {
         .await;
     assert!(eu.notes().await.is_empty());
 }
+
+fn person_config(integrations_section: &str) -> String {
+    format!(
+        r#"{integrations_section}
+
+[[subscriptions]]
+name = "people"
+action = "assertRecord"
+subscribe = 'type = "track"'
+mapping = {{ object = "people", matching_attribute = "email_addresses", attributes = {{ email_addresses = {{ "@path" = "$.properties.email" }} }} }}
+"#
+    )
+}
+
+#[tokio::test]
+async fn the_former_destination_section_still_names_the_integration_with_a_warning() {
+    let sim = SimulatorProcess::start().await;
+    let service = ServiceBuilder::new()
+        .attio(&sim)
+        .unthrottled()
+        .config(&person_config("[destination]\nintegration_names = [\"Attio EU\"]"))
+        .start()
+        .await;
+    let mut off = track("Signed up", json!({"email": "off@example.com"}));
+    off["integrations"] = json!({"Attio EU": false});
+    let on = track("Signed up", json!({"email": "on@example.com"}));
+    for event in [&off, &on] {
+        assert_eq!(service.post("/v1/track", event).await.status(), 200);
+    }
+    service.wait_until_drained(WAIT).await;
+    let people = sim.records("people").await.expect("people");
+    let emails: Vec<String> = people
+        .iter()
+        .filter_map(|p| first_value(p, "email_addresses").map(|v| v["email_address"].to_string()))
+        .collect();
+    assert_eq!(
+        emails,
+        ["\"on@example.com\""],
+        "the old key's name switched the event off"
+    );
+    assert!(
+        service.logs().contains("use integrations.names"),
+        "the warning names the new key: {}",
+        service.logs()
+    );
+
+    // The new name does the same without a warning; both at once is an error naming both.
+    let out = ServiceBuilder::new()
+        .config(&person_config("[integrations]\nnames = [\"Attio EU\"]"))
+        .cli(&["check-config", "--offline"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("deprecated"));
+    let both = "[destination]\nintegration_names = [\"A\"]\n[integrations]\nnames = [\"B\"]";
+    let out = ServiceBuilder::new()
+        .config(&person_config(both))
+        .cli(&["check-config", "--offline"]);
+    assert!(!out.status.success());
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        text.contains("destination.integration_names") && text.contains("integrations.names"),
+        "{text}"
+    );
+}

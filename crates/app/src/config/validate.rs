@@ -72,9 +72,9 @@ pub fn validate(settings: Settings, file: Option<&Path>) -> Result<ValidConfig, 
             "must be at least ingest.max_event_bytes, which must be positive".to_owned(),
         ));
     }
-    if settings.destination.integration_names.is_empty() {
+    if settings.integrations.names.is_empty() {
         problems.push(invalid(
-            "destination.integration_names",
+            "integrations.names",
             "must name at least one destination".to_owned(),
         ));
     }
@@ -134,7 +134,7 @@ pub fn validate(settings: Settings, file: Option<&Path>) -> Result<ValidConfig, 
     if !problems.is_empty() {
         return Err(problems);
     }
-    let integrations = IntegrationsFilter::new(settings.destination.integration_names.clone());
+    let integrations = IntegrationsFilter::new(settings.integrations.names.clone());
     Ok(ValidConfig {
         settings,
         subscriptions,

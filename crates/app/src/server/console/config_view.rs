@@ -80,7 +80,7 @@ pub fn build(
             "read_rate": settings.attio.read_rate,
             "timeout_secs": settings.attio.timeout_secs,
             "validate_schema": settings.attio.validate_schema,
-            "integration_names": settings.destination.integration_names,
+            "integration_names": settings.integrations.names,
         },
         "server": {
             "listen": settings.server.listen.to_string(),
