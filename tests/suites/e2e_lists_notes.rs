@@ -559,3 +559,49 @@ async fn the_former_destination_section_still_names_the_integration_with_a_warni
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn dead_letters_record_their_destination_and_are_listed_by_it() {
+    let (us, eu) = (SimulatorProcess::start().await, SimulatorProcess::start().await);
+    let service = ServiceBuilder::new()
+        .attio(&us)
+        .config(&two_workspaces_config(&eu))
+        .start()
+        .await;
+    // Both refused before sending: not an email address.
+    let identify = json!({"userId": "f", "traits": {"email": "not an email"}});
+    assert_eq!(service.post("/v1/identify", &identify).await.status(), 200);
+    let track = track("Signed Contract", json!({"email": "not an email either"}));
+    assert_eq!(service.post("/v1/track", &track).await.status(), 200);
+    service.wait_until_drained(WAIT).await;
+    let all = service.dead_letters();
+    assert_eq!(all.len(), 2, "{all:?}");
+    for (subscription, destination) in [("people, default workspace", "default"), ("notes, EU workspace", "eu")] {
+        let letter = all
+            .iter()
+            .find(|l| l["subscription"] == subscription)
+            .unwrap_or_else(|| panic!("a letter of {subscription}: {all:?}"));
+        assert_eq!(letter["destination"], destination, "{letter}");
+
+        let out = service.cli(&["dead-letters", "list", "--json", "--destination", destination]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let listed: Vec<Value> = serde_json::from_slice(&out.stdout).expect("JSON");
+        assert_eq!(listed.len(), 1, "{listed:?}");
+        assert_eq!(listed[0]["subscription"], subscription);
+
+        let (status, body) = service
+            .get_json(&format!("/dead-letters?destination={destination}"))
+            .await;
+        assert_eq!(status, 200, "{body}");
+        let text = body.to_string();
+        assert!(text.contains(subscription), "{text}");
+        let other = if destination == "eu" {
+            "people, default workspace"
+        } else {
+            "notes, EU workspace"
+        };
+        assert!(!text.contains(other), "{text}");
+    }
+    let out = service.cli(&["dead-letters", "list", "--json", "--destination", "mars"]);
+    assert_eq!(serde_json::from_slice::<Value>(&out.stdout).expect("JSON"), json!([]));
+}

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use app::config::ValidConfig;
+use app::config::{ValidConfig, DEFAULT_DESTINATION};
 use app::delivery::{self, DeliveryConfig, DeliveryDeps, DeliveryStatus};
 use app::routing::Router;
 use app::server::access::Access;
@@ -166,6 +166,22 @@ pub async fn run(valid: ValidConfig, opts: ServeOptions) -> anyhow::Result<()> {
     let journal = tokio::task::spawn_blocking(move || SqliteJournal::open(&journal_config))
         .await?
         .context("opening the delivery journal in the spool")?;
+    // Dead letters record the destination of their subscription as configured now.
+    journal
+        .record_destinations(
+            subscriptions
+                .iter()
+                .map(|s| {
+                    let destination = s.destination.clone();
+                    (
+                        s.name.clone(),
+                        destination.unwrap_or_else(|| DEFAULT_DESTINATION.to_owned()),
+                    )
+                })
+                .collect(),
+        )
+        .await
+        .context("recording the subscriptions' destinations in the spool")?;
     let spool = Arc::new(spool);
     let notify = Arc::new(Notify::new());
     let spool_port: Arc<dyn EventSpool> = Arc::new(NotifyingSpool {

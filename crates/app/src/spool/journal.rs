@@ -60,6 +60,30 @@ impl SqliteJournal {
         .map_err(|e| SpoolError::Storage(format!("the delivery journal task failed: {e}")))?
     }
 
+    /// Records the destination each configured subscription delivers to (replacing what an
+    /// earlier start recorded): a dead letter written afterwards records its subscription's.
+    pub async fn record_destinations(&self, pairs: Vec<(String, String)>) -> Result<(), SpoolError> {
+        self.run(move |conn| {
+            let tx = conn.unchecked_transaction().doing("starting the destinations update")?;
+            tx.execute("DELETE FROM subscription_destinations", [])
+                .doing("clearing the subscriptions' destinations")?;
+            {
+                let mut insert = tx
+                    .prepare(
+                        "INSERT OR REPLACE INTO subscription_destinations (subscription, destination) VALUES (?1, ?2)",
+                    )
+                    .doing("preparing the destinations update")?;
+                for (subscription, destination) in &pairs {
+                    insert
+                        .execute([subscription, destination])
+                        .doing("recording a subscription's destination")?;
+                }
+            }
+            tx.commit().doing("committing the destinations update")
+        })
+        .await
+    }
+
     /// Skipped events, newest first.
     pub async fn skipped_events(&self, limit: usize) -> Result<Vec<SkippedEvent>, SpoolError> {
         self.run(move |conn| {

@@ -43,7 +43,7 @@ pub(crate) fn event_from_row(row: &Row<'_>) -> Result<SpooledEvent, SpoolError> 
 
 /// The columns `dead_letter_from_row` expects, in order.
 pub(crate) const DEAD_LETTER_COLUMNS: &str =
-    "id, event_id, received_at, payload, subscription, reason, attempts, last_error, failed_at";
+    "id, event_id, received_at, payload, subscription, reason, attempts, last_error, failed_at, destination";
 
 pub(crate) fn dead_letter_from_row(row: &Row<'_>) -> Result<StoredDeadLetter, SpoolError> {
     let id: i64 = row.get(0).doing("reading a dead letter id")?;
@@ -67,6 +67,7 @@ pub(crate) fn dead_letter_from_row(row: &Row<'_>) -> Result<StoredDeadLetter, Sp
             last_error: row.get(7).doing("reading a dead letter's last_error")?,
             failed_at: decode_time(&failed_at, "failed_at", "dead_letters", id)?,
         },
+        destination: row.get(9).doing("reading a dead letter's destination")?,
     })
 }
 

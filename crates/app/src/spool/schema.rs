@@ -68,6 +68,16 @@ const MIGRATIONS: &[&str] = &[
          reason TEXT NOT NULL,
          skipped_at TEXT NOT NULL
      );",
+    // 5: dead letters per destination. Each letter records the destination its subscription
+    // delivered to when it failed, looked up in `subscription_destinations`, which `serve`
+    // fills from the configuration at start. Letters from before are the `default`
+    // destination's (the only one there was).
+    "ALTER TABLE dead_letters ADD COLUMN destination TEXT NOT NULL DEFAULT 'default';
+     CREATE INDEX dead_letters_by_destination ON dead_letters (destination);
+     CREATE TABLE subscription_destinations (
+         subscription TEXT PRIMARY KEY,
+         destination TEXT NOT NULL
+     ) WITHOUT ROWID;",
 ];
 
 /// The schema version this build writes.

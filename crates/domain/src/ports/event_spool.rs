@@ -61,6 +61,9 @@ pub struct StoredDeadLetter {
     pub id: i64,
     #[serde(flatten)]
     pub letter: DeadLetter,
+    /// The destination (Attio workspace) its subscription delivered to when it failed:
+    /// `default` for `[attio]`, else a `[[destinations]]` name.
+    pub destination: String,
 }
 
 /// Depth and age of the spool.
@@ -94,6 +97,8 @@ pub enum DeadLetterSelection {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct DeadLetterFilter {
     pub subscription: Option<String>,
+    /// The destination the letter was recorded for.
+    pub destination: Option<String>,
     /// A part of the reason.
     pub reason: Option<String>,
     /// Failed at or after.

@@ -129,8 +129,9 @@ pub(crate) fn dead_letter(
     let mut insert = conn
         .prepare_cached(
             "INSERT INTO dead_letters
-                 (event_id, received_at, payload, subscription, reason, attempts, last_error, failed_at, message_id)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, CASE WHEN json_valid(?3) THEN json_extract(?3, '$.messageId') END)",
+                 (event_id, received_at, payload, subscription, reason, attempts, last_error, failed_at, message_id, destination)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, CASE WHEN json_valid(?3) THEN json_extract(?3, '$.messageId') END,
+                     COALESCE((SELECT destination FROM subscription_destinations WHERE subscription = ?4), 'default'))",
         )
         .doing("preparing the dead letter insert")?;
     for letter in letters {
