@@ -605,3 +605,97 @@ async fn dead_letters_record_their_destination_and_are_listed_by_it() {
     let out = service.cli(&["dead-letters", "list", "--json", "--destination", "mars"]);
     assert_eq!(serde_json::from_slice::<Value>(&out.stdout).expect("JSON"), json!([]));
 }
+
+fn sources_config(eu_base_url: &str, source_destinations: &str) -> String {
+    let people = r#"action = "assertRecord"
+subscribe = 'type = "track"'
+mapping = { object = "people", matching_attribute = "email_addresses", attributes = { email_addresses = { "@path" = "$.properties.email" } } }"#;
+    format!(
+        r#"
+[ingest]
+write_keys = ["key-for-every-destination"]
+
+[[ingest.sources]]
+write_key = "key-for-the-eu-only"
+destinations = {source_destinations}
+
+[[destinations]]
+name = "eu"
+token = "eu-token"
+base_url = "{}"
+
+[[subscriptions]]
+name = "people, default workspace"
+{people}
+
+[[subscriptions]]
+name = "people, EU workspace"
+destination = "eu"
+{people}
+"#,
+        eu_base_url
+    )
+}
+
+fn emails(people: &[Value]) -> Vec<String> {
+    let mut out: Vec<String> = people
+        .iter()
+        .filter_map(|p| first_value(p, "email_addresses"))
+        .filter_map(|v| v["email_address"].as_str().map(str::to_owned))
+        .collect();
+    out.sort();
+    out
+}
+
+#[tokio::test]
+async fn a_write_key_limited_to_some_destinations_delivers_only_to_their_subscriptions() {
+    let (us, eu) = (SimulatorProcess::start().await, SimulatorProcess::start().await);
+    let service = ServiceBuilder::new()
+        .attio(&us)
+        .unthrottled()
+        .config(&sources_config(&eu.base_url, r#"["eu"]"#))
+        .start()
+        .await;
+    let limited = track("Signed up", json!({"email": "eu-only@example.com"}));
+    let status = service
+        .post_with_key("/v1/track", "key-for-the-eu-only", &limited)
+        .await
+        .status();
+    assert_eq!(status, 200);
+    let everywhere = track("Signed up", json!({"email": "both@example.com"}));
+    let status = service
+        .post_with_key("/v1/track", "key-for-every-destination", &everywhere)
+        .await
+        .status();
+    assert_eq!(status, 200);
+    let status = service
+        .post_with_key("/v1/track", "unknown-key", &everywhere)
+        .await
+        .status();
+    assert_eq!(status, 401);
+    service.wait_until_drained(WAIT).await;
+    assert_eq!(
+        emails(&eu.records("people").await.expect("eu people")),
+        ["both@example.com", "eu-only@example.com"]
+    );
+    assert_eq!(
+        emails(&us.records("people").await.expect("default people")),
+        ["both@example.com"],
+        "the limited key's event stays out of the default workspace"
+    );
+    assert!(service.dead_letters().is_empty(), "{:?}", service.dead_letters());
+}
+
+#[test]
+fn a_source_naming_an_unknown_destination_is_a_configuration_error_naming_the_field() {
+    let out = ServiceBuilder::new()
+        .config(&sources_config("http://127.0.0.1:9", r#"["eu", "mars"]"#))
+        .cli(&["check-config", "--offline"]);
+    assert!(!out.status.success());
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        text.contains("ingest.sources[0].destinations") && text.contains("\"mars\""),
+        "{text}"
+    );
+    assert!(!text.contains("key-for-the-eu-only"), "no secret in the error: {text}");
+}

@@ -57,6 +57,12 @@ impl Router {
 
     /// Routes one event and says, for each subscription that does not want it, why.
     pub fn explain(&self, event: &Val<'_>, only: Option<&str>) -> Routing {
+        self.explain_limited(event, only, None)
+    }
+
+    /// [`Router::explain`] for an event whose source is limited to `destinations`
+    /// (`[[ingest.sources]]`): subscriptions of other destinations do not get it.
+    pub fn explain_limited(&self, event: &Val<'_>, only: Option<&str>, destinations: Option<&[String]>) -> Routing {
         let mut routing = Routing::default();
         if !self.integrations.allows(event) {
             routing.misses = (0..self.subscriptions.len())
@@ -72,6 +78,17 @@ impl Router {
                 routing.misses.push(Miss {
                     subscription: i,
                     why: format!("replayed for the subscription {name:?} only"),
+                });
+                continue;
+            }
+            let destination = sub.destination.as_deref().unwrap_or(crate::config::DEFAULT_DESTINATION);
+            if let Some(allowed) = destinations.filter(|d| !d.iter().any(|d| d == destination)) {
+                routing.misses.push(Miss {
+                    subscription: i,
+                    why: format!(
+                        "its destination {destination:?} is not one of the write key's source ({})",
+                        allowed.join(", ")
+                    ),
                 });
                 continue;
             }

@@ -131,7 +131,7 @@ pub async fn run(valid: ValidConfig, opts: ServeOptions) -> anyhow::Result<()> {
         }
     }
     let listen = opts.listen.unwrap_or(settings.server.listen);
-    if !listen.ip().is_loopback() && settings.ingest.write_keys.is_empty() {
+    if !listen.ip().is_loopback() && settings.ingest.write_keys.is_empty() && settings.ingest.sources.is_empty() {
         anyhow::bail!(
             "refusing to listen on {listen} without write keys: anyone who reaches it could send events. Set ingest.write_keys (SEGMENT_ATTIO__INGEST__WRITE_KEYS), or listen on a loopback address"
         );

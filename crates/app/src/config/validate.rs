@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use std::path::Path;
 
 use domain::actions::ActionKind;
+use secrecy::ExposeSecret;
 use segment_adapter::destination::ActionSubscription;
 use segment_adapter::integrations::IntegrationsFilter;
 use serde_json::Value;
@@ -105,6 +106,26 @@ pub fn validate(settings: Settings, file: Option<&Path>) -> Result<ValidConfig, 
             problems.push(invalid(
                 &field,
                 "write_rate and read_rate must be at least 1".to_owned(),
+            ));
+        }
+    }
+    for (i, source) in settings.ingest.sources.iter().enumerate() {
+        let field = format!("ingest.sources[{i}].destinations");
+        if source.destinations.is_empty() {
+            problems.push(invalid(&field, "must name at least one destination".to_owned()));
+        }
+        for d in &source.destinations {
+            if !destination_names.contains(d) {
+                problems.push(invalid(
+                    &field,
+                    format!("{d:?} is not \"default\" nor the name of a [[destinations]] entry"),
+                ));
+            }
+        }
+        if source.write_key.expose_secret().trim().is_empty() {
+            problems.push(invalid(
+                &format!("ingest.sources[{i}].write_key"),
+                "is empty".to_owned(),
             ));
         }
     }

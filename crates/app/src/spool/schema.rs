@@ -78,6 +78,9 @@ const MIGRATIONS: &[&str] = &[
          subscription TEXT PRIMARY KEY,
          destination TEXT NOT NULL
      ) WITHOUT ROWID;",
+    // 6: an event from a source limited to some destinations (`[[ingest.sources]]`) names
+    // them (a JSON array); NULL = every destination.
+    "ALTER TABLE events ADD COLUMN only_destinations TEXT;",
 ];
 
 /// The schema version this build writes.

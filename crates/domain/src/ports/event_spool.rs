@@ -10,6 +10,9 @@ pub struct NewEvent {
     pub payload: String,
     /// Deliver to this subscription only (a replayed dead letter); `None` = all.
     pub only_subscription: Option<String>,
+    /// Deliver only to subscriptions of these destinations (the write key's source is
+    /// limited to them); `None` = all.
+    pub only_destinations: Option<Vec<String>>,
 }
 
 /// An event and the id its sender gave it (Segment's `messageId`), if any: an event whose
@@ -36,6 +39,7 @@ pub struct SpooledEvent {
     pub received_at: DateTime<Utc>,
     pub payload: String,
     pub only_subscription: Option<String>,
+    pub only_destinations: Option<Vec<String>>,
 }
 
 /// Why an event could not be delivered to one subscription.

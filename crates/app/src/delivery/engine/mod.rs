@@ -287,7 +287,8 @@ impl Engine {
         let text: Arc<str> = Arc::from(ev.payload.into_boxed_str());
         let (routing, identity) = match Val::parse(&text) {
             Ok(event) => (
-                self.router.explain(&event, ev.only_subscription.as_deref()),
+                self.router
+                    .explain_limited(&event, ev.only_subscription.as_deref(), ev.only_destinations.as_deref()),
                 trace::Identity::of(&event),
             ),
             Err(e) => {

@@ -82,6 +82,7 @@ impl EventSpool for MemSpool {
                     received_at: e.received_at,
                     payload: e.payload,
                     only_subscription: e.only_subscription,
+                    only_destinations: e.only_destinations,
                 },
             );
             ids.push(id);
@@ -468,6 +469,7 @@ impl Harness {
                 received_at,
                 payload: p.clone(),
                 only_subscription: None,
+                only_destinations: None,
             })
             .collect();
         let ids = self.spool.append(events).await.expect("append");

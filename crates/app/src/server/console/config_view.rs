@@ -88,6 +88,7 @@ pub fn build(
         },
         "ingest": {
             "write_keys": format!("{} configured (not shown)", settings.ingest.write_keys.len()),
+            "sources": settings.ingest.sources.iter().map(|s| serde_json::json!({"write_key": "(not shown)", "destinations": s.destinations})).collect::<Vec<_>>(),
             "webhook_secret": secret_state(&settings.ingest.webhook_secret),
         },
         "delivery": {
