@@ -336,5 +336,4 @@ mod tests {
         assert_eq!(allowed("all-key").unwrap(), None);
         assert!(matches!(allowed("eu-ke"), Err(IngestError::WrongWriteKey)));
     }
-
 }
