@@ -195,6 +195,7 @@ async fn run_batch(case: &Value, gateway: Arc<dyn AttioGateway>) -> Result<Optio
             received_at: now,
             payload: e.to_string(),
             only_subscription: None,
+            only_destinations: None,
         })
         .collect();
     spool.append(new_events).await.map_err(|e| e.to_string())?;

@@ -54,6 +54,7 @@ impl EventSpool for MemSpool {
                     received_at: e.received_at,
                     payload: e.payload,
                     only_subscription: e.only_subscription,
+                    only_destinations: e.only_destinations,
                 },
             );
             ids.push(id);

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use attio_adapter::http::{AttioHttpConfig, HttpAttioGateway};
-use attio_adapter::simulator::{Burst429, Faults, Simulator, SimulatorConfig, SimulatorHandle};
+use attio_simulator::{Burst429, Faults, Simulator, SimulatorConfig, SimulatorHandle};
 use domain::ports::AttioGateway;
 use domain::{Assertion, AttributeSlug, JsonText, ObjectSlug};
 use secrecy::SecretString;

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use domain::ATTIO_BASE_URL;
+use attio_adapter::wire::ATTIO_BASE_URL;
 use segment_attio_acceptance::conformance::{compare, run_case};
 use segment_attio_acceptance::scripted_server::ScriptedServer;
 use serde_json::Value;

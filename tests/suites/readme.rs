@@ -72,3 +72,39 @@ async fn the_readme_configuration_example_works_end_to_end_on_the_built_in_simul
         "{companies:?}"
     );
 }
+
+/// The TOML block that follows `<!-- example: NAME -->`.
+fn marked_example(name: &str) -> &'static str {
+    let marker = format!("<!-- example: {name} -->");
+    let after = README.split_once(marker.as_str()).expect("the example's marker").1;
+    let body = after.split_once("```toml\n").expect("a toml block").1;
+    body.split_once("```").expect("the block's end").0
+}
+
+/// Each `<!-- test-event -->` block: the subscription, the event and the output shown.
+fn test_event_blocks() -> Vec<(String, String, String)> {
+    README
+        .split("<!-- test-event -->\n```console\n$ segment-attio test-event --subscription \"")
+        .skip(1)
+        .map(|block| {
+            let block = block.split_once("\n```").expect("the block's end").0;
+            let (command, output) = block.split_once('\n').expect("the command, then its output");
+            let (name, event) = command.split_once("\" '").expect("the subscription, then the event");
+            let event = event.strip_suffix('\'').expect("the event in single quotes");
+            (name.to_owned(), event.to_owned(), format!("{output}\n"))
+        })
+        .collect()
+}
+
+#[test]
+fn the_readme_shows_what_test_event_prints_for_each_list_and_note_action() {
+    let blocks = test_event_blocks();
+    let names: Vec<&str> = blocks.iter().map(|(n, _, _)| n.as_str()).collect();
+    assert_eq!(names, ["Onboarding stage", "Leave onboarding", "Ticket notes"]);
+    let mut builder = ServiceBuilder::new().config(marked_example("lists-notes"));
+    for (name, event, shown) in blocks {
+        let out = builder.cli(&["test-event", "--subscription", &name, &event]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(String::from_utf8_lossy(&out.stdout), shown, "test-event for {name}");
+    }
+}

@@ -67,6 +67,7 @@ fn event(user: &str, n: u32) -> NewEvent {
         received_at: at("2030-01-02T03:04:05.123456789Z") + Duration::seconds(i64::from(n)),
         payload: format!(r#"{{"type":"identify","userId":"{user}","messageId":"m-{user}-{n}","traits":{{"n":{n}}}}}"#),
         only_subscription: None,
+        only_destinations: None,
     }
 }
 

@@ -31,6 +31,7 @@ fn events(users: u32, per_user: u32) -> Vec<NewEvent> {
                 received_at: Utc::now(),
                 payload: format!(r#"{{"type":"identify","userId":"user-{user}","traits":{{"n":{n}}}}}"#),
                 only_subscription: None,
+                only_destinations: None,
             });
         }
     }

@@ -16,6 +16,7 @@ use std::time::Duration;
 use app::prepare::{prepare, Work};
 use app::routing::Router;
 use app::spool::{SpoolConfig, SqliteSpool};
+use attio_adapter::wire::CommandWire;
 use chrono::Utc;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use domain::actions::ActionKind;
@@ -150,6 +151,7 @@ fn delivery_path(c: &mut Criterion) {
                                     received_at: now,
                                     payload: t.clone(),
                                     only_subscription: None,
+                                    only_destinations: None,
                                 })
                                 .collect();
                             spool.append(batch).await.expect("append");

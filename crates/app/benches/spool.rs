@@ -34,6 +34,7 @@ fn batch(task: usize, round: u64) -> Vec<NewEvent> {
             received_at,
             payload: payload(task * 1_000_000 + (round as usize % 1000) * BATCH + n),
             only_subscription: None,
+            only_destinations: None,
         })
         .collect()
 }

@@ -21,6 +21,7 @@ pub fn view(letter: &StoredDeadLetter) -> Value {
         "user_id": field("userId"),
         "group_id": field("groupId"),
         "subscription": l.subscription,
+        "destination": letter.destination,
         "attempts": l.attempts,
         "reason": l.reason,
         "last_error": l.last_error,

@@ -33,6 +33,9 @@ fn init_logging(log: &LogSettings) {
 fn load(cli: &Cli) -> anyhow::Result<ValidConfig> {
     let file = cli.config.as_deref();
     let settings = config::load(file)?;
+    for warning in &settings.deprecations {
+        eprintln!("warning: {warning}");
+    }
     config::validate(settings, file).map_err(|problems| {
         let list: Vec<String> = problems.iter().map(|p| format!("  - {p}")).collect();
         anyhow::anyhow!("the configuration is not valid:\n{}", list.join("\n"))

@@ -2,8 +2,6 @@
 
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
-
 /// What the delivery loop should do with a failed request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Retryability {
@@ -27,17 +25,18 @@ pub trait Retryable {
     fn retryability(&self) -> Retryability;
 }
 
-/// Attio's error body: `{"status_code","type","code","message"}`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AttioErrorBody {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+/// What the server said about a refused request, as the Attio adapter read it from the
+/// reply's error body.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ErrorDetail {
     pub status_code: Option<u16>,
-    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    /// The error's category (Attio's `type`).
     pub kind: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// The server said the same request can succeed later (a conflict with a concurrent
+    /// write): it is retried whatever its status.
+    pub transient: bool,
 }
 
 /// A failure of one request to Attio.
@@ -48,7 +47,7 @@ pub enum GatewayError {
     Status {
         status: u16,
         status_text: String,
-        body: Option<AttioErrorBody>,
+        body: Option<ErrorDetail>,
         /// The raw reply body when it was not Attio's error shape (truncated).
         raw_body: Option<String>,
         retry_after: Option<Duration>,
@@ -64,7 +63,7 @@ pub enum GatewayError {
     Rejected(String),
 }
 
-fn describe_body(body: &Option<AttioErrorBody>) -> String {
+fn describe_body(body: &Option<ErrorDetail>) -> String {
     match body {
         Some(b) => {
             let mut s = String::new();
@@ -106,14 +105,11 @@ impl GatewayError {
 impl Retryable for GatewayError {
     fn retryability(&self) -> Retryability {
         match self {
-            // Attio documents this conflict (two writes to one record at once) as
-            // "please try again": the same request can succeed later.
             GatewayError::Status {
-                status: 409,
-                body: Some(AttioErrorBody { code: Some(code), .. }),
+                body: Some(ErrorDetail { transient: true, .. }),
                 retry_after,
                 ..
-            } if code == "concurrent_write_conflict" => Retryability::Retryable { after: *retry_after },
+            } => Retryability::Retryable { after: *retry_after },
             GatewayError::Status {
                 status, retry_after, ..
             } => Self::classify_status(*status, *retry_after),
@@ -152,21 +148,21 @@ mod tests {
     }
 
     #[test]
-    fn concurrent_write_conflict_is_retryable_and_other_conflicts_are_not() {
-        let conflict = |code: &str| GatewayError::Status {
+    fn a_transient_refusal_is_retryable_and_other_refusals_keep_their_status_class() {
+        let conflict = |transient: bool| GatewayError::Status {
             status: 409,
             status_text: "Conflict".into(),
-            body: Some(AttioErrorBody {
+            body: Some(ErrorDetail {
                 status_code: Some(409),
-                kind: Some("invalid_request_error".into()),
-                code: Some(code.into()),
-                message: Some("please try again".into()),
+                code: Some("conflict".into()),
+                transient,
+                ..ErrorDetail::default()
             }),
             raw_body: None,
             retry_after: None,
         };
-        assert!(conflict("concurrent_write_conflict").retryability().is_retryable());
-        assert_eq!(conflict("uniqueness_conflict").retryability(), Retryability::Permanent);
+        assert!(conflict(true).retryability().is_retryable());
+        assert_eq!(conflict(false).retryability(), Retryability::Permanent);
     }
 
     #[test]
@@ -191,11 +187,12 @@ mod tests {
         let e = GatewayError::Status {
             status: 400,
             status_text: "Bad Request".into(),
-            body: Some(AttioErrorBody {
+            body: Some(ErrorDetail {
                 status_code: Some(400),
                 kind: Some("invalid_request_error".into()),
                 code: Some("validation_type".into()),
                 message: Some("bad value".into()),
+                transient: false,
             }),
             raw_body: None,
             retry_after: None,

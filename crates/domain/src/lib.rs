@@ -21,6 +21,6 @@ pub use error::{GatewayError, Retryability, Retryable};
 pub use json_text::JsonText;
 pub use record::{
     AssertValue, Assertion, AttioCommand, AttributeMap, FollowUp, ListEntry, Multiselect, NoteDraft, NoteFormat, Plan,
-    ReceivedAt, ReceivedAtError, WriteMode, ATTIO_BASE_URL,
+    ReceivedAt, ReceivedAtError, WriteMode,
 };
 pub use slug::{AttributeSlug, ListSlug, ObjectSlug, SlugError};

@@ -46,6 +46,10 @@ impl DeadLetters for PostgresSpool {
             values.push(name.clone());
             clauses.push(format!("subscription = ${}", values.len()));
         }
+        if let Some(name) = &filter.destination {
+            values.push(name.clone());
+            clauses.push(format!("destination = ${}", values.len()));
+        }
         if let Some(part) = &filter.reason {
             values.push(part.clone());
             clauses.push(format!("strpos(reason, ${}) > 0", values.len()));

@@ -10,6 +10,25 @@ use crate::spool::PostgresSpool;
 
 #[async_trait]
 impl DeliveryJournal for PostgresSpool {
+    async fn record_destinations(&self, pairs: Vec<(String, String)>) -> Result<(), SpoolError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.doing("starting the destinations update")?;
+        tx.execute("DELETE FROM subscription_destinations", &[])
+            .await
+            .doing("clearing the subscriptions' destinations")?;
+        let subscriptions: Vec<&str> = pairs.iter().map(|(s, _)| s.as_str()).collect();
+        let destinations: Vec<&str> = pairs.iter().map(|(_, d)| d.as_str()).collect();
+        tx.execute(
+            "INSERT INTO subscription_destinations (subscription, destination)
+             SELECT * FROM unnest($1::text[], $2::text[])
+             ON CONFLICT (subscription) DO UPDATE SET destination = excluded.destination",
+            &[&subscriptions, &destinations],
+        )
+        .await
+        .doing("recording the subscriptions' destinations")?;
+        tx.commit().await.doing("committing the destinations update")
+    }
+
     async fn note_attempt(&self, key: &str) -> Result<Option<NoteAttempt>, SpoolError> {
         let client = self.client().await?;
         let row = client

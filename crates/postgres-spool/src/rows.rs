@@ -25,7 +25,7 @@ pub(crate) fn second_prefix(at: &DateTime<Utc>) -> String {
     at.format("%Y-%m-%dT%H:%M:%S").to_string()
 }
 
-pub(crate) const EVENT_COLUMNS: &str = "id, received_at, payload, only_subscription";
+pub(crate) const EVENT_COLUMNS: &str = "id, received_at, payload, only_subscription, only_destinations";
 
 pub(crate) fn event_from_row(row: &Row) -> Result<SpooledEvent, SpoolError> {
     let id: i64 = row.get(0);
@@ -35,11 +35,21 @@ pub(crate) fn event_from_row(row: &Row) -> Result<SpooledEvent, SpoolError> {
         received_at: decode_time(&received_at, "received_at", "events", id)?,
         payload: row.get(2),
         only_subscription: row.get(3),
+        only_destinations: row
+            .get::<_, Option<String>>(4)
+            .map(|text| {
+                serde_json::from_str(&text).map_err(|e| {
+                    SpoolError::Storage(format!(
+                        "events row {id}: only_destinations is not a list of names: {e}"
+                    ))
+                })
+            })
+            .transpose()?,
     })
 }
 
 pub(crate) const DEAD_LETTER_COLUMNS: &str =
-    "id, event_id, received_at, payload, subscription, reason, attempts, last_error, failed_at";
+    "id, event_id, received_at, payload, subscription, reason, attempts, last_error, failed_at, destination";
 
 pub(crate) fn dead_letter_from_row(row: &Row) -> Result<StoredDeadLetter, SpoolError> {
     let id: i64 = row.get(0);
@@ -63,6 +73,7 @@ pub(crate) fn dead_letter_from_row(row: &Row) -> Result<StoredDeadLetter, SpoolE
             last_error: row.get(7),
             failed_at: decode_time(&failed_at, "failed_at", "dead_letters", id)?,
         },
+        destination: row.get(9),
     })
 }
 

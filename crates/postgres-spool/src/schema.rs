@@ -82,6 +82,17 @@ const MIGRATIONS: &[&str] = &[
          PRIMARY KEY (destination, object, matching)
      );
      CREATE INDEX write_fingerprints_by_time ON write_fingerprints (written_at);",
+    // 3: sources limited to some destinations (`[[ingest.sources]]`): an event names them
+    // (a JSON array; NULL = every destination); dead letters per destination, looked up in
+    // `subscription_destinations`, which `serve` fills from the configuration at start
+    // (letters from before are the `default` destination's).
+    "ALTER TABLE events ADD COLUMN only_destinations TEXT;
+     ALTER TABLE dead_letters ADD COLUMN destination TEXT NOT NULL DEFAULT 'default';
+     CREATE INDEX dead_letters_by_destination ON dead_letters (destination);
+     CREATE TABLE subscription_destinations (
+         subscription TEXT PRIMARY KEY,
+         destination TEXT NOT NULL
+     );",
 ];
 
 /// The schema version this build writes.

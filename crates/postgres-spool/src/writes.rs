@@ -23,6 +23,8 @@ pub(crate) struct Row {
     pub(crate) received_at: String,
     pub(crate) payload: String,
     pub(crate) only_subscription: Option<String>,
+    /// The source's destinations, a JSON array (`None`: every destination).
+    pub(crate) only_destinations: Option<String>,
     pub(crate) message_id: Option<String>,
 }
 
@@ -33,6 +35,11 @@ impl Row {
             received_at: encode_time(&event.event.received_at),
             payload: event.event.payload.clone(),
             only_subscription: event.event.only_subscription.clone(),
+            only_destinations: event
+                .event
+                .only_destinations
+                .as_deref()
+                .map(|d| serde_json::to_string(d).unwrap_or_else(|_| "[]".to_owned())),
             // The payload's own (stamped at ingestion), for lookups by messageId.
             message_id: domain::untraced::Identity::of(&event.event.payload).message_id,
         }
@@ -68,16 +75,17 @@ async fn insert_events(tx: &Transaction<'_>, rows: &[Row]) -> Result<Vec<i64>, S
     let payloads: Vec<&str> = rows.iter().map(|r| r.payload.as_str()).collect();
     let only: Vec<Option<&str>> = rows.iter().map(|r| r.only_subscription.as_deref()).collect();
     let message_ids: Vec<Option<&str>> = rows.iter().map(|r| r.message_id.as_deref()).collect();
+    let destinations: Vec<Option<&str>> = rows.iter().map(|r| r.only_destinations.as_deref()).collect();
     // Rows are inserted in the order given (the ORDER BY), so, under the append lock, the
     // ids the identity gives them grow in that order.
     let mut ids: Vec<i64> = tx
         .query(
-            "INSERT INTO events (partition, received_at, payload, only_subscription, message_id)
-             SELECT p, r, b, o, m FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[])
-                 WITH ORDINALITY AS given(p, r, b, o, m, n)
+            "INSERT INTO events (partition, received_at, payload, only_subscription, message_id, only_destinations)
+             SELECT p, r, b, o, m, d FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
+                 WITH ORDINALITY AS given(p, r, b, o, m, d, n)
              ORDER BY n
              RETURNING id",
-            &[&partitions, &received, &payloads, &only, &message_ids],
+            &[&partitions, &received, &payloads, &only, &message_ids, &destinations],
         )
         .await
         .doing("storing events")?
@@ -214,8 +222,11 @@ pub(crate) async fn dead_letter(
         ];
         tx.execute(
             "INSERT INTO dead_letters
-                 (event_id, received_at, payload, subscription, reason, attempts, last_error, failed_at, message_id)
-             SELECT e, r, p, s, why, a, le, f, m FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[],
+                 (event_id, received_at, payload, subscription, reason, attempts, last_error, failed_at, message_id,
+                  destination)
+             SELECT e, r, p, s, why, a, le, f, m,
+                 COALESCE((SELECT destination FROM subscription_destinations WHERE subscription = s), 'default')
+             FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[],
                  $5::text[], $6::bigint[], $7::text[], $8::text[], $9::text[]) WITH ORDINALITY
                  AS given(e, r, p, s, why, a, le, f, m, n)
              ORDER BY n",
@@ -281,6 +292,7 @@ pub(crate) async fn replay(
             received_at,
             payload,
             only_subscription: Some(subscription),
+            only_destinations: None,
         })
         .collect();
     insert_events(tx, &rows).await?;

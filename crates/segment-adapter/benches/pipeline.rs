@@ -14,6 +14,7 @@
 
 use std::hint::black_box;
 
+use attio_adapter::wire::CommandWire;
 use chrono::{DateTime, Utc};
 use criterion::measurement::Measurement;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};

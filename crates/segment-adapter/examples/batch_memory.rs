@@ -8,6 +8,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use attio_adapter::wire::CommandWire;
 use chrono::Utc;
 use domain::AttioCommand;
 use segment_adapter::pipeline::Mode;

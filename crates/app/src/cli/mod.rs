@@ -166,6 +166,10 @@ pub enum DeadLetterCommand {
         /// Only those of this subscription.
         #[arg(long)]
         subscription: Option<String>,
+        /// Only those of this destination (`default`, the `[attio]` workspace, or a
+        /// `[[destinations]]` name).
+        #[arg(long)]
+        destination: Option<String>,
         /// Only those whose reason contains this text.
         #[arg(long)]
         reason: Option<String>,

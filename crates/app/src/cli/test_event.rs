@@ -3,6 +3,7 @@
 
 use std::io::Write;
 
+use attio_adapter::wire::CommandWire;
 use chrono::{DateTime, Utc};
 use domain::actions::ActionKind;
 use domain::{AttioCommand, Plan};
@@ -42,7 +43,7 @@ fn render(base_url: &str, cmd: &AttioCommand<'_>) -> RenderedRequest {
 fn render_plan(base_url: &str, plan: &Plan<'_>) -> Vec<RenderedRequest> {
     let mut out: Vec<RenderedRequest> = plan.commands.iter().map(|c| render(base_url, c)).collect();
     if let Some(f) = &plan.follow_up {
-        let r = attio_adapter::http::wire::follow_up_request(f);
+        let r = attio_adapter::wire::requests::follow_up_request(f);
         out.push(RenderedRequest {
             method: r.method,
             url: format!("{}{}", base_url.trim_end_matches('/'), r.path_and_query),

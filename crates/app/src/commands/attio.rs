@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use attio_adapter::http::{AttioHttpConfig, HttpAttioGateway, InProcessRateLimiters, RateLimiters};
-use attio_adapter::simulator::{Simulator, SimulatorConfig, SimulatorHandle};
+use attio_simulator::{Simulator, SimulatorConfig, SimulatorHandle};
 use secrecy::SecretString;
 
 use crate::config::{AttioSettings, DestinationEntry};

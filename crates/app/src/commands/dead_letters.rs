@@ -43,6 +43,7 @@ pub async fn run(spool: Spool, cmd: DeadLetterCommand) -> anyhow::Result<ExitCod
             limit,
             offset,
             subscription,
+            destination,
             reason,
             since,
             json,
@@ -54,6 +55,7 @@ pub async fn run(spool: Spool, cmd: DeadLetterCommand) -> anyhow::Result<ExitCod
                 .map_err(|e| anyhow::anyhow!("--since: {e}"))?;
             let filter = DeadLetterFilter {
                 subscription,
+                destination,
                 reason,
                 since,
                 limit,
@@ -74,12 +76,13 @@ pub async fn run(spool: Spool, cmd: DeadLetterCommand) -> anyhow::Result<ExitCod
                         &v["user_id"]
                     };
                     println!(
-                        "event {}  message_id={}  type={}  user/group={}  subscription={}  attempts={}  age={}",
+                        "event {}  message_id={}  type={}  user/group={}  subscription={}  destination={}  attempts={}  age={}",
                         l.letter.event_id,
                         text(&v["message_id"]),
                         text(&v["type"]),
                         text(who),
                         l.letter.subscription,
+                        l.destination,
                         l.letter.attempts,
                         age(l.letter.failed_at)
                     );

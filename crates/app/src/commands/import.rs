@@ -82,5 +82,6 @@ fn prepare(line: &str, stamp: &Enrichment) -> Result<NewEvent, String> {
         received_at,
         payload: event.into_json(),
         only_subscription: None,
+        only_destinations: None,
     })
 }

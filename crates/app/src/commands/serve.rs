@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use app::config::ValidConfig;
+use app::config::{ValidConfig, DEFAULT_DESTINATION};
 use app::delivery::{self, DeliveryConfig, DeliveryDeps, DeliveryStatus};
 use app::routing::Router;
 use app::server::access::Access;
@@ -145,7 +145,7 @@ pub async fn run(valid: ValidConfig, opts: ServeOptions) -> anyhow::Result<()> {
         }
     }
     let listen = opts.listen.unwrap_or(settings.server.listen);
-    if !listen.ip().is_loopback() && settings.ingest.write_keys.is_empty() {
+    if !listen.ip().is_loopback() && settings.ingest.write_keys.is_empty() && settings.ingest.sources.is_empty() {
         anyhow::bail!(
             "refusing to listen on {listen} without write keys: anyone who reaches it could send events. Set ingest.write_keys (SEGMENT_ATTIO__INGEST__WRITE_KEYS), or listen on a loopback address"
         );
@@ -183,6 +183,23 @@ pub async fn run(valid: ValidConfig, opts: ServeOptions) -> anyhow::Result<()> {
     } else {
         None
     };
+    // Dead letters record the destination of their subscription as configured now.
+    spool
+        .journal
+        .record_destinations(
+            subscriptions
+                .iter()
+                .map(|s| {
+                    let destination = s.destination.clone();
+                    (
+                        s.name.clone(),
+                        destination.unwrap_or_else(|| DEFAULT_DESTINATION.to_owned()),
+                    )
+                })
+                .collect(),
+        )
+        .await
+        .context("recording the subscriptions' destinations in the spool")?;
     let notify = Arc::new(Notify::new());
     let spool_port: Arc<dyn EventSpool> = Arc::new(NotifyingSpool {
         inner: spool.events.clone(),

@@ -1,7 +1,7 @@
 //! `segment-attio simulator`: the Attio simulator on its own.
 
 use app::cli::SimulatorArgs;
-use attio_adapter::simulator::{Simulator, SimulatorConfig};
+use attio_simulator::{Simulator, SimulatorConfig};
 
 pub async fn run(args: SimulatorArgs) -> anyhow::Result<()> {
     let config = SimulatorConfig {

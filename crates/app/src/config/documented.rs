@@ -96,7 +96,7 @@ fn the_documented_schema_file_example_is_read_by_the_simulator() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("schema.toml");
     std::fs::write(&path, block).expect("written");
-    let file = attio_adapter::simulator::load_schema_file(&path).expect("the example is a valid schema file");
+    let file = attio_simulator::load_schema_file(&path).expect("the example is a valid schema file");
     assert_eq!(file.inactive, ["deals"]);
     assert_eq!(file.objects.len(), 1);
     assert_eq!(file.attributes.len(), 1);

@@ -9,8 +9,8 @@ mod validate;
 use std::path::{Path, PathBuf};
 
 pub use settings::{
-    AttioSettings, DeliverySettings, DestinationEntry, DestinationSettings, LogSettings, ServerSettings, Settings,
-    SubscriptionSettings, DEFAULT_DESTINATION,
+    AttioSettings, DeliverySettings, DestinationEntry, DestinationSettings, IntegrationSettings, LogSettings,
+    ServerSettings, Settings, SubscriptionSettings, DEFAULT_DESTINATION,
 };
 pub use validate::{build_subscriptions, validate, ValidConfig};
 
@@ -81,11 +81,15 @@ pub fn load_with_env(
             .list_separator(",")
             .with_list_parse_key("ingest.write_keys")
             .with_list_parse_key("destination.integration_names")
+            .with_list_parse_key("integrations.names")
             .source(Some(env)),
     );
     let cfg = builder.build().map_err(|e| err(redact(e.to_string())))?;
-    cfg.try_deserialize::<Settings>()
-        .map_err(|e| err(redact(e.to_string())))
+    let mut settings = cfg
+        .try_deserialize::<Settings>()
+        .map_err(|e| err(redact(e.to_string())))?;
+    settings.apply_deprecated().map_err(err)?;
+    Ok(settings)
 }
 
 /// A TOML syntax error as its position and the parser's description, which never quotes

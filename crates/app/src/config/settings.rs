@@ -17,11 +17,40 @@ pub struct Settings {
     pub ingest: IngestConfig,
     pub attio: AttioSettings,
     pub delivery: DeliverySettings,
-    pub destination: DestinationSettings,
+    /// The names the `integrations` object addresses this service by.
+    pub integrations: IntegrationSettings,
+    /// The former name of `[integrations]` (`integration_names` is now `names`): still
+    /// read, with a warning, and moved there by [`Settings::apply_deprecated`].
+    #[serde(skip_serializing)]
+    pub destination: Option<DestinationSettings>,
     /// More Attio workspaces beside `[attio]` (which is the destination `default`).
     pub destinations: Vec<DestinationEntry>,
     pub subscriptions: Vec<SubscriptionSettings>,
     pub log: LogSettings,
+    /// Warnings about deprecated keys found while loading (printed at start).
+    #[serde(skip)]
+    pub deprecations: Vec<String>,
+}
+
+impl Settings {
+    /// Moves deprecated keys to their new place, recording a warning for each; an old
+    /// and a new key both set is an error naming both.
+    pub fn apply_deprecated(&mut self) -> Result<(), String> {
+        if let Some(old) = self.destination.take() {
+            if self.integrations.names != IntegrationSettings::default().names {
+                return Err(
+                    "destination.integration_names and integrations.names are both set: keep only integrations.names (the new name of the key)"
+                        .to_owned(),
+                );
+            }
+            self.integrations.names = old.integration_names;
+            self.deprecations.push(
+                "destination.integration_names is deprecated: use integrations.names (section [integrations]); [destination] is easily confused with [[destinations]]"
+                    .to_owned(),
+            );
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -89,7 +118,7 @@ pub struct AttioSettings {
 impl Default for AttioSettings {
     fn default() -> Self {
         Self {
-            base_url: domain::ATTIO_BASE_URL.to_owned(),
+            base_url: attio_adapter::wire::ATTIO_BASE_URL.to_owned(),
             token: None,
             write_rate: 25,
             read_rate: 100,
@@ -140,19 +169,28 @@ impl Default for DeliverySettings {
     }
 }
 
+/// `[integrations]`: how an event's `integrations` object names this service.
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct DestinationSettings {
+pub struct IntegrationSettings {
     /// Names under which the `integrations` object can address this destination.
-    pub integration_names: Vec<String>,
+    pub names: Vec<String>,
 }
 
-impl Default for DestinationSettings {
+impl Default for IntegrationSettings {
     fn default() -> Self {
         Self {
-            integration_names: vec!["Attio (Actions)".to_owned()],
+            names: vec!["Attio (Actions)".to_owned()],
         }
     }
+}
+
+/// The deprecated `[destination]` section (now `[integrations]`).
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct DestinationSettings {
+    /// Now `integrations.names`.
+    pub integration_names: Vec<String>,
 }
 
 /// One more Attio workspace (`[[destinations]]`), named for subscriptions'
@@ -172,7 +210,7 @@ pub struct DestinationEntry {
 }
 
 fn default_base_url() -> String {
-    domain::ATTIO_BASE_URL.to_owned()
+    attio_adapter::wire::ATTIO_BASE_URL.to_owned()
 }
 
 fn default_write_rate() -> u32 {

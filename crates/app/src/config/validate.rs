@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use std::path::Path;
 
 use domain::actions::ActionKind;
+use secrecy::ExposeSecret;
 use segment_adapter::destination::ActionSubscription;
 use segment_adapter::integrations::IntegrationsFilter;
 use serde_json::Value;
@@ -81,9 +82,9 @@ pub fn validate(settings: Settings, file: Option<&Path>) -> Result<ValidConfig, 
             "must be at least ingest.max_event_bytes, which must be positive".to_owned(),
         ));
     }
-    if settings.destination.integration_names.is_empty() {
+    if settings.integrations.names.is_empty() {
         problems.push(invalid(
-            "destination.integration_names",
+            "integrations.names",
             "must name at least one destination".to_owned(),
         ));
     }
@@ -117,6 +118,26 @@ pub fn validate(settings: Settings, file: Option<&Path>) -> Result<ValidConfig, 
             ));
         }
     }
+    for (i, source) in settings.ingest.sources.iter().enumerate() {
+        let field = format!("ingest.sources[{i}].destinations");
+        if source.destinations.is_empty() {
+            problems.push(invalid(&field, "must name at least one destination".to_owned()));
+        }
+        for d in &source.destinations {
+            if !destination_names.contains(d) {
+                problems.push(invalid(
+                    &field,
+                    format!("{d:?} is not \"default\" nor the name of a [[destinations]] entry"),
+                ));
+            }
+        }
+        if source.write_key.expose_secret().trim().is_empty() {
+            problems.push(invalid(
+                &format!("ingest.sources[{i}].write_key"),
+                "is empty".to_owned(),
+            ));
+        }
+    }
     for (i, s) in settings.subscriptions.iter().enumerate() {
         if let Some(d) = &s.destination {
             if !destination_names.contains(d) {
@@ -143,7 +164,7 @@ pub fn validate(settings: Settings, file: Option<&Path>) -> Result<ValidConfig, 
     if !problems.is_empty() {
         return Err(problems);
     }
-    let integrations = IntegrationsFilter::new(settings.destination.integration_names.clone());
+    let integrations = IntegrationsFilter::new(settings.integrations.names.clone());
     Ok(ValidConfig {
         settings,
         subscriptions,

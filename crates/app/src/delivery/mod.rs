@@ -3,6 +3,7 @@
 
 mod engine;
 mod missing_reference;
+mod note_key;
 mod recording;
 mod send;
 mod skip;

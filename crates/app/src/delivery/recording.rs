@@ -5,10 +5,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use async_trait::async_trait;
-use attio_adapter::http::wire::{self, WireRequest};
+use attio_adapter::wire::error::render_error_body;
+use attio_adapter::wire::requests::{self as wire, WireRequest};
+use attio_adapter::wire::simple_assert_path;
 use chrono::Utc;
 use domain::ports::{AssertReply, AttioGateway, AttioObject, AttioRequestTrace, AttributeDefinition, NoteSummary};
-use domain::record::simple_assert_path;
 use domain::{Assertion, AttributeSlug, GatewayError, JsonText, ListEntry, ListSlug, NoteDraft, ObjectSlug};
 
 /// Wraps the delivery's gateway for one send.
@@ -67,7 +68,7 @@ impl RecordingGateway {
             }) => {
                 let text = match (raw_body, body) {
                     (Some(raw), _) => Some(raw.clone()),
-                    (None, Some(body)) => serde_json::to_string(body).ok(),
+                    (None, Some(body)) => Some(render_error_body(body)),
                     (None, None) => None,
                 };
                 (Some(*status), text)
@@ -119,7 +120,7 @@ impl AttioGateway for RecordingGateway {
         let result = self.inner.batch_assert(assertions).await;
         self.note(
             "PUT",
-            "/v2/batch/records".to_owned(),
+            attio_adapter::wire::route::BATCH_RECORDS.to_owned(),
             started_at,
             started,
             &result,

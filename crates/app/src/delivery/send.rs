@@ -10,10 +10,11 @@ use domain::{GatewayError, Retryability, Retryable};
 
 use segment_adapter::destination::ActionSubscription;
 
-use super::missing_reference::is_missing_reference;
+use super::note_key::note_journal_key;
 use super::skip::{count_skipped, SkipUnchanged};
 use crate::prepare::Writes;
 use crate::routing::Router;
+use attio_adapter::wire::is_missing_reference;
 use domain::fingerprint::SKIP_REASON;
 
 /// Why a delivery failed, with what the loop should do about it.
@@ -85,6 +86,8 @@ impl From<GatewayError> for SendError {
 #[derive(Clone)]
 pub struct SingleContext {
     pub event_id: i64,
+    /// The event's `messageId`: a note is journaled under it, so a replay finds it.
+    pub message_id: Option<Arc<str>>,
     pub journal: Option<Arc<dyn DeliveryJournal>>,
     pub now: DateTime<Utc>,
 }
@@ -173,7 +176,7 @@ async fn run_plan(
     if let Some(Err(e)) = gateway.check_assertions(&steps).await.into_iter().find(Result::is_err) {
         return Err(e.into());
     }
-    let key = format!("{}/{}", ctx.event_id, sub.name);
+    let key = note_journal_key(ctx.message_id.as_deref(), ctx.event_id, &sub.name);
     let exec = ctx.journal.as_deref().map(|journal| ExecContext {
         journal: Some(journal),
         key: &key,

@@ -109,12 +109,35 @@ pub fn prepare(
     only: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Prepared, serde_json::Error> {
+    prepare_limited(router, text, only, None, now)
+}
+
+/// [`prepare`] of an event whose source is limited to `destinations` (`[[ingest.sources]]`):
+/// subscriptions of other destinations do not get it.
+pub fn prepare_limited(
+    router: &Router,
+    text: &str,
+    only: Option<&str>,
+    destinations: Option<&[String]>,
+    now: DateTime<Utc>,
+) -> Result<Prepared, serde_json::Error> {
     let event = router.parse(text)?;
-    Ok(prepare_parsed(router, &event, only, now))
+    Ok(prepare_parsed_limited(router, &event, only, destinations, now))
 }
 
 /// [`prepare`] of an event already parsed (with at least what [`Router::parse`] keeps).
 pub fn prepare_parsed(router: &Router, event: &Val<'_>, only: Option<&str>, now: DateTime<Utc>) -> Prepared {
+    prepare_parsed_limited(router, event, only, None, now)
+}
+
+/// [`prepare_limited`] of an event already parsed.
+pub fn prepare_parsed_limited(
+    router: &Router,
+    event: &Val<'_>,
+    only: Option<&str>,
+    destinations: Option<&[String]>,
+    now: DateTime<Utc>,
+) -> Prepared {
     let identity = Identity::of(event);
     let mut routing = Routing::default();
     let mut units = Vec::new();
@@ -136,6 +159,17 @@ pub fn prepare_parsed(router: &Router, event: &Val<'_>, only: Option<&str>, now:
             routing.misses.push(Miss {
                 subscription: i,
                 why: format!("replayed for the subscription {name:?} only"),
+            });
+            continue;
+        }
+        let destination = sub.destination.as_deref().unwrap_or(crate::config::DEFAULT_DESTINATION);
+        if let Some(allowed) = destinations.filter(|d| !d.iter().any(|d| d == destination)) {
+            routing.misses.push(Miss {
+                subscription: i,
+                why: format!(
+                    "its destination {destination:?} is not one of the write key's source ({})",
+                    allowed.join(", ")
+                ),
             });
             continue;
         }

@@ -6,7 +6,7 @@
 
 use std::net::SocketAddr;
 
-use attio_adapter::simulator::SimulatorView;
+use attio_simulator::SimulatorView;
 use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};

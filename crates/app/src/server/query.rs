@@ -44,6 +44,8 @@ pub struct EventQuery {
 #[serde(deny_unknown_fields, default)]
 pub struct DeadLetterQuery {
     pub subscription: Option<String>,
+    /// The destination (`default` or a `[[destinations]]` name).
+    pub destination: Option<String>,
     /// A part of the reason.
     pub reason: Option<String>,
     pub since: Option<String>,
@@ -129,6 +131,7 @@ pub async fn dead_letters(
     let limit = limit.or(q.limit).unwrap_or(DEFAULT_LIMIT);
     let filter = DeadLetterFilter {
         subscription: owned(&q.subscription),
+        destination: owned(&q.destination),
         reason: owned(&q.reason),
         since: since(&q.since)?,
         limit,
@@ -209,6 +212,7 @@ mod tests {
                 last_error: None,
                 failed_at: Utc::now(),
             },
+            destination: "default".into(),
         }
     }
 

@@ -54,6 +54,30 @@ impl SqliteJournal {
 
 #[async_trait]
 impl DeliveryJournal for SqliteJournal {
+    /// Records the destination each configured subscription delivers to (replacing what an
+    /// earlier start recorded): a dead letter written afterwards records its subscription's.
+    async fn record_destinations(&self, pairs: Vec<(String, String)>) -> Result<(), SpoolError> {
+        self.run(move |conn| {
+            let tx = conn.unchecked_transaction().doing("starting the destinations update")?;
+            tx.execute("DELETE FROM subscription_destinations", [])
+                .doing("clearing the subscriptions' destinations")?;
+            {
+                let mut insert = tx
+                    .prepare(
+                        "INSERT OR REPLACE INTO subscription_destinations (subscription, destination) VALUES (?1, ?2)",
+                    )
+                    .doing("preparing the destinations update")?;
+                for (subscription, destination) in &pairs {
+                    insert
+                        .execute([subscription, destination])
+                        .doing("recording a subscription's destination")?;
+                }
+            }
+            tx.commit().doing("committing the destinations update")
+        })
+        .await
+    }
+
     async fn note_attempt(&self, key: &str) -> Result<Option<NoteAttempt>, SpoolError> {
         let key = key.to_owned();
         self.run(move |conn| {

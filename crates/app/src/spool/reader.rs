@@ -121,6 +121,10 @@ pub(crate) fn search_dead_letters(
         values.push(name.clone());
         clauses.push(format!("subscription = ?{}", values.len()));
     }
+    if let Some(name) = &filter.destination {
+        values.push(name.clone());
+        clauses.push(format!("destination = ?{}", values.len()));
+    }
     if let Some(part) = &filter.reason {
         values.push(part.clone());
         clauses.push(format!("instr(reason, ?{}) > 0", values.len()));

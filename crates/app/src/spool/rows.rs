@@ -28,7 +28,7 @@ pub(crate) fn decode_time(
 }
 
 /// The columns `event_from_row` expects, in order.
-pub(crate) const EVENT_COLUMNS: &str = "id, received_at, payload, only_subscription";
+pub(crate) const EVENT_COLUMNS: &str = "id, received_at, payload, only_subscription, only_destinations";
 
 pub(crate) fn event_from_row(row: &Row<'_>) -> Result<SpooledEvent, SpoolError> {
     let id: i64 = row.get(0).doing("reading an event id")?;
@@ -38,12 +38,23 @@ pub(crate) fn event_from_row(row: &Row<'_>) -> Result<SpooledEvent, SpoolError> 
         received_at: decode_time(&received_at, "received_at", "events", id)?,
         payload: row.get(2).doing("reading an event payload")?,
         only_subscription: row.get(3).doing("reading an event's only_subscription")?,
+        only_destinations: row
+            .get::<_, Option<String>>(4)
+            .doing("reading an event's only_destinations")?
+            .map(|text| {
+                serde_json::from_str(&text).map_err(|e| {
+                    SpoolError::Storage(format!(
+                        "events row {id}: only_destinations is not a list of names: {e}"
+                    ))
+                })
+            })
+            .transpose()?,
     })
 }
 
 /// The columns `dead_letter_from_row` expects, in order.
 pub(crate) const DEAD_LETTER_COLUMNS: &str =
-    "id, event_id, received_at, payload, subscription, reason, attempts, last_error, failed_at";
+    "id, event_id, received_at, payload, subscription, reason, attempts, last_error, failed_at, destination";
 
 pub(crate) fn dead_letter_from_row(row: &Row<'_>) -> Result<StoredDeadLetter, SpoolError> {
     let id: i64 = row.get(0).doing("reading a dead letter id")?;
@@ -67,6 +78,7 @@ pub(crate) fn dead_letter_from_row(row: &Row<'_>) -> Result<StoredDeadLetter, Sp
             last_error: row.get(7).doing("reading a dead letter's last_error")?,
             failed_at: decode_time(&failed_at, "failed_at", "dead_letters", id)?,
         },
+        destination: row.get(9).doing("reading a dead letter's destination")?,
     })
 }
 

@@ -80,6 +80,19 @@ const MIGRATIONS: &[&str] = &[
          PRIMARY KEY (destination, object, matching)
      ) WITHOUT ROWID;
      CREATE INDEX write_fingerprints_by_time ON write_fingerprints (written_at);",
+    // 6: dead letters per destination. Each letter records the destination its subscription
+    // delivered to when it failed, looked up in `subscription_destinations`, which `serve`
+    // fills from the configuration at start. Letters from before are the `default`
+    // destination's (the only one there was).
+    "ALTER TABLE dead_letters ADD COLUMN destination TEXT NOT NULL DEFAULT 'default';
+     CREATE INDEX dead_letters_by_destination ON dead_letters (destination);
+     CREATE TABLE subscription_destinations (
+         subscription TEXT PRIMARY KEY,
+         destination TEXT NOT NULL
+     ) WITHOUT ROWID;",
+    // 7: an event from a source limited to some destinations (`[[ingest.sources]]`) names
+    // them (a JSON array); NULL = every destination.
+    "ALTER TABLE events ADD COLUMN only_destinations TEXT;",
 ];
 
 /// The schema version this build writes.

@@ -2,11 +2,11 @@
 
 use std::time::{Duration, SystemTime};
 
-use domain::error::AttioErrorBody;
 use domain::GatewayError;
 use http::HeaderMap;
 
 use super::send::{RawResponse, TransportError};
+use crate::wire::error::parse_error_body;
 
 /// A non-JSON (or non-Attio) error body is kept up to this many bytes.
 pub const MAX_RAW_BODY: usize = 512;
@@ -42,28 +42,6 @@ pub fn transport_error(e: TransportError) -> GatewayError {
     match e {
         TransportError::Timeout(after) => GatewayError::Timeout { after },
         TransportError::Connection(msg) => GatewayError::Connection(msg),
-    }
-}
-
-/// Attio's `{status_code,type,code,message}`: a JSON object carrying at least one of those
-/// fields (others are ignored). Anything else is not Attio's shape.
-pub fn parse_error_body(body: &[u8]) -> Option<AttioErrorBody> {
-    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
-    let obj = value.as_object()?;
-    let text = |k: &str| obj.get(k).and_then(|v| v.as_str()).map(str::to_owned);
-    let parsed = AttioErrorBody {
-        status_code: obj
-            .get("status_code")
-            .and_then(|v| v.as_u64())
-            .and_then(|n| u16::try_from(n).ok()),
-        kind: text("type"),
-        code: text("code"),
-        message: text("message"),
-    };
-    if parsed == AttioErrorBody::default() {
-        None
-    } else {
-        Some(parsed)
     }
 }
 
@@ -159,20 +137,6 @@ mod tests {
             retry_after(&headers("Fri, 31 Dec 9999 23:59:59 GMT"), now),
             Some(MAX_RETRY_AFTER)
         );
-    }
-
-    #[test]
-    fn attio_body_with_extra_fields_is_parsed() {
-        let b = br#"{"status_code":400,"type":"invalid_request_error","code":"validation_type","message":"m","validation_errors":[{"path":["x"]}]}"#;
-        let parsed = parse_error_body(b).unwrap();
-        assert_eq!(parsed.code.as_deref(), Some("validation_type"));
-        assert_eq!(parsed.status_code, Some(400));
-    }
-
-    #[test]
-    fn json_without_attio_fields_is_not_attios_shape() {
-        assert_eq!(parse_error_body(br#"{"error":"x"}"#), None);
-        assert_eq!(parse_error_body(b"[1]"), None);
     }
 
     #[test]

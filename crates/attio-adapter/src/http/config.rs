@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use domain::record::ATTIO_BASE_URL;
+use crate::wire::ATTIO_BASE_URL;
 use secrecy::SecretString;
 
 use super::rate_limit::{InProcessRateLimiters, RateLimiters};

@@ -27,7 +27,7 @@
 
 use std::collections::HashMap;
 
-use domain::record::encode_path_segment;
+use crate::wire::Route;
 use domain::{AssertValue, Assertion, GatewayError, ObjectSlug};
 use serde_json::{Map, Value};
 
@@ -79,16 +79,17 @@ fn body(values: &Map<String, Value>) -> String {
 
 /// `PUT /v2/objects/{object}/records?matching_attribute=..`
 pub fn assert_path(a: &Assertion<'_>) -> String {
-    domain::record::documented_assert_path(a)
+    crate::wire::documented_assert_path(a)
 }
 
 /// `PATCH /v2/objects/{object}/records/{record_id}`
 pub fn append_path(object: &ObjectSlug, record_id: &str) -> String {
-    format!(
-        "/v2/objects/{}/records/{}",
-        encode_path_segment(object.as_str()),
-        encode_path_segment(record_id)
-    )
+    Route::UpdateRecord {
+        object: object.as_str().to_owned(),
+        record: record_id.to_owned(),
+        append: true,
+    }
+    .path()
 }
 
 /// A reference to an existing record, in the documented write form.
@@ -161,7 +162,7 @@ pub fn documented_values(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use domain::error::AttioErrorBody;
+    use domain::error::ErrorDetail;
     use domain::{AttributeSlug, JsonText};
     use serde_json::json;
 
@@ -169,11 +170,12 @@ mod tests {
         GatewayError::Status {
             status: 404,
             status_text: "Not Found".into(),
-            body: Some(AttioErrorBody {
+            body: Some(ErrorDetail {
                 status_code: Some(404),
                 kind: Some("invalid_request_error".into()),
                 code: Some("not_found".into()),
                 message: Some(message.into()),
+                transient: false,
             }),
             raw_body: None,
             retry_after: None,

@@ -7,10 +7,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
+use crate::wire::{CommandWire, Route};
 use async_trait::async_trait;
 use bytes::Bytes;
 use domain::ports::{AssertReply, AttioGateway, AttioObject, AttributeDefinition, NoteSummary};
-use domain::record::encode_path_segment;
 use domain::{
     Assertion, AttioCommand, AttributeSlug, GatewayError, JsonText, ListEntry, ListSlug, NoteDraft, ObjectSlug,
 };
@@ -27,8 +27,8 @@ use super::rate_limit::{limit_key, RateLimitStats, RateLimiter, RequestClass};
 use super::schema::{ObjectSchema, SchemaCache};
 use super::send::{HttpSend, RawRequest, RawResponse, ReqwestSend};
 use super::validate::objects_in;
-use super::wire::{self, WireRequest};
 use super::workspace::{ChoiceCache, MemberCache};
+use crate::wire::requests::{self as wire, WireRequest};
 
 /// `user-agent` of every request.
 pub const USER_AGENT_VALUE: &str = concat!("segment-attio/", env!("CARGO_PKG_VERSION"));
@@ -253,7 +253,7 @@ impl HttpAttioGateway {
             let reply = self.inner.sender.send(request).await;
             let elapsed = started.elapsed();
             let elapsed_ms = elapsed.as_millis() as u64;
-            let endpoint = endpoint_label(path_and_query);
+            let endpoint = endpoint_label(&method, path_and_query);
             metrics::histogram!("segment_attio_attio_request_seconds", "endpoint" => endpoint)
                 .record(elapsed.as_secs_f64());
             let status_label = reply
@@ -308,7 +308,7 @@ impl HttpAttioGateway {
             .map_err(|e| GatewayError::InvalidReply(format!("GET {path_and_query}: the reply is not JSON: {e}")))
     }
 
-    /// Sends a request built by [`wire`] and returns its reply body as JSON (`Null` when
+    /// Sends a request built by [`wire`](crate::wire::requests) and returns its reply body as JSON (`Null` when
     /// empty).
     pub(super) async fn send_wire(&self, r: WireRequest) -> Result<serde_json::Value, GatewayError> {
         let method = Method::from_bytes(r.method.as_bytes()).unwrap_or(Method::GET);
@@ -324,14 +324,14 @@ impl HttpAttioGateway {
 
     /// `GET /v2/self`: the workspace the token belongs to and whether it is active.
     pub async fn whoami(&self) -> Result<Identity, GatewayError> {
-        let value = self.get_json("/v2/self").await?;
+        let value = self.get_json(&Route::Identify.path()).await?;
         serde_json::from_value(value)
             .map_err(|e| GatewayError::InvalidReply(format!("GET /v2/self: unexpected reply: {e}")))
     }
 
     /// The attributes of `object`, from the cache while fresh.
     pub async fn schema(&self, object: &ObjectSlug) -> Result<Arc<ObjectSchema>, GatewayError> {
-        let path = format!("/v2/objects/{}/attributes", encode_path_segment(object.as_str()));
+        let path = Route::ListAttributes(object.as_str().to_owned()).path();
         self.inner
             .schemas
             .get_or_fetch(object.as_str(), || async {
@@ -354,7 +354,7 @@ impl HttpAttioGateway {
                 return Ok(map);
             }
         }
-        let reply = self.get_json("/v2/objects").await?;
+        let reply = self.get_json(&Route::ListObjects.path()).await?;
         let map = Arc::new(super::fallback::object_slugs_by_id(&reply));
         *self.inner.objects_by_id.lock().unwrap_or_else(|p| p.into_inner()) = Some((Instant::now(), map.clone()));
         Ok(map)
@@ -460,7 +460,7 @@ impl AttioGateway for HttpAttioGateway {
     }
 
     async fn list_objects(&self) -> Result<Vec<AttioObject>, GatewayError> {
-        let value = self.get_json("/v2/objects").await?;
+        let value = self.get_json(&Route::ListObjects.path()).await?;
         serde_json::from_value::<DataList<AttioObject>>(value)
             .map(|l| l.data)
             .map_err(|e| GatewayError::InvalidReply(format!("GET /v2/objects: unexpected reply: {e}")))
@@ -471,7 +471,9 @@ impl AttioGateway for HttpAttioGateway {
     }
 
     async fn check_credentials(&self) -> Result<(), GatewayError> {
-        self.execute(Method::GET, "/v1/token", None).await.map(|_| ())
+        self.execute(Method::GET, &Route::LegacyToken.path(), None)
+            .await
+            .map(|_| ())
     }
 
     async fn find_record<'a>(
@@ -555,29 +557,7 @@ impl AttioGateway for HttpAttioGateway {
 }
 
 /// A low-cardinality name of the endpoint a request went to, for metrics.
-fn endpoint_label(path_and_query: &str) -> &'static str {
+fn endpoint_label(method: &Method, path_and_query: &str) -> &'static str {
     let path = path_and_query.split('?').next().unwrap_or("");
-    if path.ends_with("/records/simple") {
-        "simple_assert"
-    } else if path == "/v2/batch/records" {
-        "batch_assert"
-    } else if path.ends_with("/attributes") {
-        "list_attributes"
-    } else if path == "/v2/objects" {
-        "list_objects"
-    } else if path.ends_with("/entries/query") {
-        "query_list_entries"
-    } else if path.starts_with("/v2/lists/") {
-        "list_entry"
-    } else if path.starts_with("/v2/notes") {
-        "notes"
-    } else if path.ends_with("/records/query") {
-        "query_records"
-    } else if path == "/v1/token" || path == "/v2/self" {
-        "credentials"
-    } else if path.contains("/records") {
-        "documented_assert"
-    } else {
-        "other"
-    }
+    Route::parse(method.as_str(), path).metrics_label()
 }

@@ -23,7 +23,7 @@ pub mod schema;
 pub mod send;
 pub mod validate;
 pub mod value_check;
-pub mod wire;
+
 mod workspace;
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use domain::record::encode_path_segment;
+use crate::wire::Route;
 use domain::value::AttributeType;
 use domain::{Assertion, GatewayError};
 use tokio::time::Instant;
@@ -34,16 +34,12 @@ impl HttpAttioGateway {
                 return Some(c.clone());
             }
         }
-        let kind = if t == AttributeType::Status {
-            "statuses"
+        let (kind, route) = if t == AttributeType::Status {
+            ("statuses", Route::ListStatuses(object.to_owned(), attribute.to_owned()))
         } else {
-            "options"
+            ("options", Route::ListOptions(object.to_owned(), attribute.to_owned()))
         };
-        let path = format!(
-            "/v2/objects/{}/attributes/{}/{kind}",
-            encode_path_segment(object),
-            encode_path_segment(attribute)
-        );
+        let path = route.path();
         match self.get_json(&path).await {
             Ok(reply) => {
                 let c = Arc::new(choices_from_reply(&reply));
@@ -69,7 +65,7 @@ impl HttpAttioGateway {
                 return Some(m.clone());
             }
         }
-        match self.get_json("/v2/workspace_members").await {
+        match self.get_json(&Route::ListMembers.path()).await {
             Ok(reply) => {
                 let m = Arc::new(members_from_reply(&reply));
                 *self.inner.members.lock().unwrap_or_else(|p| p.into_inner()) = Some((Instant::now(), m.clone()));

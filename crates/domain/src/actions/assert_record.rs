@@ -45,12 +45,9 @@ mod tests {
         };
         let plan = p.single_plan();
         assert_eq!(
-            plan.commands[0].path_and_query(),
-            "/v2/objects/vehicles/records/simple?matching_attribute=name&append_to_existing_values=true"
-        );
-        assert_eq!(
-            plan.commands[0].body(None),
-            r#"{"data":{"values":{"name":"Stair car","number_of_wheels":4}}}"#
+            plan.commands[0].test_view(""),
+            serde_json::json!({"object": "vehicles", "matching_attribute": "name", "multiselect": "append",
+                               "values": {"name": "Stair car", "number_of_wheels": 4}})
         );
     }
 }

@@ -87,17 +87,16 @@ mod tests {
     #[test]
     fn workspace_links_company_record_id_and_user() {
         let plan = payload(Some("user1234")).single_plan();
-        let b: serde_json::Value = serde_json::from_str(&plan.commands[1].body(Some("record_id"))).unwrap();
         assert_eq!(
-            b,
-            json!({"data":{"values":{"workspace_id":"42","company":"record_id","users":["user1234"]}}})
+            plan.commands[1].test_view("record_id")["values"],
+            json!({"workspace_id":"42","company":"record_id","users":["user1234"]})
         );
     }
 
     #[test]
     fn group_without_user_id_sends_no_users_link() {
         let plan = payload(None).single_plan();
-        assert!(!plan.commands[1].body(Some("r")).contains("users"));
+        assert!(plan.commands[1].test_view("r")["values"].get("users").is_none());
     }
 
     #[test]

@@ -119,8 +119,8 @@ mod tests {
         }
         .single_plan();
         assert_eq!(
-            plan.commands[0].body(None),
-            r#"{"data":{"values":{"email_addresses":"a@b.co"}}}"#
+            plan.commands[0].test_view("")["values"],
+            serde_json::json!({"email_addresses": "a@b.co"})
         );
         assert_eq!(
             plan.follow_up,

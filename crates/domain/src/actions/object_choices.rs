@@ -66,7 +66,7 @@ pub fn choice_error(error: &GatewayError) -> ChoiceError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::AttioErrorBody;
+    use crate::error::ErrorDetail;
 
     fn obj(slug: &str, noun: Option<&str>) -> AttioObject {
         AttioObject {
@@ -93,7 +93,7 @@ mod tests {
         let e = GatewayError::Status {
             status: 401,
             status_text: "Unauthorized".into(),
-            body: Some(AttioErrorBody {
+            body: Some(ErrorDetail {
                 status_code: Some(400),
                 message: Some("Something went wrong".into()),
                 ..Default::default()

@@ -41,4 +41,8 @@ pub trait DeliveryJournal: Send + Sync {
     ) -> Result<(), SpoolError>;
     /// The skipped events recorded, newest first.
     async fn skipped_events(&self, limit: usize) -> Result<Vec<SkippedEvent>, SpoolError>;
+    /// Records the destination each configured subscription delivers to, as
+    /// `(subscription, destination)` pairs, replacing what an earlier start recorded: a dead
+    /// letter written afterwards records its subscription's destination.
+    async fn record_destinations(&self, pairs: Vec<(String, String)>) -> Result<(), SpoolError>;
 }

@@ -10,6 +10,9 @@ pub struct NewEvent {
     pub payload: String,
     /// Deliver to this subscription only (a replayed dead letter); `None` = all.
     pub only_subscription: Option<String>,
+    /// Deliver only to subscriptions of these destinations (the write key's source is
+    /// limited to them); `None` = all.
+    pub only_destinations: Option<Vec<String>>,
 }
 
 /// An event and the id its sender gave it (Segment's `messageId`), if any: an event whose
@@ -36,6 +39,7 @@ pub struct SpooledEvent {
     pub received_at: DateTime<Utc>,
     pub payload: String,
     pub only_subscription: Option<String>,
+    pub only_destinations: Option<Vec<String>>,
 }
 
 /// Why an event could not be delivered to one subscription.
@@ -61,6 +65,9 @@ pub struct StoredDeadLetter {
     pub id: i64,
     #[serde(flatten)]
     pub letter: DeadLetter,
+    /// The destination (Attio workspace) its subscription delivered to when it failed:
+    /// `default` for `[attio]`, else a `[[destinations]]` name.
+    pub destination: String,
 }
 
 /// Depth and age of the spool.
@@ -94,6 +101,8 @@ pub enum DeadLetterSelection {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct DeadLetterFilter {
     pub subscription: Option<String>,
+    /// The destination the letter was recorded for.
+    pub destination: Option<String>,
     /// A part of the reason.
     pub reason: Option<String>,
     /// Failed at or after.

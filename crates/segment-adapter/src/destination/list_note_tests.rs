@@ -1,6 +1,7 @@
 //! The list and note actions and the write options through FQL and mapping-kit, as the
 //! other actions are tested.
 
+use attio_adapter::wire::CommandWire;
 use domain::{AssertValue, AttioCommand, FollowUp, Multiselect, NoteFormat, WriteMode};
 use serde_json::json;
 

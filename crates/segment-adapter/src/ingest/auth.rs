@@ -18,20 +18,37 @@ pub const SIGNATURE_HEADER: &str = "x-signature";
 pub const WRITE_KEY_HEADER: &str = "x-write-key";
 
 /// The configured write keys, kept as SHA-256 digests so that comparing a presented
-/// key takes the same time whatever its length or content.
+/// key takes the same time whatever its length or content; each with the destinations
+/// its events may go to (`None`: all).
 pub(crate) struct KeyRing {
     digests: Vec<[u8; 32]>,
+    destinations: Vec<Option<Vec<String>>>,
 }
+
+/// The destinations a request's events may go to: `None` = every destination.
+pub(crate) type Allowed = Option<Vec<String>>;
 
 fn digest(key: &str) -> [u8; 32] {
     Sha256::digest(key.as_bytes()).into()
 }
 
 impl KeyRing {
+    #[cfg(test)]
     pub(crate) fn new(keys: &[SecretString]) -> Self {
-        KeyRing {
+        Self::with_sources(keys, &[])
+    }
+
+    /// `keys` go to every destination; each source's key only to its destinations.
+    pub(crate) fn with_sources(keys: &[SecretString], sources: &[super::SourceConfig]) -> Self {
+        let mut ring = KeyRing {
             digests: keys.iter().map(|k| digest(k.expose_secret())).collect(),
+            destinations: vec![None; keys.len()],
+        };
+        for source in sources {
+            ring.digests.push(digest(source.write_key.expose_secret()));
+            ring.destinations.push(Some(source.destinations.clone()));
         }
+        ring
     }
 
     pub(crate) fn is_empty(&self) -> bool {
@@ -40,12 +57,20 @@ impl KeyRing {
 
     /// Compares against every key, without stopping at a match.
     pub(crate) fn contains(&self, key: &str) -> bool {
+        self.find(key).is_some()
+    }
+
+    /// The destinations of the matching key (`Some(None)`: all), comparing against every
+    /// key without stopping at a match. A key configured twice takes its last entry.
+    fn find(&self, key: &str) -> Option<&Allowed> {
         let presented = digest(key);
-        let mut found = subtle::Choice::from(0);
-        for known in &self.digests {
-            found |= known.ct_eq(&presented);
+        let mut found = None;
+        for (i, known) in self.digests.iter().enumerate() {
+            if bool::from(known.ct_eq(&presented)) {
+                found = Some(i);
+            }
         }
-        found.into()
+        found.and_then(|i| self.destinations.get(i))
     }
 }
 
@@ -103,21 +128,20 @@ pub(crate) fn authorize(
     key: Option<&str>,
     peer: Option<SocketAddr>,
     headers: &HeaderMap,
-) -> Result<(), IngestError> {
+) -> Result<Allowed, IngestError> {
     if keys.is_empty() {
         if is_forwarded(headers) {
             return Err(IngestError::ForwardedWithoutKeys);
         }
         return if !loopback_only_without_keys || is_loopback(peer) {
-            Ok(())
+            Ok(None)
         } else {
             Err(IngestError::NotLoopback)
         };
     }
     match key {
         None => Err(IngestError::MissingWriteKey),
-        Some(key) if keys.contains(key) => Ok(()),
-        Some(_) => Err(IngestError::WrongWriteKey),
+        Some(key) => keys.find(key).cloned().ok_or(IngestError::WrongWriteKey),
     }
 }
 
@@ -297,5 +321,19 @@ mod tests {
             verify_signature(&secret, &HeaderMap::new(), body),
             Err(IngestError::MissingSignature)
         ));
+    }
+
+    #[test]
+    fn a_source_key_is_accepted_with_its_destinations_and_a_plain_key_with_all() {
+        let sources = [super::super::SourceConfig {
+            write_key: SecretString::from("eu-key"),
+            destinations: vec!["eu".into()],
+        }];
+        let keys = KeyRing::with_sources(&[SecretString::from("all-key")], &sources);
+        let local: SocketAddr = "127.0.0.1:1".parse().unwrap();
+        let allowed = |k: &str| authorize(&keys, true, Some(k), Some(local), &HeaderMap::new());
+        assert_eq!(allowed("eu-key").unwrap(), Some(vec!["eu".to_owned()]));
+        assert_eq!(allowed("all-key").unwrap(), None);
+        assert!(matches!(allowed("eu-ke"), Err(IngestError::WrongWriteKey)));
     }
 }

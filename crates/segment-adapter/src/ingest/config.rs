@@ -10,6 +10,10 @@ pub struct IngestConfig {
     /// `loopback_only_without_keys`) only loopback clients are accepted.
     #[serde(serialize_with = "redacted_all")]
     pub write_keys: Vec<SecretString>,
+    /// Write keys whose events go only to some destinations (`[[ingest.sources]]`), as
+    /// Segment connects a source to its destinations. Their keys are accepted like
+    /// `write_keys`.
+    pub sources: Vec<SourceConfig>,
     /// Largest event, in bytes of JSON as received (Segment: 32 KB).
     pub max_event_bytes: usize,
     /// Largest request body, in bytes, before and after gzip decoding (Segment: 500 KB).
@@ -45,6 +49,20 @@ fn redacted<S: Serializer>(secret: &Option<SecretString>, s: S) -> Result<S::Ok,
     secret.as_ref().map(|_| "[redacted]").serialize(s)
 }
 
+/// One `[[ingest.sources]]`: a write key and the destinations its events go to.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceConfig {
+    #[serde(serialize_with = "redacted_one")]
+    pub write_key: SecretString,
+    /// Destination names: `default` (the `[attio]` workspace) or `[[destinations]]` names.
+    pub destinations: Vec<String>,
+}
+
+fn redacted_one<S: Serializer>(_: &SecretString, s: S) -> Result<S::Ok, S::Error> {
+    "[redacted]".serialize(s)
+}
+
 fn redacted_all<S: Serializer>(secrets: &[SecretString], s: S) -> Result<S::Ok, S::Error> {
     s.collect_seq(secrets.iter().map(|_| "[redacted]"))
 }
@@ -53,6 +71,7 @@ impl Default for IngestConfig {
     fn default() -> Self {
         IngestConfig {
             write_keys: Vec::new(),
+            sources: Vec::new(),
             max_event_bytes: 32 * 1024,
             max_request_bytes: 500 * 1024,
             max_batch_events: 2500,

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use domain::ports::{Appended, IdentifiedEvent, NewEvent, SpoolError};
 
-use super::auth::{authorize, header_key, verify_signature};
+use super::auth::{authorize, header_key, verify_signature, Allowed};
 use super::body::{content_encoding, decode_limited, effective_encoding, read_limited, Budget, DeclaredType, Encoding};
 use super::parse::{parse_batch, parse_single, Limits, ParsedBody};
 use super::{metrics as names, IngestError, IngestState};
@@ -74,10 +74,11 @@ async fn accept(state: &IngestState, endpoint: Endpoint, request: Request) -> Re
     let signed = matches!(endpoint, Endpoint::Webhook) && config.webhook_secret.is_some();
     let header_key = if signed { None } else { header_key(&parts.headers)? };
     let loopback_only = config.loopback_only_without_keys;
+    let mut allowed = None;
     if !signed && (header_key.is_some() || state.keys.is_empty()) {
         // Credentials in a header (and a keyless service's peer rules) are checked before
         // the body is read.
-        authorize(&state.keys, loopback_only, header_key.as_deref(), peer, &parts.headers)?;
+        allowed = authorize(&state.keys, loopback_only, header_key.as_deref(), peer, &parts.headers)?;
     }
 
     // With write keys configured, a request whose key is not checked yet (it is in the
@@ -118,7 +119,7 @@ async fn accept(state: &IngestState, endpoint: Endpoint, request: Request) -> Re
     }
     .map_err(|err| declared.refuse_non_json(err))?;
     if !signed && header_key.is_none() && !state.keys.is_empty() {
-        authorize(
+        allowed = authorize(
             &state.keys,
             loopback_only,
             parsed.write_key.as_deref(),
@@ -128,7 +129,7 @@ async fn accept(state: &IngestState, endpoint: Endpoint, request: Request) -> Re
     }
     metrics::counter!(names::EVENTS_RECEIVED, "endpoint" => endpoint.label()).increment(parsed.events.len() as u64);
 
-    let events = prepare(state, endpoint, parsed)?;
+    let events = prepare(state, endpoint, parsed, allowed)?;
     if events.is_empty() {
         return Ok(());
     }
@@ -153,7 +154,12 @@ async fn accept(state: &IngestState, endpoint: Endpoint, request: Request) -> Re
 
 /// Merges, validates and stamps every event; the whole request is refused if any
 /// event is invalid, naming its position.
-fn prepare(state: &IngestState, endpoint: Endpoint, parsed: ParsedBody) -> Result<Vec<IdentifiedEvent>, IngestError> {
+fn prepare(
+    state: &IngestState,
+    endpoint: Endpoint,
+    parsed: ParsedBody,
+    allowed: Allowed,
+) -> Result<Vec<IdentifiedEvent>, IngestError> {
     let mode = match endpoint {
         Endpoint::Webhook => StampMode::Relayed,
         _ => StampMode::Client,
@@ -189,6 +195,7 @@ fn prepare(state: &IngestState, endpoint: Endpoint, parsed: ParsedBody) -> Resul
                 received_at: stamp.received_at(),
                 payload: event.into_json(),
                 only_subscription: None,
+                only_destinations: allowed.clone(),
             },
             message_id,
         });

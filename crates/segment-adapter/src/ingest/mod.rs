@@ -69,7 +69,7 @@ pub fn fuzz_parse_body(bytes: &[u8], batch: bool) -> Result<usize, IngestError> 
 }
 
 pub use auth::{is_forwarded, SIGNATURE_HEADER, WRITE_KEY_HEADER};
-pub use config::IngestConfig;
+pub use config::{IngestConfig, SourceConfig};
 pub use error::IngestError;
 pub use routes::{router, serve};
 pub use state::IngestState;

@@ -26,7 +26,7 @@ pub struct IngestState {
 
 impl IngestState {
     pub fn new(spool: Arc<dyn EventSpool>, clock: Arc<dyn Clock>, config: IngestConfig) -> Self {
-        let keys = Arc::new(KeyRing::new(&config.write_keys));
+        let keys = Arc::new(KeyRing::with_sources(&config.write_keys, &config.sources));
         let bytes = config.max_buffered_bytes.min(Semaphore::MAX_PERMITS);
         let budget = Arc::new(Semaphore::new(bytes));
         let anonymous_budget = Arc::new(Semaphore::new(bytes / 2));

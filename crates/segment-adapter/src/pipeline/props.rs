@@ -2,6 +2,7 @@
 //! (so no request is ever built from a payload that fails validation) and the requests
 //! built from it are well-formed JSON.
 
+use attio_adapter::wire::CommandWire;
 use domain::actions::{ActionKind, ActionPayload};
 use domain::value::EmailAddress;
 use proptest::prelude::*;

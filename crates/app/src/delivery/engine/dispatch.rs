@@ -55,6 +55,7 @@ impl Engine {
                     self.in_flight += 1;
                     let ctx = SingleContext {
                         event_id,
+                        message_id: self.events.get(&event_id).and_then(|e| e.message_id.clone()),
                         journal: self.journal.clone(),
                         now: self.clock.now(),
                     };

@@ -19,7 +19,7 @@ use tokio::time::Instant;
 use super::send::SendError;
 use super::status::{CredentialState, DeliveryStatus};
 use super::{DeliveryConfig, DeliveryDeps};
-use crate::prepare::{prepare, Prepared, Prepped};
+use crate::prepare::{prepare_limited, Prepared, Prepped};
 use crate::routing::{Route, Router};
 
 mod destinations;
@@ -303,7 +303,13 @@ impl Engine {
 
     fn admit(&mut self, ev: SpooledEvent) {
         let text: Arc<str> = Arc::from(ev.payload.into_boxed_str());
-        let prepared = prepare(&self.router, &text, ev.only_subscription.as_deref(), self.clock.now());
+        let prepared = prepare_limited(
+            &self.router,
+            &text,
+            ev.only_subscription.as_deref(),
+            ev.only_destinations.as_deref(),
+            self.clock.now(),
+        );
         let Prepared {
             identity,
             routing,

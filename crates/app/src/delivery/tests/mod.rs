@@ -12,6 +12,8 @@ mod skip;
 mod trace;
 
 use std::collections::BTreeMap;
+
+use attio_adapter::wire::CommandWire;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -81,6 +83,7 @@ impl EventSpool for MemSpool {
                     received_at: e.received_at,
                     payload: e.payload,
                     only_subscription: e.only_subscription,
+                    only_destinations: e.only_destinations,
                 },
             );
             ids.push(id);
@@ -485,6 +488,7 @@ impl Harness {
                 received_at,
                 payload: p.clone(),
                 only_subscription: None,
+                only_destinations: None,
             })
             .collect();
         let ids = self.spool.append(events).await.expect("append");

@@ -115,6 +115,7 @@ async fn a_replayed_event_goes_to_its_own_subscription_only() {
             received_at: Utc::now(),
             payload: event.to_string(),
             only_subscription: Some("companies".into()),
+            only_destinations: None,
         }])
         .await
         .expect("append");

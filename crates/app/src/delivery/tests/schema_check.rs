@@ -3,20 +3,22 @@
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use domain::error::AttioErrorBody;
+use attio_adapter::wire::error::{kind, parse_error_body, ErrorBody};
 
 use super::*;
 
+/// The error the transport makes of Attio's error body.
 fn attio(status: u16, code: &str, message: &str) -> GatewayError {
+    let body = ErrorBody {
+        status_code: status,
+        kind: kind::INVALID_REQUEST,
+        code,
+        message,
+    };
     GatewayError::Status {
         status,
         status_text: String::new(),
-        body: Some(AttioErrorBody {
-            status_code: Some(status),
-            kind: Some("invalid_request_error".into()),
-            code: Some(code.into()),
-            message: Some(message.into()),
-        }),
+        body: parse_error_body(body.to_json().to_string().as_bytes()),
         raw_body: None,
         retry_after: None,
     }

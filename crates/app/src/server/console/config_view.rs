@@ -80,7 +80,7 @@ pub fn build(
             "read_rate": settings.attio.read_rate,
             "timeout_secs": settings.attio.timeout_secs,
             "validate_schema": settings.attio.validate_schema,
-            "integration_names": settings.destination.integration_names,
+            "integration_names": settings.integrations.names,
         },
         "server": {
             "listen": settings.server.listen.to_string(),
@@ -88,6 +88,7 @@ pub fn build(
         },
         "ingest": {
             "write_keys": format!("{} configured (not shown)", settings.ingest.write_keys.len()),
+            "sources": settings.ingest.sources.iter().map(|s| serde_json::json!({"write_key": "(not shown)", "destinations": s.destinations})).collect::<Vec<_>>(),
             "webhook_secret": secret_state(&settings.ingest.webhook_secret),
         },
         "delivery": {

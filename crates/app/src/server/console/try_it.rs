@@ -167,6 +167,7 @@ pub async fn run(console: &ConsoleInner, req: TryRequest) -> Result<Value, Query
             // no journal (a note is created as asked, and a skip is only reported).
             let ctx = SingleContext {
                 event_id: 0,
+                message_id: None,
                 journal: None,
                 now: Utc::now(),
             };

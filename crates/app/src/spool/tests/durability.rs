@@ -54,6 +54,7 @@ async fn child_appends_until_killed() {
                             received_at: chrono::Utc::now(),
                             payload: child_payload(sequence),
                             only_subscription: None,
+                            only_destinations: None,
                         })
                         .collect();
                     let ids = spool.append(events).await.expect("append");

@@ -22,6 +22,7 @@ pub(super) fn event(n: i64) -> NewEvent {
         received_at: at(n),
         payload: format!(r#"{{"type":"track","event":"Signed Up","messageId":"m-{n}"}}"#),
         only_subscription: None,
+        only_destinations: None,
     }
 }
 

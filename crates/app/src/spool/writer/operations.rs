@@ -26,7 +26,9 @@ pub(crate) fn append(
         });
     }
     let mut insert = conn
-        .prepare_cached("INSERT INTO events (received_at, payload, only_subscription) VALUES (?1, ?2, ?3)")
+        .prepare_cached(
+            "INSERT INTO events (received_at, payload, only_subscription, only_destinations) VALUES (?1, ?2, ?3, ?4)",
+        )
         .doing("preparing the event insert")?;
     let mut ids = Vec::with_capacity(events.len());
     for event in events {
@@ -34,7 +36,8 @@ pub(crate) fn append(
             .execute(params![
                 encode_time(&event.received_at),
                 event.payload,
-                event.only_subscription
+                event.only_subscription,
+                encode_destinations(event.only_destinations.as_deref())
             ])
             .doing("storing an event")?;
         ids.push(conn.last_insert_rowid());
@@ -66,7 +69,9 @@ pub(crate) fn append_once(
         )
         .doing("preparing the message id record")?;
     let mut insert = conn
-        .prepare_cached("INSERT INTO events (received_at, payload, only_subscription) VALUES (?1, ?2, ?3)")
+        .prepare_cached(
+            "INSERT INTO events (received_at, payload, only_subscription, only_destinations) VALUES (?1, ?2, ?3, ?4)",
+        )
         .doing("preparing the event insert")?;
     let mut out = Vec::with_capacity(events.len());
     for IdentifiedEvent { event, message_id } in events {
@@ -83,7 +88,8 @@ pub(crate) fn append_once(
             .execute(params![
                 encode_time(&event.received_at),
                 event.payload,
-                event.only_subscription
+                event.only_subscription,
+                encode_destinations(event.only_destinations.as_deref())
             ])
             .doing("storing an event")?;
         out.push(Appended::Stored(conn.last_insert_rowid()));
@@ -129,8 +135,9 @@ pub(crate) fn dead_letter(
     let mut insert = conn
         .prepare_cached(
             "INSERT INTO dead_letters
-                 (event_id, received_at, payload, subscription, reason, attempts, last_error, failed_at, message_id)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, CASE WHEN json_valid(?3) THEN json_extract(?3, '$.messageId') END)",
+                 (event_id, received_at, payload, subscription, reason, attempts, last_error, failed_at, message_id, destination)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, CASE WHEN json_valid(?3) THEN json_extract(?3, '$.messageId') END,
+                     COALESCE((SELECT destination FROM subscription_destinations WHERE subscription = ?4), 'default'))",
         )
         .doing("preparing the dead letter insert")?;
     for letter in letters {
@@ -210,4 +217,9 @@ fn delete_letters(conn: &Connection, filter: &str, parameter: Option<&str>) -> R
         .and_then(|mut statement| statement.execute(rusqlite::params_from_iter(parameter.iter())))
         .doing("removing dead letters")?;
     Ok(removed as u64)
+}
+
+/// A source's destinations as stored in `events.only_destinations` (a JSON array).
+fn encode_destinations(destinations: Option<&[String]>) -> Option<String> {
+    destinations.map(|d| serde_json::to_string(d).unwrap_or_else(|_| "[]".to_owned()))
 }

@@ -1,9 +1,9 @@
 mod classification;
+mod note_pages;
 mod real_http;
 mod real_http_fallback;
 mod real_http_pacing;
 mod server;
-mod simulator_lists_notes;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 

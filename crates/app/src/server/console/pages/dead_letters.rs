@@ -14,14 +14,28 @@ use crate::server::query::{self, DeadLetterQuery};
 fn filters(c: &Console, q: &DeadLetterQuery) -> String {
     let types: Vec<String> = EVENT_TYPES.iter().map(|t| t.to_string()).collect();
     format!(
-        "<form method=\"get\" action=\"/console/dead-letters\" class=\"filters\" aria-label=\"Filter dead letters\"><div>{}</div><div>{}</div><div>{}</div><div>{}</div><div>{}</div><div>{}</div><div class=\"buttons\"><button type=\"submit\">Filter</button> <a href=\"/console/dead-letters\">Clear</a></div></form>",
+        "<form method=\"get\" action=\"/console/dead-letters\" class=\"filters\" aria-label=\"Filter dead letters\"><div>{}</div><div>{}</div><div>{}</div><div>{}</div><div>{}</div><div>{}</div><div>{}</div><div class=\"buttons\"><button type=\"submit\">Filter</button> <a href=\"/console/dead-letters\">Clear</a></div></form>",
         select("type", "Type", "any type", &types, q.event_type.as_deref()),
         input("who", "User or group id", q.who.as_deref(), "e.g. user-123"),
         input("message_id", "messageId or event id", q.message_id.as_deref(), ""),
         select("subscription", "Subscription", "any subscription", &subscription_names(c), q.subscription.as_deref()),
+        select("destination", "Destination", "any destination", &destination_names(c), q.destination.as_deref()),
         input("reason", "Reason contains", q.reason.as_deref(), "e.g. 404"),
         input("since", "Failed since", q.since.as_deref(), "e.g. 2h or 2024-05-01T10:00:00Z"),
     )
+}
+
+/// `default` and the configured subscriptions' other destinations.
+fn destination_names(c: &Console) -> Vec<String> {
+    let mut names = vec![crate::config::DEFAULT_DESTINATION.to_owned()];
+    for s in &c.0.router.subscriptions {
+        if let Some(d) = &s.destination {
+            if !names.contains(d) {
+                names.push(d.clone());
+            }
+        }
+    }
+    names
 }
 
 pub async fn page_body(c: &Console, q: &DeadLetterQuery) -> String {
@@ -42,6 +56,7 @@ pub async fn page_body(c: &Console, q: &DeadLetterQuery) -> String {
                         text(&v["type"]),
                         text(who),
                         text(&v["subscription"]),
+                        text(&v["destination"]),
                         text(&v["attempts"]),
                         format!("<div class=\"reason\">{}</div>", text(&v["reason"])),
                         match v["last_error"].as_str() {
@@ -64,6 +79,7 @@ pub async fn page_body(c: &Console, q: &DeadLetterQuery) -> String {
                     "Type",
                     "User / group",
                     "Subscription",
+                    "Destination",
                     "Attempts",
                     "Reason",
                     "Attio's answer",
