@@ -57,7 +57,12 @@ async fn identify_creates_a_person_and_a_linked_user() {
 
 #[tokio::test]
 async fn identify_of_the_same_user_twice_updates_one_record() {
-    let service = ServiceBuilder::new().start().await;
+    // As the reference does: every identify is written (skip_unchanged would leave the
+    // second, identical one out).
+    let service = ServiceBuilder::new()
+        .env("SEGMENT_ATTIO__DELIVERY__SKIP_UNCHANGED", "false")
+        .start()
+        .await;
     for _ in 0..2 {
         let event = json!({"userId": "user-2", "traits": {"email": "bob@example.com"}});
         assert_eq!(service.post("/v1/identify", &event).await.status(), 200);

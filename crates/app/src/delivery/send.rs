@@ -107,7 +107,7 @@ pub async fn send_single(
         .subscriptions
         .get(subscription)
         .ok_or_else(|| SendError::permanent("subscription no longer configured".into()))?;
-    let Some(skip) = skip else {
+    let Some(skip) = skip.filter(|_| !writes.is_empty()) else {
         return run_plan(sub, gateway, plan, &ctx).await;
     };
     let all: Vec<&Writes> = writes.iter().collect();
@@ -224,7 +224,7 @@ pub async fn deliver_batch(
     skip: Option<&SkipUnchanged>,
     now: DateTime<Utc>,
 ) -> (Vec<Assertion<'static>>, Result<BatchReport, SendError>) {
-    let Some(skip) = skip else {
+    let Some(skip) = skip.filter(|_| writes.len() == assertions.len()) else {
         let result = send_batch(gateway, &assertions).await;
         return (assertions, result);
     };

@@ -25,9 +25,11 @@ pub enum Work {
 /// ([`domain::fingerprint`]); `None`: it must be sent whatever Attio holds.
 pub type Writes = Option<Vec<RecordWrite>>;
 
-/// What one subscription sends for an event: the work, and what each of its requests
-/// writes (one entry per command of a single-mode plan, one for a batch assertion), so
-/// that a write that changes nothing can be skipped (`delivery.skip_unchanged`).
+/// What one subscription sends for an event: the work, and (once
+/// [`with_writes`](Self::with_writes) is called) what each of its requests writes (one
+/// entry per command of a single-mode plan, one for a batch assertion), so that a write
+/// that changes nothing can be skipped (`delivery.skip_unchanged`). Empty `writes`: every
+/// request is sent.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Prepped {
     pub work: Work,
@@ -36,11 +38,20 @@ pub struct Prepped {
 
 impl Prepped {
     pub fn new(work: Work) -> Self {
-        let writes = match &work {
+        Self {
+            work,
+            writes: Vec::new(),
+        }
+    }
+
+    /// Adds the fingerprints of what the work writes (their cost is paid only when
+    /// writes may be skipped).
+    pub fn with_writes(mut self) -> Self {
+        self.writes = match &self.work {
             Work::Single(plan) => plan_writes(plan),
             Work::Batch(a) => vec![assertion_writes(a)],
         };
-        Self { work, writes }
+        self
     }
 }
 

@@ -174,8 +174,11 @@ pub fn validate_assertion(a: &Assertion<'_>, ws: Workspace<'_>) -> Result<(), Ga
                         ))
                     }
                     Some(value) => {
+                        // Only selects and statuses have choices (the look-up allocates its key).
+                        let named = matches!(def.attribute_type, AttributeType::Select | AttributeType::Status);
                         let choices = ws
                             .choices
+                            .filter(|_| named)
                             .and_then(|c| c.get(&(object.to_owned(), key.to_owned())))
                             .map(|c| c.as_slice());
                         check_named(key, &value, choices, ws.members).map_err(|reason| rejected(object, reason))?;

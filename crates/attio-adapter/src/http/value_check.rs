@@ -43,9 +43,12 @@ pub fn check_write(
         slug: &def.api_slug,
         attribute_type: def.attribute_type,
         is_multiselect: def.is_multiselect,
+        // `get` twice, not `pointer`: this runs for every value sent, and `pointer`
+        // allocates for each step of the path.
         default_currency_code: def
             .config
-            .pointer("/currency/default_currency_code")
+            .get("currency")
+            .and_then(|c| c.get("default_currency_code"))
             .and_then(Value::as_str),
         allowed_targets,
     };
@@ -55,7 +58,8 @@ pub fn check_write(
 /// The object ids a record-reference attribute allows (`config.record_reference.allowed_object_ids`).
 pub fn allowed_object_ids(def: &AttributeDefinition) -> Vec<&str> {
     def.config
-        .pointer("/record_reference/allowed_object_ids")
+        .get("record_reference")
+        .and_then(|r| r.get("allowed_object_ids"))
         .and_then(Value::as_array)
         .map(|ids| ids.iter().filter_map(Value::as_str).collect())
         .unwrap_or_default()

@@ -112,6 +112,8 @@ pub(super) struct Engine {
     /// Events whose trace changed since the last write.
     traces_changed: Vec<i64>,
     last_trace_flush: Instant,
+    /// Since when finished events (or dead letters) wait to be written to the spool.
+    outcomes_since: Option<Instant>,
     paused_until_credentials: bool,
     /// Named destinations paused for their credentials.
     paused_destinations: destinations::PausedDestinations,
@@ -160,6 +162,7 @@ impl Engine {
             traces_done: Vec::new(),
             traces_changed: Vec::new(),
             last_trace_flush: now,
+            outcomes_since: None,
             paused_until_credentials: false,
             paused_destinations: Default::default(),
             next_credential_check: now,
@@ -211,7 +214,7 @@ impl Engine {
                     }
                 }
             }
-            self.flush_outcomes().await;
+            self.flush_outcomes(false).await;
             self.status
                 .in_memory
                 .store(self.events.len() as u64, std::sync::atomic::Ordering::Relaxed);
@@ -233,7 +236,7 @@ impl Engine {
                 _ = tokio::time::sleep_until(grace) => break,
             }
         }
-        self.flush_outcomes().await;
+        self.flush_outcomes(true).await;
         self.flush_traces(true, true).await;
     }
 
@@ -263,6 +266,9 @@ impl Engine {
         }
         if self.paused_until_credentials {
             d = d.min(self.next_credential_check);
+        }
+        if let Some(since) = self.outcomes_since {
+            d = d.min(since + outcome::FLUSH_AFTER);
         }
         if !self.traces_changed.is_empty() || !self.traces_done.is_empty() {
             d = d.min(self.last_trace_flush + trace::FLUSH_EVERY);
@@ -359,7 +365,10 @@ impl Engine {
                 }
                 Route::Deliver { subscription, key } => {
                     remaining += 1;
-                    let work = units.next().map(|u| u.prepped);
+                    let skipping = self.fingerprints.is_some();
+                    let work = units
+                        .next()
+                        .map(|u| if skipping { u.prepped.with_writes() } else { u.prepped });
                     let id = (subscription, key);
                     let lane = self.lanes.entry(id.clone()).or_default();
                     lane.jobs.push_back(Job {

@@ -9,6 +9,11 @@ use domain::Retryability;
 use tokio::time::Instant;
 
 use super::{Done, Engine, LaneId};
+
+/// Finished events are acknowledged in the spool together once this many wait...
+const FLUSH_AT: usize = 1_000;
+/// ...or the oldest has waited this long.
+pub(super) const FLUSH_AFTER: std::time::Duration = std::time::Duration::from_millis(20);
 use crate::delivery::missing_reference;
 use crate::delivery::send::SendError;
 use crate::delivery::status::{CredentialState, DeliveryStatus};
@@ -225,9 +230,17 @@ impl Engine {
         self.complete(event_id);
     }
 
-    /// Writes acknowledgements and dead letters to the spool.
-    pub(super) async fn flush_outcomes(&mut self) {
+    /// Writes acknowledgements and dead letters to the spool: together, once `FLUSH_AT`
+    /// wait or the oldest has waited `FLUSH_AFTER` (or `force`), so that events finished
+    /// one by one (single mode) do not each cost a commit.
+    pub(super) async fn flush_outcomes(&mut self, force: bool) {
         if self.finished.is_empty() && self.letters.is_empty() {
+            self.outcomes_since = None;
+            self.flush_traces(false, false).await;
+            return;
+        }
+        let since = *self.outcomes_since.get_or_insert_with(Instant::now);
+        if !force && self.finished.len() + self.letters.len() < FLUSH_AT && since.elapsed() < FLUSH_AFTER {
             self.flush_traces(false, false).await;
             return;
         }
@@ -241,10 +254,13 @@ impl Engine {
         } else {
             self.spool.dead_letter(letters.clone(), finished.clone()).await
         };
-        if let Err(e) = result {
-            tracing::error!(error = %e, "recording delivery outcomes in the spool failed; will retry");
-            self.finished = finished;
-            self.letters = letters;
+        match result {
+            Ok(()) => self.outcomes_since = None,
+            Err(e) => {
+                tracing::error!(error = %e, "recording delivery outcomes in the spool failed; will retry");
+                self.finished = finished;
+                self.letters = letters;
+            }
         }
     }
 

@@ -247,10 +247,17 @@ impl Engine {
         if self.traces_changed.is_empty() && self.traces_done.is_empty() {
             return;
         }
-        let due = self.last_trace_flush.elapsed() >= FLUSH_EVERY
-            || self.traces_done.len() >= FLUSH_AT
-            || (finished && !self.traces_done.is_empty());
-        if !force && !due {
+        let interval = self.last_trace_flush.elapsed() >= FLUSH_EVERY || self.traces_done.len() >= FLUSH_AT;
+        if !force && !interval {
+            if finished && !self.traces_done.is_empty() {
+                // Outcomes are about to be written: the finished events' traces go first;
+                // the changed traces of events still in memory wait for the interval
+                // (looking through them at every outcome would cost as much as the window).
+                let traces = std::mem::take(&mut self.traces_done);
+                if let Err(error) = store.record(traces).await {
+                    tracing::warn!(%error, "writing event traces failed; those traces are incomplete");
+                }
+            }
             return;
         }
         self.last_trace_flush = tokio::time::Instant::now();
