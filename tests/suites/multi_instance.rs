@@ -118,7 +118,6 @@ async fn three_instances_on_one_postgres_deliver_everything_in_order_within_the_
 /// they read wait for rate-limit slots longer than the one lease a hand-over waits), so a
 /// record's older update can reach Attio after its newer one. Run it with `--ignored`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "a partition handed over to a joining instance under a rate-limited backlog can be sent by two instances at once"]
 async fn three_instances_keep_per_record_order_when_the_killed_one_rejoins_under_a_rate_limited_backlog() {
     proof(Restart::DuringTheBacklog).await;
 }

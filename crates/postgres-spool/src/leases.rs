@@ -4,10 +4,11 @@
 //! lease ran out, from its first waiting event.
 //!
 //! A partition an instance gives up (another instance joined) is first drained: it is no
-//! longer read, but its lease is kept for one more lease period so that the requests in
-//! flight for it finish before another instance starts on it.
+//! longer read, but its lease is kept for at least one more lease period and until every
+//! event this instance read from it is acknowledged or dead-lettered, so that another
+//! instance never starts on a record while an older update of it is still on its way.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -34,6 +35,10 @@ struct State {
     releasing: BTreeMap<i32, Instant>,
     /// The leases are surely held until then (renewal started before it, plus a lease).
     valid_until: Option<Instant>,
+    /// Events read and not yet acknowledged or dead-lettered: their partition.
+    outstanding: HashMap<i64, i32>,
+    /// How many of `outstanding` each partition has.
+    outstanding_by_partition: HashMap<i32, usize>,
 }
 
 pub(crate) struct Leases {
@@ -86,6 +91,42 @@ impl Leases {
         } else if let Some(at) = state.catching_up.get_mut(&partition) {
             *at = (*at).max(last);
         }
+    }
+
+    /// Notes events handed to the reader, with their partitions: a partition being given
+    /// up is kept until they are settled.
+    pub(crate) fn track(&self, read: impl IntoIterator<Item = (i64, i32)>) {
+        let mut state = self.lock();
+        for (id, partition) in read {
+            if state.outstanding.insert(id, partition).is_none() {
+                *state.outstanding_by_partition.entry(partition).or_default() += 1;
+            }
+        }
+    }
+
+    /// Notes events acknowledged or dead-lettered.
+    pub(crate) fn settled(&self, ids: &[i64]) {
+        let mut state = self.lock();
+        for id in ids {
+            if let Some(partition) = state.outstanding.remove(id) {
+                if let Some(count) = state.outstanding_by_partition.get_mut(&partition) {
+                    *count = count.saturating_sub(1);
+                    if *count == 0 {
+                        state.outstanding_by_partition.remove(&partition);
+                    }
+                }
+            }
+        }
+    }
+
+    /// How many events read from `partition` are not settled yet.
+    #[cfg(test)]
+    pub(crate) fn outstanding(&self, partition: i32) -> usize {
+        self.lock()
+            .outstanding_by_partition
+            .get(&partition)
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Reads the partitions held from the caller's cursor alone: for those taken at open,
@@ -148,7 +189,7 @@ impl Leases {
             let due: Vec<i32> = state
                 .releasing
                 .iter()
-                .filter(|(_, at)| **at <= now)
+                .filter(|(p, at)| **at <= now && !state.outstanding_by_partition.contains_key(p))
                 .map(|(p, _)| *p)
                 .collect();
             for p in &due {
@@ -231,5 +272,25 @@ impl Leases {
             .await
             .doing("leaving the instances")?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_partition_keeps_count_of_the_events_read_until_each_is_settled() {
+        let leases = Leases::new("me".into(), Duration::from_secs(1), 4);
+        leases.track([(1, 0), (2, 0), (3, 1)]);
+        // Read twice (a retry of the read) counts once.
+        leases.track([(2, 0)]);
+        assert_eq!(leases.outstanding(0), 2);
+        assert_eq!(leases.outstanding(1), 1);
+        leases.settled(&[1, 3, 99]);
+        assert_eq!(leases.outstanding(0), 1);
+        assert_eq!(leases.outstanding(1), 0);
+        leases.settled(&[2]);
+        assert_eq!(leases.outstanding(0), 0);
     }
 }

@@ -26,6 +26,8 @@ pub(crate) fn second_prefix(at: &DateTime<Utc>) -> String {
 }
 
 pub(crate) const EVENT_COLUMNS: &str = "id, received_at, payload, only_subscription, only_destinations";
+/// How many columns `EVENT_COLUMNS` names (the index of a column selected after them).
+pub(crate) const EVENT_COLUMN_COUNT: usize = 5;
 
 pub(crate) fn event_from_row(row: &Row) -> Result<SpooledEvent, SpoolError> {
     let id: i64 = row.get(0);

@@ -17,7 +17,7 @@ use crate::appender::{AppendRequest, Limits};
 use crate::config::{redacted_url, PostgresConfig};
 use crate::error::Doing;
 use crate::leases::Leases;
-use crate::rows::{decode_time, event_from_row, sql_count, EVENT_COLUMNS};
+use crate::rows::{decode_time, event_from_row, sql_count, EVENT_COLUMNS, EVENT_COLUMN_COUNT};
 use crate::writes;
 
 /// The spool in a PostgreSQL database, shared by every instance configured with it.
@@ -238,7 +238,7 @@ impl EventSpool for PostgresSpool {
             let rows = client
                 .query(
                     &format!(
-                        "SELECT {EVENT_COLUMNS} FROM events WHERE partition = $1 AND id > $2 AND id <= $3
+                        "SELECT {EVENT_COLUMNS}, partition FROM events WHERE partition = $1 AND id > $2 AND id <= $3
                          ORDER BY id LIMIT $4"
                     ),
                     &[&partition, &last, &after_id, &sql_count(room)],
@@ -249,6 +249,7 @@ impl EventSpool for PostgresSpool {
             for row in &rows {
                 events.push(event_from_row(row)?);
             }
+            self.inner.leases.track(rows.iter().map(|row| (row.get(0), partition)));
             let reached = events.last().map_or(last, |event| event.id);
             self.inner.leases.caught_up(partition, reached, done);
             if done {
@@ -260,7 +261,7 @@ impl EventSpool for PostgresSpool {
             let rows = client
                 .query(
                     &format!(
-                        "SELECT {EVENT_COLUMNS} FROM events WHERE partition = ANY($1) AND id > $2
+                        "SELECT {EVENT_COLUMNS}, partition FROM events WHERE partition = ANY($1) AND id > $2
                          ORDER BY id LIMIT $3"
                     ),
                     &[&stable, &after_id, &sql_count(room)],
@@ -270,6 +271,10 @@ impl EventSpool for PostgresSpool {
             for row in &rows {
                 events.push(event_from_row(row)?);
             }
+            self.inner.leases.track(
+                rows.iter()
+                    .map(|row| (row.get::<_, i64>(0), row.get::<_, i32>(EVENT_COLUMN_COUNT))),
+            );
         }
         Ok(events)
     }
@@ -282,7 +287,9 @@ impl EventSpool for PostgresSpool {
         let mut client = self.client().await?;
         let tx = client.transaction().await.doing("starting an acknowledgement")?;
         writes::remove_events(&tx, &ids).await?;
-        tx.commit().await.doing("committing an acknowledgement")
+        tx.commit().await.doing("committing an acknowledgement")?;
+        self.inner.leases.settled(&ids);
+        Ok(())
     }
 
     async fn dead_letter(&self, letters: Vec<DeadLetter>, remove_events: Vec<i64>) -> Result<(), SpoolError> {
@@ -293,7 +300,9 @@ impl EventSpool for PostgresSpool {
         let mut client = self.client().await?;
         let tx = client.transaction().await.doing("starting a dead letter")?;
         writes::dead_letter(&tx, &letters, &remove_events).await?;
-        tx.commit().await.doing("committing dead letters")
+        tx.commit().await.doing("committing dead letters")?;
+        self.inner.leases.settled(&remove_events);
+        Ok(())
     }
 
     async fn stats(&self) -> Result<SpoolStats, SpoolError> {

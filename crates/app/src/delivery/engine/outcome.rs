@@ -14,6 +14,9 @@ use super::{Done, Engine, LaneId};
 const FLUSH_AT: usize = 1_000;
 /// ...or the oldest has waited this long.
 pub(super) const FLUSH_AFTER: std::time::Duration = std::time::Duration::from_millis(20);
+/// How long outcomes wait before being written again after the spool refused them (a full
+/// disk, say): the loop does not spin on a write that keeps failing.
+pub(super) const RETRY_FAILED_FLUSH_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
 use crate::delivery::missing_reference;
 use crate::delivery::send::SendError;
 use crate::delivery::status::{CredentialState, DeliveryStatus};
@@ -240,7 +243,11 @@ impl Engine {
             return;
         }
         let since = *self.outcomes_since.get_or_insert_with(Instant::now);
-        if !force && self.finished.len() + self.letters.len() < FLUSH_AT && since.elapsed() < FLUSH_AFTER {
+        // After a failed write `since` lies ahead: wait for it whatever the count.
+        let backing_off = since > Instant::now();
+        if !force
+            && (backing_off || (self.finished.len() + self.letters.len() < FLUSH_AT && since.elapsed() < FLUSH_AFTER))
+        {
             self.flush_traces(false, false).await;
             return;
         }
@@ -260,6 +267,9 @@ impl Engine {
                 tracing::error!(error = %e, "recording delivery outcomes in the spool failed; will retry");
                 self.finished = finished;
                 self.letters = letters;
+                // Next try once RETRY_FAILED_FLUSH_AFTER has passed (`next_deadline` wakes
+                // the loop at `since + FLUSH_AFTER`).
+                self.outcomes_since = Some(Instant::now() + RETRY_FAILED_FLUSH_AFTER.saturating_sub(FLUSH_AFTER));
             }
         }
     }
