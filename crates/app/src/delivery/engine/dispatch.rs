@@ -7,6 +7,7 @@ use segment_adapter::pipeline::Mode;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
+use super::coalescing::{merge_runs, Merged};
 use super::{BatchBuffer, Done, Engine, LaneId};
 use crate::delivery::recording::RecordingGateway;
 use crate::delivery::send::{deliver_batch, send_single, SingleContext};
@@ -160,18 +161,16 @@ impl Engine {
     }
 
     pub(super) fn send_buffer(&mut self, sub: usize, buf: BatchBuffer, tx: &mpsc::UnboundedSender<Done>) {
-        let mut assertions = Vec::with_capacity(buf.events);
-        let mut writes = Vec::with_capacity(buf.events);
+        // One run per lane: its waiting assertions in order (merged when coalescing).
+        let mut runs = Vec::with_capacity(buf.parts.len());
         for (id, n) in &buf.parts {
+            let mut run = Vec::with_capacity(*n);
             for i in 0..*n {
                 match self.take_work(id, i) {
                     Some(Prepped {
                         work: Work::Batch(a),
                         writes: mut w,
-                    }) => {
-                        assertions.push(a);
-                        writes.push(w.pop().flatten());
-                    }
+                    }) => run.push((a, w.pop().flatten())),
                     other => {
                         // Never happens: every job of a batching subscription holds its
                         // assertion while it is not in flight.
@@ -180,36 +179,73 @@ impl Engine {
                     }
                 }
             }
+            runs.push(run);
         }
         self.trace_in_flight(&buf.parts);
         let recording = self.recording(sub);
         let gateway = self.sending_gateway(sub, &recording);
+        // The attribute kinds are read past the recording: they are no part of the send.
+        let schema = self.gateway_for(sub);
+        let coalescing = self.config.coalesce && runs.iter().any(|r| r.len() > 1);
         let skip = self.skip_for(sub);
         let (tx, now, name) = (tx.clone(), self.clock.now(), self.router.name(sub).to_owned());
         let parts = buf.parts;
         tokio::spawn(async move {
+            // The events' own work goes back to them whatever happens to the merged one.
+            let originals: Option<Vec<Prepped>> = coalescing.then(|| {
+                runs.iter()
+                    .flatten()
+                    .map(|(a, w)| Prepped {
+                        work: Work::Batch(a.clone()),
+                        writes: vec![w.clone()],
+                    })
+                    .collect()
+            });
+            let merged = if coalescing {
+                merge_runs(schema.as_ref(), runs).await
+            } else {
+                Merged::unmerged(runs)
+            };
+            let Merged {
+                assertions,
+                writes,
+                groups,
+            } = merged;
             let (assertions, outcome) =
                 deliver_batch(gateway.as_ref(), &name, assertions, &writes, skip.as_ref(), now).await;
+            let merged = Merged {
+                assertions: Vec::new(),
+                writes: Vec::new(),
+                groups,
+            };
             let (outcome, skipped) = match outcome {
                 Ok(report) => {
-                    let skipped = report
-                        .skipped
+                    let skipped = merged
+                        .expand(report.skipped)
                         .into_iter()
                         .map(|p| (p, domain::fingerprint::SKIP_REASON.to_owned()))
                         .collect();
-                    (Ok(report.rejected), skipped)
+                    let rejected = report
+                        .rejected
+                        .into_iter()
+                        .flat_map(|(p, why)| merged.expand([p]).into_iter().map(move |q| (q, why.clone())))
+                        .collect();
+                    (Ok(rejected), skipped)
                 }
                 Err(e) => (Err(e), Vec::new()),
             };
             let requests = recording.map(|r| r.take_requests()).unwrap_or_default();
-            let works = assertions
-                .into_iter()
-                .zip(writes)
-                .map(|(a, w)| Prepped {
-                    work: Work::Batch(a),
-                    writes: vec![w],
-                })
-                .collect();
+            let works = match originals {
+                Some(originals) => originals,
+                None => assertions
+                    .into_iter()
+                    .zip(writes)
+                    .map(|(a, w)| Prepped {
+                        work: Work::Batch(a),
+                        writes: vec![w],
+                    })
+                    .collect(),
+            };
             let _ = tx.send(Done {
                 parts,
                 outcome,

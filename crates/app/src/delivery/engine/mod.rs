@@ -22,6 +22,7 @@ use super::{DeliveryConfig, DeliveryDeps};
 use crate::prepare::{prepare_limited, Prepared, Prepped};
 use crate::routing::{Route, Router};
 
+mod coalescing;
 mod destinations;
 mod dispatch;
 mod outcome;

@@ -4,6 +4,7 @@
 // The gateway port's error type is large (it carries Attio's answer); scripts return it.
 
 mod batching;
+mod coalesce;
 mod failures;
 mod ordering;
 mod routing;
@@ -148,6 +149,8 @@ pub struct Call {
     pub seqs: Vec<String>,
     /// Whether the script answered with success.
     pub ok: bool,
+    /// The request body.
+    pub body: Value,
 }
 
 /// What the scripted gateway answers to a write carrying `seqs` (`attempt` counts earlier
@@ -244,6 +247,7 @@ impl FakeGateway {
             objects,
             seqs,
             ok: outcome.is_ok(),
+            body: value.clone(),
         });
         outcome
     }
