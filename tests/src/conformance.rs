@@ -205,6 +205,8 @@ async fn run_batch(case: &Value, gateway: Arc<dyn AttioGateway>) -> Result<Optio
         concurrency: 1,
         initial_backoff: Duration::from_secs(3600),
         max_backoff: Duration::from_secs(3600),
+        // The reference sends one request per event (deviation D16 off).
+        coalesce: false,
         ..DeliveryConfig::default()
     };
     let deps = DeliveryDeps {

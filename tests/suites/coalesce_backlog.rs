@@ -1,6 +1,6 @@
 //! `[delivery] coalesce` end to end: a backlog imported into the spool, then drained by
-//! the real binary to a `segment-attio simulator` process. The loop merges batch-mode
-//! assertions; the single-mode test waits for single-mode plans to be merged too.
+//! the real binary to a `segment-attio simulator` process. Single mode
+//! (plans) and batch mode (assertions).
 
 use std::time::Duration;
 
@@ -64,7 +64,6 @@ async fn drain(skip: bool, coalesce: bool) -> (SimulatorProcess, u64) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "the delivery loop coalesces batch-mode assertions only; single-mode plans are still sent one by one"]
 async fn a_backlog_for_one_record_is_sent_as_few_merged_writes_that_leave_the_records_as_the_reference_would() {
     let (reference, reference_writes) = drain(false, false).await;
     let (skipping, skip_writes) = drain(true, false).await;

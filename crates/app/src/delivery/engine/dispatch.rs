@@ -2,17 +2,22 @@
 
 use std::sync::Arc;
 
+use domain::fingerprint::plan_writes;
 use domain::ports::AttioGateway;
+use domain::Plan;
 use segment_adapter::pipeline::Mode;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use super::coalescing::{merge_runs, Merged};
+use super::coalescing::{merge_plans, merge_runs, Merged};
 use super::{BatchBuffer, Done, Engine, LaneId};
 use crate::delivery::recording::RecordingGateway;
 use crate::delivery::send::{deliver_batch, send_single, SingleContext};
 use crate::delivery::skip::SkipUnchanged;
 use crate::prepare::{Prepped, Work};
+
+/// At most this many waiting single-mode plans of a lane are merged into one.
+const MAX_MERGED_PLANS: usize = 32;
 
 impl Engine {
     pub(super) fn dispatch(&mut self, tx: &mpsc::UnboundedSender<Done>) {
@@ -40,6 +45,23 @@ impl Engine {
                     let Some(event_id) = lane.jobs.front().map(|j| j.event_id) else {
                         continue;
                     };
+                    // With `coalesce`, the plans waiting behind the head, which the send
+                    // may merge with it (they stay on their jobs).
+                    let followers: Vec<Plan<'static>> = if self.config.coalesce {
+                        lane.jobs
+                            .iter()
+                            .skip(1)
+                            .take(MAX_MERGED_PLANS - 1)
+                            .map_while(|j| match &j.work {
+                                Some(Prepped {
+                                    work: Work::Single(p), ..
+                                }) => Some(p.clone()),
+                                _ => None,
+                            })
+                            .collect()
+                    } else {
+                        Vec::new()
+                    };
                     let (plan, writes) = match self.take_work(&id, 0) {
                         Some(Prepped {
                             work: Work::Single(plan),
@@ -63,18 +85,45 @@ impl Engine {
                     let (router, recording, tx) = (self.router.clone(), self.recording(sub), tx.clone());
                     let gateway = self.sending_gateway(sub, &recording);
                     let skip = self.skip_for(sub);
-                    let parts = vec![(id, 1)];
-                    self.trace_in_flight(&parts);
+                    let schema = self.gateway_for(sub);
+                    self.trace_in_flight(&[(id.clone(), 1)]);
                     tokio::spawn(async move {
-                        let sent = send_single(router, gateway, sub, &plan, &writes, skip.as_ref(), ctx).await;
-                        let skipped = sent.as_ref().ok().cloned().flatten().map(|why| (0, why));
+                        let merged = if followers.is_empty() {
+                            None
+                        } else {
+                            let mut run = Vec::with_capacity(followers.len() + 1);
+                            run.push(plan.clone());
+                            run.extend(followers);
+                            merge_plans(schema.as_ref(), &run).await
+                        };
+                        // The merged plan stands for the head and the `n - 1` events after it.
+                        let (sent, n) = match &merged {
+                            Some((merged, n)) => {
+                                let merged_writes = if writes.is_empty() {
+                                    Vec::new()
+                                } else {
+                                    plan_writes(merged)
+                                };
+                                let sent =
+                                    send_single(router, gateway, sub, merged, &merged_writes, skip.as_ref(), ctx).await;
+                                (sent, *n)
+                            }
+                            None => (
+                                send_single(router, gateway, sub, &plan, &writes, skip.as_ref(), ctx).await,
+                                1,
+                            ),
+                        };
+                        let skipped = match sent.as_ref() {
+                            Ok(Some(why)) => (0..n).map(|p| (p, why.clone())).collect(),
+                            _ => Vec::new(),
+                        };
                         let outcome = sent.map(|_| Vec::new());
                         let requests = recording.map(|r| r.take_requests()).unwrap_or_default();
                         let _ = tx.send(Done {
-                            parts,
+                            parts: vec![(id, n)],
                             outcome,
                             requests,
-                            skipped: skipped.into_iter().collect(),
+                            skipped,
                             works: vec![Prepped {
                                 work: Work::Single(plan),
                                 writes,
