@@ -7,8 +7,12 @@ use domain::ports::TraceState;
 
 use super::*;
 
-/// People asserted by email, each event writing the attributes it carries.
+/// People asserted by email, each event writing the attributes it carries (batch mode).
 fn people_profile() -> ActionSubscription {
+    profile(true)
+}
+
+fn profile(batching: bool) -> ActionSubscription {
     let mapping = json!({
         "object": "people",
         "matching_attribute": "email_addresses",
@@ -18,9 +22,12 @@ fn people_profile() -> ActionSubscription {
             "job_title": {"@path": "$.properties.title"},
             "phone_numbers": {"@path": "$.properties.phone"},
         },
-        "enable_batching": true,
-        "batch_size": 10,
     });
+    let mut mapping = mapping;
+    if batching {
+        mapping["enable_batching"] = json!(true);
+        mapping["batch_size"] = json!(10);
+    }
     ActionSubscription::new("people", ActionKind::AssertRecord, Some("type = \"track\""), &mapping)
         .expect("a valid subscription")
 }
@@ -48,10 +55,18 @@ fn assertion_values(call: &Call) -> Vec<Value> {
 }
 
 async fn drain(coalesce: bool) -> (Vec<Call>, Harness, Vec<i64>) {
+    drain_with(coalesce, people_profile(), FakeGateway::accepting()).await
+}
+
+async fn drain_with(
+    coalesce: bool,
+    subscription: ActionSubscription,
+    gateway: FakeGateway,
+) -> (Vec<Call>, Harness, Vec<i64>) {
     let mut cfg = config();
     cfg.coalesce = coalesce;
     cfg.flush_interval = Duration::from_millis(300);
-    let h = Harness::start(cfg, vec![people_profile()], FakeGateway::accepting());
+    let h = Harness::start(cfg, vec![subscription], gateway);
     let ids = h.append(&three_events()).await;
     h.until(Duration::from_secs(5), |h| h.spool.pending_ids().is_empty())
         .await;
@@ -95,5 +110,41 @@ async fn switched_off_each_waiting_event_is_its_own_assertion() {
     assert_eq!(values[0]["name"], json!("Ada"));
     assert_eq!(values[1]["job_title"], json!("Engineer"));
     assert_eq!(values[2]["phone_numbers"], json!("+44 20 7946 0000"));
+    h.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn in_single_mode_three_waiting_plans_for_one_record_are_sent_as_one_request() {
+    let (calls, mut h, ids) = drain_with(true, profile(false), FakeGateway::accepting()).await;
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert!(!calls[0].batch);
+    let body = calls[0].body.to_string();
+    for value in ["ada@x.io", "Ada", "Engineer", "+44 20 7946 0000"] {
+        assert!(body.contains(value), "{value} missing from {body}");
+    }
+    let mut acked = h.spool.acked();
+    acked.sort();
+    assert_eq!(acked, ids);
+    h.stop().await;
+
+    let (calls, mut h, _) = drain_with(false, profile(false), FakeGateway::accepting()).await;
+    assert_eq!(calls.len(), 3, "switched off, one request per event: {calls:?}");
+    h.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_merged_batch_that_fails_is_retried_and_its_events_finish_together() {
+    // The first write fails with a retryable error; the retry succeeds.
+    let gateway = FakeGateway::new(|_, attempt| if attempt == 0 { Err(status(503, None)) } else { Ok(()) });
+    let (calls, mut h, ids) = drain_with(true, people_profile(), gateway).await;
+    assert_eq!(calls.len(), 2, "{calls:?}");
+    assert!(!calls[0].ok && calls[1].ok, "{calls:?}");
+    for call in &calls {
+        assert_eq!(assertion_values(call).len(), 1, "merged again on the retry: {call:?}");
+    }
+    let mut acked = h.spool.acked();
+    acked.sort();
+    assert_eq!(acked, ids);
+    assert!(h.spool.letters().is_empty());
     h.stop().await;
 }
