@@ -94,13 +94,7 @@ impl Router {
     /// Routes one event and says, for each subscription that does not want it, why (the
     /// routing of [`crate::prepare::prepare_parsed`], without its work).
     pub fn explain(&self, event: &Val<'_>, only: Option<&str>) -> Routing {
-        self.explain_limited(event, only, None)
-    }
-
-    /// [`Router::explain`] for an event whose source is limited to `destinations`
-    /// (`[[ingest.sources]]`): subscriptions of other destinations do not get it.
-    pub fn explain_limited(&self, event: &Val<'_>, only: Option<&str>, destinations: Option<&[String]>) -> Routing {
-        crate::prepare::prepare_parsed_limited(self, event, only, destinations, chrono::Utc::now()).routing
+        crate::prepare::prepare_parsed(self, event, only, chrono::Utc::now()).routing
     }
 
     pub fn name(&self, subscription: usize) -> &str {

@@ -41,8 +41,9 @@ const LATENESS: Duration = Duration::from_millis(20);
 /// How long a failed database call waits before it is tried again.
 const RETRY_AFTER_ERROR: Duration = Duration::from_millis(200);
 
-/// The advisory lock key under which the table is created.
-const SCHEMA_LOCK: i64 = 0x5e67_a771_0002;
+/// The advisory lock key under which the table is created (its own: the spool's
+/// migrations hold `0x5e67_a771_0001` and its appends `0x5e67_a771_0002`).
+const SCHEMA_LOCK: i64 = 0x5e67_a771_0003;
 
 const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS attio_rate_limits (
          key TEXT NOT NULL,
