@@ -167,10 +167,19 @@ impl Budget<'_> {
     }
 }
 
+/// How many times the limit an oversized body may be before it is refused unread. Up to
+/// this size the rest of the body is read and thrown away before the refusal is sent,
+/// so that a client still writing its body reads the named 413 instead of a reset
+/// connection (a server that closes a connection with unread data makes the kernel
+/// reset it); above it the connection is closed at once.
+const DRAIN_LIMIT_FACTOR: usize = 4;
+
 /// Reads at most `limit` bytes. A declared `Content-Length` above the limit is refused
-/// before reading anything; a chunked body is refused as soon as it passes the limit.
-/// Every byte is reserved from `budget` before it is kept: a declared length up front,
-/// a chunked body chunk by chunk.
+/// without keeping anything: its bytes are read and discarded when it is within
+/// [`DRAIN_LIMIT_FACTOR`] times the limit, else not read at all. A chunked body is refused
+/// as soon as it passes the limit, and the rest drained in the same way. Every byte is
+/// reserved from `budget` before it is kept: a declared length up front, a chunked body
+/// chunk by chunk.
 pub(crate) async fn read_limited(
     body: Body,
     headers: &HeaderMap,
@@ -181,7 +190,11 @@ pub(crate) async fn read_limited(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
+    let drain_limit = limit.saturating_mul(DRAIN_LIMIT_FACTOR);
+    if let Some(n) = declared.filter(|n| *n > limit as u64) {
+        if n <= drain_limit as u64 {
+            discard(body, drain_limit).await;
+        }
         return Err(IngestError::PayloadTooLarge { limit });
     }
     let mut reservation = Reservation::default();
@@ -198,6 +211,7 @@ pub(crate) async fn read_limited(
         let before = total;
         total = total.saturating_add(data.len());
         if total > limit {
+            discard(body, drain_limit.saturating_sub(total)).await;
             return Err(IngestError::PayloadTooLarge { limit });
         }
         let reserved = declared.map_or(before, |n| n as usize);
@@ -219,6 +233,21 @@ pub(crate) async fn read_limited(
         None => Bytes::from(buffer),
     };
     Ok((bytes, reservation))
+}
+
+/// Reads and throws away what is left of `body`, stopping after `at_most` bytes or at the
+/// first error: nothing is kept, so it takes no share of the buffered-bytes budget. The
+/// caller's body-read timeout bounds the time it takes.
+async fn discard(mut body: Body, at_most: usize) {
+    let mut seen = 0usize;
+    while let Some(Ok(frame)) = body.frame().await {
+        if let Ok(data) = frame.into_data() {
+            seen = seen.saturating_add(data.len());
+            if seen > at_most {
+                return;
+            }
+        }
+    }
 }
 
 /// Decompresses a gzip body, refusing output larger than `limit` (no zip bombs) and more

@@ -13,32 +13,76 @@ fn basic() -> String {
 }
 
 /// Sends `head` and `body_part` on a raw connection, never finishing the body, and
-/// returns the status of the answer.
+/// returns the status of the answer. The body is written while the answer is read: the
+/// server may answer and close while the client is still writing.
 async fn status_before_body_ends(server: &Server, head: &str, body_part: &[u8]) -> u16 {
-    let mut stream = TcpStream::connect(server.addr).await.expect("connect");
-    stream.write_all(head.as_bytes()).await.expect("write head");
-    // The server may answer and close while we are still writing.
-    let _ = stream.write_all(body_part).await;
+    let stream = TcpStream::connect(server.addr).await.expect("connect");
+    let (mut reader, mut writer) = stream.into_split();
+    let mut sent = head.as_bytes().to_vec();
+    sent.extend_from_slice(body_part);
+    let writing = tokio::spawn(async move {
+        let _ = writer.write_all(&sent).await;
+        // Keep the connection open (the body is unfinished) until the test ends.
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        drop(writer);
+    });
+    let head = tokio::time::timeout(Duration::from_secs(5), read_head(&mut reader))
+        .await
+        .expect("the server answers without waiting for the rest of the body");
+    writing.abort();
+    status_of(&head)
+}
+
+/// Reads an answer's head (up to the blank line), or what came before the connection ended.
+async fn read_head(stream: &mut (impl AsyncReadExt + Unpin)) -> String {
     let mut received = Vec::new();
     let mut buffer = [0u8; 1024];
-    let read = async {
-        loop {
-            match stream.read(&mut buffer).await {
-                Ok(0) | Err(_) => break,
-                Ok(n) => {
-                    received.extend_from_slice(&buffer[..n]);
-                    if received.windows(4).any(|w| w == b"\r\n\r\n") {
-                        break;
-                    }
+    loop {
+        match stream.read(&mut buffer).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                received.extend_from_slice(&buffer[..n]);
+                if received.windows(4).any(|w| w == b"\r\n\r\n") {
+                    break;
                 }
             }
         }
-    };
-    tokio::time::timeout(Duration::from_secs(5), read)
+    }
+    String::from_utf8_lossy(&received).into_owned()
+}
+
+fn status_of(head: &str) -> u16 {
+    head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0)
+}
+
+#[tokio::test]
+async fn body_a_little_over_the_limit_is_read_to_its_end_before_the_413() {
+    // A client that writes its whole body before it reads (most do) must read the 413,
+    // not a connection reset because the server closed with the body unread.
+    let server = Server::start(keyed_config()).await;
+    let limit = server.state.config.max_request_bytes;
+    let length = limit + 100 * 1024;
+    let head = format!(
+        "POST /v1/batch HTTP/1.1\r\nHost: x\r\nAuthorization: Basic {}\r\nContent-Type: application/json\r\nContent-Length: {length}\r\n\r\n",
+        basic(),
+    );
+    let mut stream = TcpStream::connect(server.addr).await.expect("connect");
+    stream.write_all(head.as_bytes()).await.expect("write head");
+    stream
+        .write_all(&vec![b' '; limit])
         .await
-        .expect("the server answers without waiting for the rest of the body");
-    let text = String::from_utf8_lossy(&received);
-    text.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0)
+        .expect("the server reads the body");
+    let early = tokio::time::timeout(Duration::from_millis(500), read_head(&mut stream)).await;
+    assert!(early.is_err(), "the server answered before the body ended: {early:?}");
+    stream
+        .write_all(&vec![b' '; length - limit])
+        .await
+        .expect("the server reads the body to its end");
+    let head = tokio::time::timeout(Duration::from_secs(5), read_head(&mut stream))
+        .await
+        .expect("the server answers once the body has ended");
+    assert_eq!(status_of(&head), 413, "{head}");
+    assert_eq!(server.spool.append_calls(), 0);
 }
 
 #[tokio::test]
@@ -60,9 +104,11 @@ async fn chunked_body_is_cut_off_once_past_the_limit() {
         "POST /v1/batch HTTP/1.1\r\nHost: x\r\nAuthorization: Basic {}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n",
         basic()
     );
-    // 600 KB in 10 KB chunks, and no final chunk: the body never ends.
+    // 10 KB chunks past what is drained after the limit (4 times the limit), and no final
+    // chunk: the body never ends.
+    let chunk_count = 4 * server.state.config.max_request_bytes / (10 * 1024) + 10;
     let mut chunks = Vec::new();
-    for _ in 0..60 {
+    for _ in 0..chunk_count {
         chunks.extend_from_slice(format!("{:x}\r\n", 10 * 1024).as_bytes());
         chunks.extend_from_slice(&[b' '; 10 * 1024]);
         chunks.extend_from_slice(b"\r\n");
