@@ -74,7 +74,7 @@ cpu_of() { awk '{print $14 + $15}' /proc/$SVC/stat; }
 for _ in $(seq 600); do curl -fs "http://127.0.0.1:$SVC_PORT/healthz" >/dev/null 2>&1 && break; sleep 0.05; done
 startup=$(cpu_of)
 if [ -n "$PERF" ]; then
-  perf record -F 999 -g -p $SVC -o "$DIR/perf.data" >/dev/null 2>&1 &
+  perf record -F 999 ${PERF_CALLGRAPH:--g} -p $SVC -o "$DIR/perf.data" >/dev/null 2>&1 &
   PERF_PID=$!
 fi
 # Drained when the spool holds nothing waiting: the delivered counter reaches N.

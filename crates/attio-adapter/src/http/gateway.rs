@@ -7,13 +7,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use crate::wire::{CommandWire, Route};
+use crate::wire::Route;
 use async_trait::async_trait;
 use bytes::Bytes;
 use domain::ports::{AssertReply, AttioGateway, AttioObject, AttributeDefinition, NoteSummary};
-use domain::{
-    Assertion, AttioCommand, AttributeSlug, GatewayError, JsonText, ListEntry, ListSlug, NoteDraft, ObjectSlug,
-};
+use domain::{Assertion, AttributeSlug, GatewayError, JsonText, ListEntry, ListSlug, NoteDraft, ObjectSlug};
 use http::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
 use http::{HeaderMap, Method};
 use secrecy::ExposeSecret;
@@ -384,7 +382,7 @@ impl HttpAttioGateway {
 }
 
 fn reply_body(response: &RawResponse) -> serde_json::Value {
-    serde_json::from_slice(&response.body).unwrap_or(serde_json::Value::Null)
+    crate::wire::record_reply_body(&response.body)
 }
 
 #[derive(Deserialize)]
@@ -403,9 +401,9 @@ impl AttioGateway for HttpAttioGateway {
         previous_record_id: Option<&'a str>,
     ) -> Result<AssertReply, GatewayError> {
         if !self.inner.simple_missing.load(Ordering::Relaxed) {
-            let command = AttioCommand::SimpleAssert(assertion.clone());
-            let body = command.body(previous_record_id);
-            match self.execute(Method::PUT, &command.path_and_query(), Some(body)).await {
+            let body = crate::wire::simple_assert_body(assertion, previous_record_id);
+            let path = crate::wire::simple_assert_path(assertion);
+            match self.execute(Method::PUT, &path, Some(body)).await {
                 Ok(response) => {
                     return Ok(AssertReply {
                         status: response.status,
@@ -426,9 +424,11 @@ impl AttioGateway for HttpAttioGateway {
 
     async fn batch_assert<'a>(&self, assertions: &[Assertion<'a>]) -> Result<u16, GatewayError> {
         if !self.inner.batch_missing.load(Ordering::Relaxed) {
-            let command = AttioCommand::BatchAssert(assertions.to_vec());
-            let body = command.body(None);
-            match self.execute(Method::PUT, &command.path_and_query(), Some(body)).await {
+            let body = crate::wire::batch_assert_body(assertions);
+            match self
+                .execute(Method::PUT, crate::wire::route::BATCH_RECORDS, Some(body))
+                .await
+            {
                 Ok(response) => return Ok(response.status),
                 Err(e)
                     if self.inner.documented_fallback && {

@@ -63,6 +63,8 @@ impl ReqwestSend {
         let built = reqwest::Client::builder()
             .use_rustls_tls()
             .gzip(true)
+            // Attio's API does not redirect; a redirect is answered as it is.
+            .redirect(reqwest::redirect::Policy::none())
             .pool_idle_timeout(Duration::from_secs(60))
             .build()?;
         Ok(Self {

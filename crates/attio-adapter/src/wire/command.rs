@@ -66,21 +66,8 @@ impl CommandWire for AttioCommand<'_> {
 
     fn write_body(&self, out: &mut String, previous_record_id: Option<&str>) {
         match self {
-            AttioCommand::SimpleAssert(a) => {
-                out.push_str(SIMPLE_OPEN);
-                write_values(out, &a.values, previous_record_id);
-                out.push_str("}}");
-            }
-            AttioCommand::BatchAssert(list) => {
-                out.push_str(BATCH_OPEN);
-                for (i, a) in list.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    write_batch_assertion(out, a, previous_record_id);
-                }
-                out.push_str("]}");
-            }
+            AttioCommand::SimpleAssert(a) => write_simple_body(out, a, previous_record_id),
+            AttioCommand::BatchAssert(list) => write_batch_body(out, list, previous_record_id),
         }
     }
 
@@ -93,6 +80,40 @@ impl CommandWire for AttioCommand<'_> {
             }
         }
     }
+}
+
+/// The body of a simple assert of `a` (what [`CommandWire::body`] writes for
+/// `AttioCommand::SimpleAssert`), from a borrowed assertion.
+pub fn simple_assert_body(a: &Assertion<'_>, previous_record_id: Option<&str>) -> String {
+    let mut out = String::with_capacity(SIMPLE_OPEN.len() + values_len(&a.values, previous_record_id) + 2);
+    write_simple_body(&mut out, a, previous_record_id);
+    out
+}
+
+/// The body of a batch assert of `list` (what [`CommandWire::body`] writes for
+/// `AttioCommand::BatchAssert`), from borrowed assertions.
+pub fn batch_assert_body(list: &[Assertion<'_>]) -> String {
+    let items: usize = list.iter().map(|a| batch_assertion_len(a, None)).sum();
+    let mut out = String::with_capacity(BATCH_OPEN.len() + items + list.len().saturating_sub(1) + 2);
+    write_batch_body(&mut out, list, None);
+    out
+}
+
+fn write_batch_body(out: &mut String, list: &[Assertion<'_>], previous_record_id: Option<&str>) {
+    out.push_str(BATCH_OPEN);
+    for (i, a) in list.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write_batch_assertion(out, a, previous_record_id);
+    }
+    out.push_str("]}");
+}
+
+fn write_simple_body(out: &mut String, a: &Assertion<'_>, previous_record_id: Option<&str>) {
+    out.push_str(SIMPLE_OPEN);
+    write_values(out, &a.values, previous_record_id);
+    out.push_str("}}");
 }
 
 /// `/v2/objects/{object}/records/simple?matching_attribute=..&append_to_existing_values=true`
@@ -240,6 +261,26 @@ mod tests {
         a.set_json("n", JsonText::trusted("null"));
         let body = AttioCommand::SimpleAssert(a).body(None);
         assert_eq!(body, r#"{"data":{"values":{"email_addresses":"a@b.co","n":null}}}"#);
+    }
+
+    #[test]
+    fn borrowed_bodies_are_the_commands_bodies() {
+        let mut a = Assertion::new(ObjectSlug::PEOPLE, AttributeSlug::EMAIL_ADDRESSES);
+        a.set_json("email_addresses", JsonText::string("a@b.co"));
+        a.set_json("name", JsonText::string("A \"B\""));
+        let mut b = a.clone();
+        b.set_json("email_addresses", JsonText::string("c@d.co"));
+        for prev in [None, Some("rec-1")] {
+            assert_eq!(
+                simple_assert_body(&a, prev),
+                AttioCommand::SimpleAssert(a.clone()).body(prev)
+            );
+        }
+        let list = vec![a, b];
+        assert_eq!(
+            batch_assert_body(&list),
+            AttioCommand::BatchAssert(list.clone()).body(None)
+        );
     }
 
     #[test]
