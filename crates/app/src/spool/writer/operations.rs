@@ -115,15 +115,47 @@ pub(crate) fn ack(conn: &Connection, counts: &mut Counts, ids: &[i64]) -> Result
     Ok(())
 }
 
+/// Deletes the events `ids`, a run of consecutive ids with one range delete (a drain
+/// acknowledges events in id order: one statement and one walk of the table per run).
 fn delete_events(conn: &Connection, ids: &[i64]) -> Result<u64, SpoolError> {
+    let mut sorted = ids.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
     let mut delete = conn
-        .prepare_cached("DELETE FROM events WHERE id = ?1")
+        .prepare_cached("DELETE FROM events WHERE id BETWEEN ?1 AND ?2")
         .doing("preparing the event delete")?;
     let mut removed = 0u64;
-    for id in ids {
-        removed += delete.execute([id]).doing("removing an event")? as u64;
+    for (first, last) in consecutive_runs(&sorted) {
+        removed += delete.execute([first, last]).doing("removing events")? as u64;
     }
     Ok(removed)
+}
+
+/// The runs of consecutive values of sorted, distinct `ids`, as (first, last).
+fn consecutive_runs(ids: &[i64]) -> Vec<(i64, i64)> {
+    let mut runs: Vec<(i64, i64)> = Vec::new();
+    for &id in ids {
+        match runs.last_mut() {
+            Some((_, last)) if last.checked_add(1) == Some(id) => *last = id,
+            _ => runs.push((id, id)),
+        }
+    }
+    runs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::consecutive_runs;
+
+    #[test]
+    fn ids_are_grouped_into_runs_of_consecutive_values() {
+        assert_eq!(consecutive_runs(&[]), vec![]);
+        assert_eq!(consecutive_runs(&[4]), vec![(4, 4)]);
+        assert_eq!(
+            consecutive_runs(&[1, 2, 3, 5, 7, 8, i64::MAX - 1, i64::MAX]),
+            vec![(1, 3), (5, 5), (7, 8), (i64::MAX - 1, i64::MAX)]
+        );
+    }
 }
 
 pub(crate) fn dead_letter(
