@@ -17,7 +17,7 @@ use tokio::sync::{mpsc, oneshot};
 pub(crate) use operations::Counts;
 pub(crate) use request::{Command, Request};
 
-use super::config::{SpoolConfig, TraceBounds};
+use super::config::{SpoolConfig, Synchronous, TraceBounds};
 use super::failure::{failure, Doing};
 use super::health::Health;
 use super::schema::{read_counter, write_counter, DEAD_LETTER_COUNTER, PENDING_COUNTER};
@@ -80,6 +80,10 @@ pub(crate) struct Writer {
     trace: TraceBounds,
     /// When the trace was last pruned.
     last_trace_prune: Option<Instant>,
+    /// The configured sync level, for transactions that store or drop what was accepted.
+    synchronous: Synchronous,
+    /// The connection's sync level now.
+    current_sync: Synchronous,
 }
 
 /// How often the writer drops the traces beyond the limits.
@@ -106,6 +110,24 @@ impl Writer {
             trace: config.trace_bounds(),
             last_trace_prune: None,
             last_prune: None,
+            synchronous: config.synchronous,
+            current_sync: config.synchronous,
+        }
+    }
+
+    /// Sets the sync level of the next transaction: the configured one when it stores
+    /// events or drops dead letters, `NORMAL` otherwise (acknowledgements, dead-lettering,
+    /// traces: a power loss may undo them, and the events are then delivered again). In WAL
+    /// mode a later synced commit also syncs the commits before it.
+    fn sync_for(&mut self, durable: bool) {
+        let wanted = if durable { self.synchronous } else { Synchronous::Normal };
+        if wanted == self.current_sync {
+            return;
+        }
+        match self.conn.pragma_update(None, "synchronous", wanted.pragma_value()) {
+            Ok(()) => self.current_sync = wanted,
+            // The stricter level stays: nothing is lost by syncing more.
+            Err(error) => tracing::warn!(%error, "changing the spool's sync level failed"),
         }
     }
 
@@ -168,6 +190,7 @@ impl Writer {
             return;
         }
         let prune = self.dedup_window > 0 && self.last_prune.is_none_or(|at| at.elapsed() >= PRUNE_EVERY);
+        self.sync_for(batch.iter().any(Request::needs_sync));
         let mut tx = match self.conn.transaction_with_behavior(TransactionBehavior::Immediate) {
             Ok(tx) => tx,
             Err(error) => {
@@ -368,5 +391,72 @@ fn refuse(request: Request, error: &SpoolError) {
         Request::Replay { answer, .. } | Request::Purge { answer, .. } => {
             let _ = answer.send(Err(error.clone()));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::ports::NewEvent;
+
+    fn writer(config: &SpoolConfig) -> Writer {
+        let conn = super::super::schema::open_writer(config).expect("open");
+        let health = Arc::new(Health::watch(&config.path, Duration::from_secs(10)).expect("health"));
+        let counts = Counts {
+            pending: 0,
+            dead_letters: 0,
+        };
+        let (_sender, receiver) = mpsc::channel(4);
+        Writer::new(conn, receiver, Arc::new(Published::new(counts)), health, counts, config)
+    }
+
+    fn level(writer: &Writer) -> i64 {
+        writer
+            .conn
+            .query_row("PRAGMA synchronous", [], |row| row.get(0))
+            .expect("level")
+    }
+
+    #[test]
+    fn only_transactions_that_store_events_wait_for_the_disk() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut writer = writer(&SpoolConfig::at(dir.path().join("spool.sqlite")));
+        let (answer, _stored) = oneshot::channel();
+        let event = NewEvent {
+            received_at: chrono::Utc::now(),
+            payload: "{}".to_owned(),
+            only_subscription: None,
+            only_destinations: None,
+        };
+        writer.apply(vec![Request::Append {
+            events: vec![event],
+            answer,
+        }]);
+        assert_eq!(level(&writer), 2, "an append commits with FULL");
+        let (answer, _acked) = oneshot::channel();
+        writer.apply(vec![Request::Ack { ids: vec![1], answer }]);
+        assert_eq!(level(&writer), 1, "an acknowledgement commits with NORMAL");
+        let (answer, _purged) = oneshot::channel();
+        writer.apply(vec![Request::Purge {
+            selection: domain::ports::DeadLetterSelection::All,
+            answer,
+        }]);
+        assert_eq!(level(&writer), 2, "a purge of dead letters commits with FULL again");
+    }
+
+    #[test]
+    fn a_spool_configured_normal_never_syncs_more() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = SpoolConfig {
+            synchronous: Synchronous::Normal,
+            ..SpoolConfig::at(dir.path().join("spool.sqlite"))
+        };
+        let mut writer = writer(&config);
+        let (answer, _purged) = oneshot::channel();
+        writer.apply(vec![Request::Purge {
+            selection: domain::ports::DeadLetterSelection::All,
+            answer,
+        }]);
+        assert_eq!(level(&writer), 1);
     }
 }

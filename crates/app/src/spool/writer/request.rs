@@ -42,6 +42,13 @@ pub(crate) enum Request {
 
 impl Request {
     /// Whether the request adds events (what a write failure is proven fixed by).
+    /// Whether the request's commit must reach the disk before it is answered (at the
+    /// configured `synchronous`): it stores events (their acceptance is answered after
+    /// it) or drops dead letters (an operator's purge must not come back).
+    pub(crate) fn needs_sync(&self) -> bool {
+        self.stores_events() || matches!(self, Request::Purge { .. })
+    }
+
     pub(crate) fn stores_events(&self) -> bool {
         matches!(
             self,
