@@ -1,6 +1,7 @@
 //! Runs one conformance case (the reference oracle's input format) through the same
-//! subscription, mapping, pipeline and actions the service uses, and compares the
-//! outcome with the reference's exactly as `shared/README.md` prescribes. A batch case
+//! router, preparation ([`app::prepare::prepare`]) and actions the service uses, and
+//! compares the outcome with the reference's exactly as `shared/README.md` prescribes. A
+//! single case is prepared as delivery prepares an event and its plan executed; a batch case
 //! (`events`) goes through the service's delivery loop itself: its router, its batches
 //! and the way it splits a batch Attio refuses.
 
@@ -8,7 +9,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use app::delivery::{self, DeliveryConfig, DeliveryDeps, DeliveryStatus};
-use app::routing::Router;
+use app::prepare::{prepare, Work};
+use app::routing::{Route, Router};
 use attio_adapter::http::{AttioHttpConfig, HttpAttioGateway};
 use chrono::{DateTime, Utc};
 use domain::actions::{choice_error, execute_plan, object_choices, ActionKind};
@@ -16,8 +18,6 @@ use domain::ports::{AttioGateway, Clock, EventSpool, NewEvent};
 use secrecy::SecretString;
 use segment_adapter::destination::ActionSubscription;
 use segment_adapter::integrations::IntegrationsFilter;
-use segment_adapter::json::Val;
-use segment_adapter::pipeline::Mode;
 use serde_json::{json, Value};
 use tokio::sync::{watch, Notify};
 
@@ -144,17 +144,30 @@ fn subscription(case: &Value) -> Result<ActionSubscription, String> {
     .map_err(|e| e.to_string())
 }
 
+/// Runs a single-mode case as delivery prepares an event ([`prepare`]: the router's
+/// projected parse, the subscription, mapping and validation, the plan with the
+/// subscription's write options), then executes the plan: an event the subscription does
+/// not take sends nothing; one its mapping refuses fails with the refusal.
 async fn run_action(case: &Value, gateway: &dyn AttioGateway) -> Result<(), String> {
-    let sub = subscription(case)?;
+    let mut sub = subscription(case)?;
+    // The reference's `perform`: one event on its own, whatever `enable_batching` says.
+    sub.batching.enabled = false;
     let event = case.get("event").ok_or("the case has neither `event` nor `events`")?;
     let text = event.to_string();
-    let event = Val::parse(&text).map_err(|e| e.to_string())?;
-    if !sub.matches(&event) {
-        return Ok(());
+    let router = Router::new(IntegrationsFilter::default(), vec![sub], vec![None]);
+    let prepared = prepare(&router, &text, None, now_of(case)).map_err(|e| e.to_string())?;
+    if let Some(reason) = prepared.routing.routes.into_iter().find_map(|r| match r {
+        Route::Reject { reason, .. } => Some(reason),
+        Route::Deliver { .. } => None,
+    }) {
+        return Err(reason);
     }
-    let payload = sub.payload(&event, Mode::Single).map_err(|e| e.to_string())?;
-    let plan = payload.single_plan();
-    execute_plan(&plan, gateway).await.map_err(|e| e.to_string())?;
+    for unit in prepared.units {
+        let Work::Single(plan) = unit.prepped.work else {
+            return Err("a single-mode case was prepared for a batch".to_owned());
+        };
+        execute_plan(&plan, gateway).await.map_err(|e| e.to_string())?;
+    }
     Ok(())
 }
 

@@ -7,6 +7,7 @@ use anyhow::{bail, Context};
 use app::cli::test_event::{self, inline_subscription};
 use app::cli::TestEventArgs;
 use app::config::ValidConfig;
+use app::routing::Router;
 use chrono::{DateTime, Utc};
 use segment_adapter::destination::ActionSubscription;
 
@@ -67,7 +68,10 @@ pub fn run(valid: ValidConfig, args: TestEventArgs) -> anyhow::Result<ExitCode> 
     };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    let mut runner = test_event::DryRunner::new(&subs, &integrations, &settings.attio.base_url, now, args.json);
+    // Each event is prepared as delivery prepares it (the schema check is not run: nothing
+    // is blocked).
+    let router = Router::new(integrations, subs, Vec::new());
+    let mut runner = test_event::DryRunner::new(&router, &settings.attio.base_url, now, args.json);
     for line in events {
         let line = line.context("reading the events")?;
         if line.trim().is_empty() {

@@ -100,6 +100,20 @@ pub struct Prepared {
     pub units: Vec<Unit>,
 }
 
+/// Why every subscription misses an event whose `integrations` object turns this
+/// destination off (no subscription is asked about it).
+pub const INTEGRATIONS_OFF: &str = "the event's integrations object turns this destination off";
+
+impl Prepared {
+    /// Whether the event's `integrations` object turned this destination off: no
+    /// subscription was asked about it, each one misses it for that reason.
+    pub fn integrations_off(&self) -> bool {
+        self.routing.routes.is_empty()
+            && !self.routing.misses.is_empty()
+            && self.routing.misses.iter().all(|m| m.why == INTEGRATIONS_OFF)
+    }
+}
+
 /// Parses `text` once (only what the router and its subscriptions read is built) and
 /// prepares it. `only` restricts it to one subscription by name (a replayed dead letter);
 /// `now` stands in for a missing `received_at` of a batch assertion.
@@ -145,7 +159,7 @@ pub fn prepare_parsed_limited(
         routing.misses = (0..router.subscriptions.len())
             .map(|i| Miss {
                 subscription: i,
-                why: "the event's integrations object turns this destination off".to_owned(),
+                why: INTEGRATIONS_OFF.to_owned(),
             })
             .collect();
         return Prepared {

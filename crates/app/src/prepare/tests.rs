@@ -97,6 +97,15 @@ fn an_event_the_integrations_object_turns_off_has_no_work() {
     let prepared = prepare(&router(false), text, None, now()).expect("prepared");
     assert!(prepared.units.is_empty());
     assert_eq!(prepared.routing.misses.len(), 2);
+    assert!(prepared.integrations_off());
+}
+
+#[test]
+fn an_event_no_subscription_matches_is_not_turned_off_by_integrations() {
+    let text = r#"{"type":"track","event":"x","userId":"u","integrations":{"Other":false}}"#;
+    let prepared = prepare(&router(false), text, None, now()).expect("prepared");
+    assert_eq!(prepared.routing.misses.len(), 2);
+    assert!(!prepared.integrations_off(), "{:?}", prepared.routing.misses);
 }
 
 #[test]

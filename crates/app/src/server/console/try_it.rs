@@ -6,8 +6,6 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use domain::ports::AttioGateway;
-use segment_adapter::destination::ActionSubscription;
-use segment_adapter::integrations::IntegrationsFilter;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -65,7 +63,7 @@ fn choose(console: &ConsoleInner, req: &TryRequest) -> Result<Chosen, QueryError
             .map_err(|e| QueryError::BadRequest(e.replace("--", "")))?;
         sub.name = "typed subscription".to_owned();
         return Ok(Chosen::Inline(Arc::new(Router::new(
-            IntegrationsFilter::default(),
+            console.router.integrations.clone(),
             vec![sub],
             vec![None],
         ))));
@@ -87,25 +85,21 @@ fn choose(console: &ConsoleInner, req: &TryRequest) -> Result<Chosen, QueryError
 pub async fn run(console: &ConsoleInner, req: TryRequest) -> Result<Value, QueryError> {
     let event = text_of(&req.event);
     let chosen = choose(console, &req)?;
-    let (router, subs): (Arc<Router>, &[ActionSubscription]) = match &chosen {
-        Chosen::Inline(router) => (router.clone(), &router.subscriptions[..]),
-        Chosen::Configured(Some(i)) => (
-            console.router.clone(),
-            std::slice::from_ref(&console.router.subscriptions[*i]),
-        ),
-        Chosen::Configured(None) => (console.router.clone(), &console.router.subscriptions[..]),
+    let (router, only) = match &chosen {
+        Chosen::Inline(router) => (router.clone(), None),
+        Chosen::Configured(Some(i)) => (console.router.clone(), Some(console.router.name(*i))),
+        Chosen::Configured(None) => (console.router.clone(), None),
     };
+    // The preview is what delivery would prepare (`prepare`, through the same router).
     let mut out = Vec::new();
-    test_event::run(
-        subs,
-        &console.router.integrations,
-        std::slice::from_ref(&event),
-        &console.attio_base_url,
-        Utc::now(),
-        true,
-        &mut out,
-    )
-    .map_err(|e| QueryError::Unavailable(e.to_string()))?;
+    let mut runner = test_event::DryRunner::new(&router, &console.attio_base_url, Utc::now(), true);
+    if let Some(name) = only {
+        runner = runner.only(name);
+    }
+    runner
+        .event(&event, &mut out)
+        .and_then(|()| runner.finish(&mut out))
+        .map_err(|e| QueryError::Unavailable(e.to_string()))?;
     let preview: Value = serde_json::from_slice(&out).unwrap_or(Value::Null);
     let mut answer = json!({ "preview": preview, "sent": Value::Null });
     if !req.send {

@@ -1,22 +1,22 @@
-//! Peak heap use of building one Attio batch request of 10,000 identify events: parsing
-//! each event for the subscription, mapping and validating it, building the batch
-//! assertions and serializing the request body. The event texts themselves (as read from
+//! Peak heap use of building one Attio batch request of 10,000 identify events as
+//! delivery builds it: each event prepared ([`prepare`]: one projected parse for the
+//! router, routing, mapping and validation, the owned batch assertion of its unit), then
+//! the request body written from the assertions. The event texts themselves (as read from
 //! the spool) are allocated before the measurement starts and are not counted.
 //!
-//! Run: `cargo run --release -p segment-attio-segment --example batch_memory`
+//! Run: `cargo run --release -p segment-attio --example batch_memory`
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use attio_adapter::wire::CommandWire;
+use app::prepare::{prepare, Work};
+use attio_adapter::wire::batch_assert_body;
 use chrono::Utc;
-use domain::AttioCommand;
-use segment_adapter::pipeline::Mode;
 
 #[path = "../benches/support/workload.rs"]
 mod workload;
 
-use workload::{identify_event, subscription};
+use workload::{identify_event, router};
 
 const EVENTS: usize = 10_000;
 
@@ -83,7 +83,7 @@ unsafe impl GlobalAlloc for Counting {
 static GLOBAL: Counting = Counting;
 
 fn main() {
-    let sub = subscription(true);
+    let router = router(true);
     let events: Vec<String> = (0..EVENTS).map(identify_event).collect();
     let input_bytes: usize = events.iter().map(String::len).sum();
     let now = Utc::now();
@@ -92,19 +92,20 @@ fn main() {
     let mut assertions = Vec::with_capacity(events.len());
     let mut rejected = 0usize;
     for text in &events {
-        let accepted = sub
-            .parse_event(text)
-            .ok()
-            .filter(|event| sub.matches(event))
-            .and_then(|event| sub.payload(&event, Mode::Batch).ok())
-            .and_then(|payload| payload.batch_assertion(now).ok());
-        match accepted {
-            Some(a) => assertions.push(a),
-            None => rejected += 1,
+        let units = prepare(&router, text, None, now).map(|p| p.units).unwrap_or_default();
+        let before = assertions.len();
+        for unit in units {
+            if let Work::Batch(a) = unit.prepped.work {
+                assertions.push(a);
+            }
+        }
+        if assertions.len() == before {
+            rejected += 1;
         }
     }
     let built = assertions.len();
-    let body = AttioCommand::BatchAssert(assertions).body(None);
+    let body = batch_assert_body(&assertions);
+    drop(assertions);
     let peak = PEAK.load(Ordering::Relaxed) - baseline;
 
     println!("events in the batch:        {built} ({rejected} rejected)");

@@ -1,9 +1,11 @@
 //! The workload of the pipeline benchmark and of the `batch_memory` example: identify
-//! events as analytics-node sends them, and the identifyUser default mapping plus three
-//! attributes.
+//! events as analytics-node sends them, and a router with one subscription, the
+//! identifyUser default mapping plus three attributes.
 
+use app::routing::Router;
 use domain::actions::ActionKind;
 use segment_adapter::destination::ActionSubscription;
+use segment_adapter::integrations::IntegrationsFilter;
 use serde_json::json;
 
 const PLANS: [&str; 4] = ["free", "pro", "team", "enterprise"];
@@ -43,13 +45,20 @@ pub fn identify_event(i: usize) -> String {
     .to_string()
 }
 
-/// The identifyUser default mapping plus three attributes.
-pub fn subscription(batching: bool) -> ActionSubscription {
+/// The router of the service configured with one subscription: the identifyUser default
+/// mapping plus three attributes, batching or not.
+pub fn router(batching: bool) -> Router {
     let mapping = json!({
         "enable_batching": batching,
         "user_attributes": {"name": {"@path": "$.traits.name"}, "plan": {"@path": "$.traits.plan"}},
         "person_attributes": {"name": {"@path": "$.traits.name"}}
     });
-    ActionSubscription::with_default_mapping("bench", ActionKind::IdentifyUser, Some("type = \"identify\""), &mapping)
-        .expect("valid subscription")
+    let sub = ActionSubscription::with_default_mapping(
+        "bench",
+        ActionKind::IdentifyUser,
+        Some("type = \"identify\""),
+        &mapping,
+    )
+    .expect("valid subscription");
+    Router::new(IntegrationsFilter::default(), vec![sub], vec![None])
 }
