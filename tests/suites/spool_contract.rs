@@ -575,7 +575,7 @@ async fn write_fingerprints_are_remembered_replaced_forgotten_and_bounded(kind: 
     };
     let store = f
         .spool
-        .write_fingerprints(&f.config, bounds)
+        .write_fingerprints(bounds)
         .await
         .expect("the store opens");
     let (a, b, c) = (record("email:a@x.io"), record("email:b@x.io"), record("email:c@x.io"));
@@ -628,7 +628,7 @@ async fn write_fingerprints_keep_at_most_max_records(kind: Kind) {
         max_age: std::time::Duration::from_secs(86_400),
         max_records: 10,
     };
-    let store = f.spool.write_fingerprints(&f.config, bounds).await.expect("open");
+    let store = f.spool.write_fingerprints(bounds).await.expect("open");
     for n in 0..30 {
         store
             .remember(vec![(

@@ -40,6 +40,11 @@ impl<'a> JsonText<'a> {
 
     pub const NULL: JsonText<'static> = JsonText(Cow::Borrowed("null"));
 
+    /// The same text, borrowed: a copy that allocates nothing.
+    pub fn borrowed(&self) -> JsonText<'_> {
+        JsonText(Cow::Borrowed(&self.0))
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -176,7 +176,7 @@ pub async fn run(valid: ValidConfig, opts: ServeOptions) -> anyhow::Result<()> {
         };
         Some(
             spool
-                .write_fingerprints(&settings.spool, bounds)
+                .write_fingerprints(bounds)
                 .await
                 .context("opening the write fingerprints in the spool")?,
         )

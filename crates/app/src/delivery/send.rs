@@ -169,7 +169,7 @@ async fn run_plan(
         .commands
         .iter()
         .filter_map(|c| match c {
-            AttioCommand::SimpleAssert(a) => Some(a.clone()),
+            AttioCommand::SimpleAssert(a) => Some(a.borrowed()),
             _ => None,
         })
         .collect();
@@ -312,7 +312,7 @@ pub async fn send_batch(gateway: &dyn AttioGateway, assertions: &[Assertion<'_>]
         .iter()
         .zip(&checks)
         .filter(|(_, c)| c.is_ok())
-        .map(|(a, _)| a.clone())
+        .map(|(a, _)| a.borrowed())
         .collect();
     if !valid.is_empty() {
         gateway.batch_assert(&valid).await?;

@@ -149,7 +149,6 @@ impl Spool {
     /// in the same file or database.
     pub async fn write_fingerprints(
         &self,
-        config: &SpoolConfig,
         bounds: FingerprintBounds,
     ) -> Result<Arc<dyn WriteFingerprints>, SpoolOpenError> {
         let storage = |source| SpoolOpenError::Storage {
@@ -164,17 +163,7 @@ impl Spool {
                 };
                 Ok(Arc::new(spool.write_fingerprints(limits).map_err(storage)?))
             }
-            Backend::Sqlite(_) => {
-                let owned = config.clone();
-                let store = tokio::task::spawn_blocking(move || SqliteWriteFingerprints::open(&owned, bounds))
-                    .await
-                    .map_err(|error| SpoolOpenError::Task {
-                        location: self.location.clone(),
-                        reason: error.to_string(),
-                    })?
-                    .map_err(storage)?;
-                Ok(Arc::new(store))
-            }
+            Backend::Sqlite(spool) => Ok(Arc::new(SqliteWriteFingerprints::open(spool, bounds).map_err(storage)?)),
         }
     }
 

@@ -1,5 +1,7 @@
 //! [`SqliteWriteFingerprints`]: what delivery last wrote to each Attio record, in the
-//! spool file (table `write_fingerprints`), on a connection of its own.
+//! spool file (table `write_fingerprints`). Written by the spool's writer thread, in the
+//! same group transactions as the acknowledgements (one writer, no lock taken twice), and
+//! read on the spool's read connections.
 //!
 //! The table is bounded two ways, both enforced when states are remembered:
 //! - by age: a state older than `max_age` (the delivery's `resync_after_secs`) is never
@@ -9,7 +11,7 @@
 //! Forgetting a record's state only ever costs one more write to Attio, never a lost one.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -17,8 +19,9 @@ use chrono::{DateTime, Utc};
 use domain::ports::{RecordRef, SpoolError, WriteFingerprints, WrittenState};
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::config::SpoolConfig;
 use super::failure::Doing;
+use super::writer::Request;
+use super::SqliteSpool;
 
 /// What bounds the table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,7 +44,7 @@ impl Default for FingerprintBounds {
 /// The durable write fingerprints of one spool file. Cheap to clone.
 #[derive(Clone)]
 pub struct SqliteWriteFingerprints {
-    conn: Arc<Mutex<Connection>>,
+    spool: SqliteSpool,
     bounds: FingerprintBounds,
     /// Rows inserted since the count was last checked against `max_records`.
     since_count_check: Arc<AtomicU64>,
@@ -69,50 +72,82 @@ fn decode_time(micros: i64, record: &RecordRef) -> Result<DateTime<Utc>, SpoolEr
 }
 
 impl SqliteWriteFingerprints {
-    /// Opens the store of a spool file that [`SqliteSpool::open`](super::SqliteSpool::open)
-    /// has already migrated. Blocking.
-    pub fn open(config: &SpoolConfig, bounds: FingerprintBounds) -> Result<Self, SpoolError> {
+    /// The store of `spool`'s file (which opening the spool has migrated).
+    pub fn open(spool: &SqliteSpool, bounds: FingerprintBounds) -> Result<Self, SpoolError> {
         if bounds.max_records == 0 {
             return Err(SpoolError::Storage(
                 "write fingerprints: max_records must be at least 1".to_owned(),
             ));
         }
-        let conn = super::schema::open_side_writer(config)?;
         Ok(Self {
-            conn: Arc::new(Mutex::new(conn)),
+            spool: spool.clone(),
             bounds,
             since_count_check: Arc::new(AtomicU64::new(u64::MAX / 2)),
         })
     }
 
-    async fn run<T: Send + 'static>(
-        &self,
-        f: impl FnOnce(&mut Connection) -> Result<T, SpoolError> + Send + 'static,
-    ) -> Result<T, SpoolError> {
-        let conn = self.conn.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut conn = conn.lock().unwrap_or_else(|p| p.into_inner());
-            f(&mut conn)
-        })
-        .await
-        .map_err(|e| SpoolError::Storage(format!("the write fingerprints task failed: {e}")))?
-    }
-
     /// How many records are remembered.
     pub async fn len(&self) -> Result<u64, SpoolError> {
-        self.run(|conn| {
-            let n: i64 = conn
-                .query_row("SELECT count(*) FROM write_fingerprints", [], |r| r.get(0))
-                .doing("counting write fingerprints")?;
-            Ok(u64::try_from(n).unwrap_or(0))
-        })
-        .await
+        self.spool
+            .read(|conn| {
+                let n: i64 = conn
+                    .query_row("SELECT count(*) FROM write_fingerprints", [], |r| r.get(0))
+                    .doing("counting write fingerprints")?;
+                Ok(u64::try_from(n).unwrap_or(0))
+            })
+            .await
     }
 
     /// Whether no record is remembered.
     pub async fn is_empty(&self) -> Result<bool, SpoolError> {
         Ok(self.len().await? == 0)
     }
+}
+
+/// States to remember, applied by the writer thread inside its transaction.
+#[derive(Debug)]
+pub(crate) struct Remember {
+    written: Vec<(RecordRef, WrittenState)>,
+    bounds: FingerprintBounds,
+    newest: DateTime<Utc>,
+    check_count: bool,
+}
+
+impl Remember {
+    /// Stores the states and drops what the bounds no longer allow.
+    pub(crate) fn apply(&self, conn: &Connection) -> Result<(), SpoolError> {
+        let mut st = conn
+            .prepare_cached(
+                "INSERT INTO write_fingerprints (destination, object, matching, fingerprint, written_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (destination, object, matching)
+                 DO UPDATE SET fingerprint = excluded.fingerprint, written_at = excluded.written_at",
+            )
+            .doing("preparing the write fingerprints write")?;
+        for (record, state) in &self.written {
+            st.execute(params![
+                record.destination,
+                record.object,
+                record.matching,
+                state.fingerprint,
+                encode_time(state.written_at)
+            ])
+            .doing("remembering write fingerprints")?;
+        }
+        prune(conn, self.bounds, self.newest, self.check_count)
+    }
+}
+
+/// Forgets records' states, inside the writer's transaction.
+pub(crate) fn forget(conn: &Connection, records: &[RecordRef]) -> Result<(), SpoolError> {
+    let mut st = conn
+        .prepare_cached("DELETE FROM write_fingerprints WHERE destination = ?1 AND object = ?2 AND matching = ?3")
+        .doing("preparing the write fingerprints delete")?;
+    for record in records {
+        st.execute(params![record.destination, record.object, record.matching])
+            .doing("forgetting write fingerprints")?;
+    }
+    Ok(())
 }
 
 /// Deletes what the bounds no longer allow (inside the caller's transaction).
@@ -152,34 +187,35 @@ impl WriteFingerprints for SqliteWriteFingerprints {
         if records.is_empty() {
             return Ok(Vec::new());
         }
-        self.run(move |conn| {
-            let mut st = conn
-                .prepare_cached(
-                    "SELECT fingerprint, written_at FROM write_fingerprints
-                     WHERE destination = ?1 AND object = ?2 AND matching = ?3",
-                )
-                .doing("preparing the write fingerprints read")?;
-            let mut out = Vec::with_capacity(records.len());
-            for record in &records {
-                let row: Option<(String, i64)> = st
-                    .query_row(params![record.destination, record.object, record.matching], |r| {
-                        Ok((r.get(0)?, r.get(1)?))
-                    })
-                    .optional()
-                    .doing("reading write fingerprints")?;
-                out.push(
-                    row.map(|(fingerprint, at)| {
-                        Ok::<_, SpoolError>(WrittenState {
-                            fingerprint,
-                            written_at: decode_time(at, record)?,
+        self.spool
+            .read(move |conn| {
+                let mut st = conn
+                    .prepare_cached(
+                        "SELECT fingerprint, written_at FROM write_fingerprints
+                         WHERE destination = ?1 AND object = ?2 AND matching = ?3",
+                    )
+                    .doing("preparing the write fingerprints read")?;
+                let mut out = Vec::with_capacity(records.len());
+                for record in &records {
+                    let row: Option<(String, i64)> = st
+                        .query_row(params![record.destination, record.object, record.matching], |r| {
+                            Ok((r.get(0)?, r.get(1)?))
                         })
-                    })
-                    .transpose()?,
-                );
-            }
-            Ok(out)
-        })
-        .await
+                        .optional()
+                        .doing("reading write fingerprints")?;
+                    out.push(
+                        row.map(|(fingerprint, at)| {
+                            Ok::<_, SpoolError>(WrittenState {
+                                fingerprint,
+                                written_at: decode_time(at, record)?,
+                            })
+                        })
+                        .transpose()?,
+                    );
+                }
+                Ok(out)
+            })
+            .await
     }
 
     async fn remember(&self, written: Vec<(RecordRef, WrittenState)>) -> Result<(), SpoolError> {
@@ -196,54 +232,26 @@ impl WriteFingerprints for SqliteWriteFingerprints {
         if check_count {
             self.since_count_check.store(0, Ordering::Relaxed);
         }
-        self.run(move |conn| {
-            let tx = conn.transaction().doing("starting a write fingerprints transaction")?;
-            {
-                let mut st = tx
-                    .prepare_cached(
-                        "INSERT INTO write_fingerprints (destination, object, matching, fingerprint, written_at)
-                         VALUES (?1, ?2, ?3, ?4, ?5)
-                         ON CONFLICT (destination, object, matching)
-                         DO UPDATE SET fingerprint = excluded.fingerprint, written_at = excluded.written_at",
-                    )
-                    .doing("preparing the write fingerprints write")?;
-                for (record, state) in &written {
-                    st.execute(params![
-                        record.destination,
-                        record.object,
-                        record.matching,
-                        state.fingerprint,
-                        encode_time(state.written_at)
-                    ])
-                    .doing("remembering write fingerprints")?;
-                }
-            }
-            prune(&tx, bounds, newest, check_count)?;
-            tx.commit().doing("committing write fingerprints")
-        })
-        .await
+        let (answer, receiver) = tokio::sync::oneshot::channel();
+        let remember = Remember {
+            written,
+            bounds,
+            newest,
+            check_count,
+        };
+        self.spool
+            .write(Request::RememberFingerprints { remember, answer }, receiver)
+            .await
     }
 
     async fn forget(&self, records: Vec<RecordRef>) -> Result<(), SpoolError> {
         if records.is_empty() {
             return Ok(());
         }
-        self.run(move |conn| {
-            let tx = conn.transaction().doing("starting a write fingerprints transaction")?;
-            {
-                let mut st = tx
-                    .prepare_cached(
-                        "DELETE FROM write_fingerprints WHERE destination = ?1 AND object = ?2 AND matching = ?3",
-                    )
-                    .doing("preparing the write fingerprints delete")?;
-                for record in &records {
-                    st.execute(params![record.destination, record.object, record.matching])
-                        .doing("forgetting write fingerprints")?;
-                }
-            }
-            tx.commit().doing("committing write fingerprints")
-        })
-        .await
+        let (answer, receiver) = tokio::sync::oneshot::channel();
+        self.spool
+            .write(Request::ForgetFingerprints { records, answer }, receiver)
+            .await
     }
 }
 

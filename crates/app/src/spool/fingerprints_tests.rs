@@ -1,5 +1,5 @@
 use super::*;
-use crate::spool::SqliteSpool;
+use crate::spool::{SpoolConfig, SqliteSpool};
 
 fn at(seconds: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(1_800_000_000 + seconds, 0).expect("valid")
@@ -23,7 +23,7 @@ fn state(fingerprint: &str, seconds: i64) -> WrittenState {
 struct Opened {
     _dir: tempfile::TempDir,
     config: SpoolConfig,
-    _spool: SqliteSpool,
+    spool: SqliteSpool,
 }
 
 fn open_spool() -> Opened {
@@ -33,20 +33,22 @@ fn open_spool() -> Opened {
     Opened {
         _dir: dir,
         config,
-        _spool: spool,
+        spool,
     }
 }
 
 #[tokio::test]
 async fn remembered_states_survive_reopening_and_come_back_in_the_order_asked() {
     let opened = open_spool();
-    let store = SqliteWriteFingerprints::open(&opened.config, FingerprintBounds::default()).expect("open");
+    let store = SqliteWriteFingerprints::open(&opened.spool, FingerprintBounds::default()).expect("open");
     store
         .remember(vec![(record(1), state("a", 0)), (record(2), state("b", 1))])
         .await
         .expect("remember");
     drop(store);
-    let store = SqliteWriteFingerprints::open(&opened.config, FingerprintBounds::default()).expect("reopen");
+    opened.spool.close().await;
+    let reopened = SqliteSpool::open(opened.config.clone()).expect("reopen the spool");
+    let store = SqliteWriteFingerprints::open(&reopened, FingerprintBounds::default()).expect("reopen");
     let got = store
         .written(vec![record(2), record(3), record(1)])
         .await
@@ -57,7 +59,7 @@ async fn remembered_states_survive_reopening_and_come_back_in_the_order_asked() 
 #[tokio::test]
 async fn remembering_a_record_again_replaces_its_state() {
     let opened = open_spool();
-    let store = SqliteWriteFingerprints::open(&opened.config, FingerprintBounds::default()).expect("open");
+    let store = SqliteWriteFingerprints::open(&opened.spool, FingerprintBounds::default()).expect("open");
     store.remember(vec![(record(1), state("a", 0))]).await.expect("first");
     store.remember(vec![(record(1), state("b", 5))]).await.expect("second");
     assert_eq!(
@@ -70,7 +72,7 @@ async fn remembering_a_record_again_replaces_its_state() {
 #[tokio::test]
 async fn forgotten_records_have_no_state_and_others_keep_theirs() {
     let opened = open_spool();
-    let store = SqliteWriteFingerprints::open(&opened.config, FingerprintBounds::default()).expect("open");
+    let store = SqliteWriteFingerprints::open(&opened.spool, FingerprintBounds::default()).expect("open");
     store
         .remember(vec![(record(1), state("a", 0)), (record(2), state("b", 0))])
         .await
@@ -85,7 +87,7 @@ async fn forgotten_records_have_no_state_and_others_keep_theirs() {
 #[tokio::test]
 async fn the_same_record_in_two_destinations_has_two_states() {
     let opened = open_spool();
-    let store = SqliteWriteFingerprints::open(&opened.config, FingerprintBounds::default()).expect("open");
+    let store = SqliteWriteFingerprints::open(&opened.spool, FingerprintBounds::default()).expect("open");
     let eu = RecordRef {
         destination: "eu".into(),
         ..record(1)
@@ -107,7 +109,7 @@ async fn states_older_than_max_age_are_pruned_when_newer_ones_are_remembered() {
         max_age: Duration::from_secs(100),
         max_records: 1_000,
     };
-    let store = SqliteWriteFingerprints::open(&opened.config, bounds).expect("open");
+    let store = SqliteWriteFingerprints::open(&opened.spool, bounds).expect("open");
     store
         .remember(vec![(record(1), state("old", 0)), (record(2), state("recent", 60))])
         .await
@@ -132,7 +134,7 @@ async fn the_table_never_holds_more_than_max_records_plus_a_tenth() {
         max_age: Duration::from_secs(1_000_000),
         max_records: 20,
     };
-    let store = SqliteWriteFingerprints::open(&opened.config, bounds).expect("open");
+    let store = SqliteWriteFingerprints::open(&opened.spool, bounds).expect("open");
     for n in 0..100u32 {
         store
             .remember(vec![(record(n), state("f", i64::from(n)))])
@@ -152,7 +154,7 @@ async fn the_table_never_holds_more_than_max_records_plus_a_tenth() {
 #[tokio::test]
 async fn written_at_keeps_microseconds() {
     let opened = open_spool();
-    let store = SqliteWriteFingerprints::open(&opened.config, FingerprintBounds::default()).expect("open");
+    let store = SqliteWriteFingerprints::open(&opened.spool, FingerprintBounds::default()).expect("open");
     let t = at(0) + chrono::Duration::microseconds(123_456);
     let s = WrittenState {
         fingerprint: "x".into(),
@@ -169,7 +171,7 @@ fn zero_max_records_is_refused() {
         max_records: 0,
         ..FingerprintBounds::default()
     };
-    let Err(SpoolError::Storage(message)) = SqliteWriteFingerprints::open(&opened.config, bounds) else {
+    let Err(SpoolError::Storage(message)) = SqliteWriteFingerprints::open(&opened.spool, bounds) else {
         panic!("zero must be refused");
     };
     assert!(message.contains("max_records"), "{message}");

@@ -156,7 +156,7 @@ impl SqliteSpool {
         self.inner.published.writer_stats()
     }
 
-    async fn write<T>(
+    pub(super) async fn write<T>(
         &self,
         request: Request,
         answer: oneshot::Receiver<Result<T, SpoolError>>,
@@ -171,7 +171,7 @@ impl SqliteSpool {
             .map_err(|_| SpoolError::Storage("the spool writer stopped before answering".to_owned()))?
     }
 
-    async fn read<T: Send + 'static>(
+    pub(super) async fn read<T: Send + 'static>(
         &self,
         query: impl FnOnce(&rusqlite::Connection) -> Result<T, SpoolError> + Send + 'static,
     ) -> Result<T, SpoolError> {

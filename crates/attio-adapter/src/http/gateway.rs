@@ -2,11 +2,13 @@
 //! stack: build (URL, headers, body) → pace (per-token limiter, shared pause after a 429) →
 //! send with a timeout → classify (2xx, or a [`GatewayError`] the delivery loop can act on).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
+use super::labels::{endpoint_label, status_label};
 use crate::wire::Route;
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -254,14 +256,14 @@ impl HttpAttioGateway {
             let endpoint = endpoint_label(&method, path_and_query);
             metrics::histogram!("segment_attio_attio_request_seconds", "endpoint" => endpoint)
                 .record(elapsed.as_secs_f64());
-            let status_label = reply
+            let status = reply
                 .as_ref()
-                .map_or_else(|_| "error".to_owned(), |r| r.status.to_string());
+                .map_or(Cow::Borrowed("error"), |r| status_label(r.status));
             // Per workspace, for services that deliver to several.
             metrics::counter!(
                 "segment_attio_attio_destination_requests_total",
                 "destination" => self.inner.destination.clone(),
-                "status" => status_label
+                "status" => status
             )
             .increment(1);
             let response = match reply {
@@ -276,7 +278,7 @@ impl HttpAttioGateway {
             metrics::counter!(
                 "segment_attio_attio_requests_total",
                 "endpoint" => endpoint,
-                "status" => response.status.to_string()
+                "status" => status_label(response.status)
             )
             .increment(1);
             tracing::debug!(%method, path = path_and_query, status = response.status, elapsed_ms, "Attio replied");
@@ -554,10 +556,4 @@ impl AttioGateway for HttpAttioGateway {
             }
         }
     }
-}
-
-/// A low-cardinality name of the endpoint a request went to, for metrics.
-fn endpoint_label(method: &Method, path_and_query: &str) -> &'static str {
-    let path = path_and_query.split('?').next().unwrap_or("");
-    Route::parse(method.as_str(), path).metrics_label()
 }

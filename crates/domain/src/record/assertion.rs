@@ -46,6 +46,29 @@ impl<'a> Assertion<'a> {
         }
     }
 
+    /// The same assertion borrowing its keys and values from this one: a copy that
+    /// allocates its lists, not its text.
+    pub fn borrowed(&self) -> Assertion<'_> {
+        Assertion {
+            object: self.object.clone(),
+            matching_attribute: self.matching_attribute.clone(),
+            values: self
+                .values
+                .iter()
+                .map(|(key, value)| {
+                    let value = match value {
+                        AssertValue::Json(json) => AssertValue::Json(json.borrowed()),
+                        AssertValue::Nested(nested) => AssertValue::Nested(Box::new(nested.borrowed())),
+                        AssertValue::RecordIdOfPreviousReply => AssertValue::RecordIdOfPreviousReply,
+                    };
+                    (Cow::Borrowed(key.as_ref()), value)
+                })
+                .collect(),
+            received_at: self.received_at.as_deref().map(Cow::Borrowed),
+            multiselect: self.multiselect,
+        }
+    }
+
     /// Sets `key`; an existing key is replaced in place (JavaScript spread order).
     pub fn set(&mut self, key: impl Into<Cow<'a, str>>, value: AssertValue<'a>) {
         let key = key.into();

@@ -105,4 +105,24 @@ mod tests {
         );
         assert_eq!(owned.received_at.as_deref(), Some("2026-01-01T00:00:00.000Z"));
     }
+
+    #[test]
+    fn a_borrowed_copy_equals_its_original_and_borrows_its_text() {
+        let mut nested = Assertion::new(ObjectSlug::PEOPLE, AttributeSlug::EMAIL_ADDRESSES);
+        nested.set_json("email_addresses", JsonText::string("ada@example.com"));
+        let mut a = Assertion::new(
+            ObjectSlug::parse("users").expect("slug"),
+            AttributeSlug::parse("user_id").expect("slug"),
+        )
+        .into_owned();
+        a.set_json("user_id", JsonText::string("u-1"));
+        a.set("person", crate::AssertValue::Nested(Box::new(nested.into_owned())));
+        a.set("company", crate::AssertValue::RecordIdOfPreviousReply);
+        a.received_at = Some(Cow::Owned("2026-01-01T00:00:00.000Z".to_owned()));
+        a.multiselect = crate::Multiselect::Replace;
+        let copy = a.borrowed();
+        assert_eq!(copy, a);
+        assert!(copy.values.iter().all(|(key, _)| matches!(key, Cow::Borrowed(_))));
+        assert!(matches!(copy.received_at, Some(Cow::Borrowed(_))));
+    }
 }

@@ -352,6 +352,15 @@ fn run_one(tx: &mut Transaction<'_>, counts: &mut Counts, limits: Limits, health
             answer,
             isolated(tx, counts, health, |conn, _| super::trace::record(conn, &traces)),
         ),
+        Request::RememberFingerprints { remember, answer } => {
+            Settle::new(answer, isolated(tx, counts, health, |conn, _| remember.apply(conn)))
+        }
+        Request::ForgetFingerprints { records, answer } => Settle::new(
+            answer,
+            isolated(tx, counts, health, |conn, _| {
+                super::fingerprints::forget(conn, &records)
+            }),
+        ),
     }
 }
 
@@ -385,7 +394,11 @@ fn refuse(request: Request, error: &SpoolError) {
         Request::AppendOnce { answer, .. } => {
             let _ = answer.send(Err(error.clone()));
         }
-        Request::Ack { answer, .. } | Request::DeadLetter { answer, .. } | Request::Trace { answer, .. } => {
+        Request::Ack { answer, .. }
+        | Request::DeadLetter { answer, .. }
+        | Request::Trace { answer, .. }
+        | Request::RememberFingerprints { answer, .. }
+        | Request::ForgetFingerprints { answer, .. } => {
             let _ = answer.send(Err(error.clone()));
         }
         Request::Replay { answer, .. } | Request::Purge { answer, .. } => {

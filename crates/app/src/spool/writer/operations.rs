@@ -143,21 +143,6 @@ fn consecutive_runs(ids: &[i64]) -> Vec<(i64, i64)> {
     runs
 }
 
-#[cfg(test)]
-mod tests {
-    use super::consecutive_runs;
-
-    #[test]
-    fn ids_are_grouped_into_runs_of_consecutive_values() {
-        assert_eq!(consecutive_runs(&[]), vec![]);
-        assert_eq!(consecutive_runs(&[4]), vec![(4, 4)]);
-        assert_eq!(
-            consecutive_runs(&[1, 2, 3, 5, 7, 8, i64::MAX - 1, i64::MAX]),
-            vec![(1, 3), (5, 5), (7, 8), (i64::MAX - 1, i64::MAX)]
-        );
-    }
-}
-
 pub(crate) fn dead_letter(
     conn: &Connection,
     counts: &mut Counts,
@@ -254,4 +239,19 @@ fn delete_letters(conn: &Connection, filter: &str, parameter: Option<&str>) -> R
 /// A source's destinations as stored in `events.only_destinations` (a JSON array).
 fn encode_destinations(destinations: Option<&[String]>) -> Option<String> {
     destinations.map(|d| serde_json::to_string(d).unwrap_or_else(|_| "[]".to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::consecutive_runs;
+
+    #[test]
+    fn ids_are_grouped_into_runs_of_consecutive_values() {
+        assert_eq!(consecutive_runs(&[]), vec![]);
+        assert_eq!(consecutive_runs(&[4]), vec![(4, 4)]);
+        assert_eq!(
+            consecutive_runs(&[1, 2, 3, 5, 7, 8, i64::MAX - 1, i64::MAX]),
+            vec![(1, 3), (5, 5), (7, 8), (i64::MAX - 1, i64::MAX)]
+        );
+    }
 }

@@ -38,6 +38,14 @@ pub(crate) enum Request {
         traces: Vec<crate::spool::trace::EncodedTrace>,
         answer: Answer<()>,
     },
+    RememberFingerprints {
+        remember: crate::spool::fingerprints::Remember,
+        answer: Answer<()>,
+    },
+    ForgetFingerprints {
+        records: Vec<domain::ports::RecordRef>,
+        answer: Answer<()>,
+    },
 }
 
 impl Request {
