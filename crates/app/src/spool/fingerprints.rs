@@ -11,7 +11,6 @@
 //! Forgetting a record's state only ever costs one more write to Attio, never a lost one.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -20,6 +19,7 @@ use domain::ports::{RecordRef, SpoolError, WriteFingerprints, WrittenState};
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::failure::Doing;
+use super::fingerprint_buffer::{FingerprintBuffer, FingerprintSink};
 use super::writer::Request;
 use super::SqliteSpool;
 
@@ -46,8 +46,50 @@ impl Default for FingerprintBounds {
 pub struct SqliteWriteFingerprints {
     spool: SqliteSpool,
     bounds: FingerprintBounds,
+    buffer: FingerprintBuffer<WriterSink>,
+}
+
+/// Hands the buffer's states to the spool's writer thread.
+struct WriterSink {
+    spool: SqliteSpool,
+    bounds: FingerprintBounds,
     /// Rows inserted since the count was last checked against `max_records`.
-    since_count_check: Arc<AtomicU64>,
+    since_count_check: AtomicU64,
+}
+
+impl FingerprintSink for WriterSink {
+    async fn remember(&self, written: Vec<(RecordRef, WrittenState)>) -> Result<(), SpoolError> {
+        let Some(newest) = written.iter().map(|(_, s)| s.written_at).max() else {
+            return Ok(());
+        };
+        let bounds = self.bounds;
+        let inserted = written.len() as u64;
+        // The count is checked after every tenth of `max_records` insertions (and on the
+        // first write after opening), so that the table never exceeds it by more than that.
+        let step = (bounds.max_records / 10).max(1);
+        let since = self.since_count_check.fetch_add(inserted, Ordering::Relaxed) + inserted;
+        let check_count = since >= step;
+        if check_count {
+            self.since_count_check.store(0, Ordering::Relaxed);
+        }
+        let (answer, receiver) = tokio::sync::oneshot::channel();
+        let remember = Remember {
+            written,
+            bounds,
+            newest,
+            check_count,
+        };
+        self.spool
+            .write(Request::RememberFingerprints { remember, answer }, receiver)
+            .await
+    }
+
+    async fn forget(&self, records: Vec<RecordRef>) -> Result<(), SpoolError> {
+        let (answer, receiver) = tokio::sync::oneshot::channel();
+        self.spool
+            .write(Request::ForgetFingerprints { records, answer }, receiver)
+            .await
+    }
 }
 
 impl std::fmt::Debug for SqliteWriteFingerprints {
@@ -79,10 +121,15 @@ impl SqliteWriteFingerprints {
                 "write fingerprints: max_records must be at least 1".to_owned(),
             ));
         }
+        let sink = WriterSink {
+            spool: spool.clone(),
+            bounds,
+            since_count_check: AtomicU64::new(u64::MAX / 2),
+        };
         Ok(Self {
             spool: spool.clone(),
             bounds,
-            since_count_check: Arc::new(AtomicU64::new(u64::MAX / 2)),
+            buffer: FingerprintBuffer::new(sink),
         })
     }
 
@@ -187,6 +234,49 @@ impl WriteFingerprints for SqliteWriteFingerprints {
         if records.is_empty() {
             return Ok(Vec::new());
         }
+        let known = self.buffer.known(&records);
+        let unknown: Vec<RecordRef> = records
+            .iter()
+            .zip(&known)
+            .filter(|(_, k)| k.is_none())
+            .map(|(r, _)| r.clone())
+            .collect();
+        let mut stored = if unknown.is_empty() {
+            Vec::new()
+        } else {
+            self.read(unknown).await?
+        }
+        .into_iter();
+        Ok(known
+            .into_iter()
+            .map(|k| match k {
+                Some(state) => state,
+                None => stored.next().flatten(),
+            })
+            .collect())
+    }
+
+    async fn remember(&self, written: Vec<(RecordRef, WrittenState)>) -> Result<(), SpoolError> {
+        self.buffer.remember(written);
+        Ok(())
+    }
+
+    async fn forget(&self, records: Vec<RecordRef>) -> Result<(), SpoolError> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        self.buffer.forget(records).await
+    }
+
+    async fn flush(&self) -> Result<(), SpoolError> {
+        self.buffer.flush().await;
+        Ok(())
+    }
+}
+
+impl SqliteWriteFingerprints {
+    /// The states the file holds.
+    async fn read(&self, records: Vec<RecordRef>) -> Result<Vec<Option<WrittenState>>, SpoolError> {
         self.spool
             .read(move |conn| {
                 let mut st = conn
@@ -215,42 +305,6 @@ impl WriteFingerprints for SqliteWriteFingerprints {
                 }
                 Ok(out)
             })
-            .await
-    }
-
-    async fn remember(&self, written: Vec<(RecordRef, WrittenState)>) -> Result<(), SpoolError> {
-        let Some(newest) = written.iter().map(|(_, s)| s.written_at).max() else {
-            return Ok(());
-        };
-        let bounds = self.bounds;
-        let inserted = written.len() as u64;
-        // The count is checked after every tenth of `max_records` insertions (and on the
-        // first write after opening), so that the table never exceeds it by more than that.
-        let step = (bounds.max_records / 10).max(1);
-        let since = self.since_count_check.fetch_add(inserted, Ordering::Relaxed) + inserted;
-        let check_count = since >= step;
-        if check_count {
-            self.since_count_check.store(0, Ordering::Relaxed);
-        }
-        let (answer, receiver) = tokio::sync::oneshot::channel();
-        let remember = Remember {
-            written,
-            bounds,
-            newest,
-            check_count,
-        };
-        self.spool
-            .write(Request::RememberFingerprints { remember, answer }, receiver)
-            .await
-    }
-
-    async fn forget(&self, records: Vec<RecordRef>) -> Result<(), SpoolError> {
-        if records.is_empty() {
-            return Ok(());
-        }
-        let (answer, receiver) = tokio::sync::oneshot::channel();
-        self.spool
-            .write(Request::ForgetFingerprints { records, answer }, receiver)
             .await
     }
 }

@@ -45,6 +45,7 @@ async fn remembered_states_survive_reopening_and_come_back_in_the_order_asked() 
         .remember(vec![(record(1), state("a", 0)), (record(2), state("b", 1))])
         .await
         .expect("remember");
+    store.flush().await.expect("written to the file");
     drop(store);
     opened.spool.close().await;
     let reopened = SqliteSpool::open(opened.config.clone()).expect("reopen the spool");
@@ -61,7 +62,9 @@ async fn remembering_a_record_again_replaces_its_state() {
     let opened = open_spool();
     let store = SqliteWriteFingerprints::open(&opened.spool, FingerprintBounds::default()).expect("open");
     store.remember(vec![(record(1), state("a", 0))]).await.expect("first");
+    store.flush().await.expect("written to the file");
     store.remember(vec![(record(1), state("b", 5))]).await.expect("second");
+    store.flush().await.expect("written to the file");
     assert_eq!(
         store.written(vec![record(1)]).await.expect("written"),
         vec![Some(state("b", 5))]
@@ -77,6 +80,7 @@ async fn forgotten_records_have_no_state_and_others_keep_theirs() {
         .remember(vec![(record(1), state("a", 0)), (record(2), state("b", 0))])
         .await
         .expect("remember");
+    store.flush().await.expect("written to the file");
     store.forget(vec![record(1), record(9)]).await.expect("forget");
     assert_eq!(
         store.written(vec![record(1), record(2)]).await.expect("written"),
@@ -96,6 +100,7 @@ async fn the_same_record_in_two_destinations_has_two_states() {
         .remember(vec![(record(1), state("a", 0)), (eu.clone(), state("b", 0))])
         .await
         .expect("remember");
+    store.flush().await.expect("written to the file");
     assert_eq!(
         store.written(vec![eu, record(1)]).await.expect("written"),
         vec![Some(state("b", 0)), Some(state("a", 0))]
@@ -114,10 +119,12 @@ async fn states_older_than_max_age_are_pruned_when_newer_ones_are_remembered() {
         .remember(vec![(record(1), state("old", 0)), (record(2), state("recent", 60))])
         .await
         .expect("remember");
+    store.flush().await.expect("written to the file");
     store
         .remember(vec![(record(3), state("new", 150))])
         .await
         .expect("remember");
+    store.flush().await.expect("written to the file");
     assert_eq!(
         store
             .written(vec![record(1), record(2), record(3)])
@@ -140,6 +147,7 @@ async fn the_table_never_holds_more_than_max_records_plus_a_tenth() {
             .remember(vec![(record(n), state("f", i64::from(n)))])
             .await
             .expect("remember");
+        store.flush().await.expect("written to the file");
         let len = store.len().await.expect("len");
         assert!(len <= 22, "{len} rows after {n}");
     }
@@ -161,6 +169,7 @@ async fn written_at_keeps_microseconds() {
         written_at: t,
     };
     store.remember(vec![(record(1), s.clone())]).await.expect("remember");
+    store.flush().await.expect("written to the file");
     assert_eq!(store.written(vec![record(1)]).await.expect("written"), vec![Some(s)]);
 }
 

@@ -8,6 +8,7 @@
 mod backend;
 mod config;
 mod failure;
+mod fingerprint_buffer;
 mod fingerprints;
 mod health;
 mod journal;

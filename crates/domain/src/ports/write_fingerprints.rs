@@ -31,4 +31,9 @@ pub trait WriteFingerprints: Send + Sync {
     async fn remember(&self, written: Vec<(RecordRef, WrittenState)>) -> Result<(), SpoolError>;
     /// Forgets the records (a 4xx or unknown outcome).
     async fn forget(&self, records: Vec<RecordRef>) -> Result<(), SpoolError>;
+    /// Writes what a store keeps in memory before writing (delivery calls it when it
+    /// stops). A store that writes at once has nothing to do.
+    async fn flush(&self) -> Result<(), SpoolError> {
+        Ok(())
+    }
 }

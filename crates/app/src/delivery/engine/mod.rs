@@ -239,6 +239,11 @@ impl Engine {
         }
         self.flush_outcomes(true).await;
         self.flush_traces(true, true).await;
+        if let Some(store) = &self.fingerprints {
+            if let Err(error) = store.flush().await {
+                tracing::warn!(%error, "writing the write fingerprints at stop failed; those records will be written again");
+            }
+        }
     }
 
     /// The gateway of subscription `sub`'s destination.

@@ -1,0 +1,193 @@
+//! Write-behind for the write fingerprints of the SQLite spool: a remembered state is
+//! visible at once (reads look here first) and reaches the spool file with the others of
+//! the next `FLUSH_EVERY`, in one request to the writer thread, instead of a transaction
+//! per Attio request.
+//!
+//! What this can lose is only what a crash (or a power loss) takes before a flush: those
+//! records are written to Attio again, never skipped wrongly. Forgetting is not deferred:
+//! a forgotten state that came back would make a write be skipped while Attio may hold
+//! something else, so `forget` waits for its commit, and the requests to the writer keep
+//! the order in which states were remembered and forgotten.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use domain::ports::{RecordRef, SpoolError, WrittenState};
+
+/// How long a remembered state waits for others before it is written.
+pub(crate) const FLUSH_EVERY: Duration = Duration::from_millis(20);
+/// How long a failed write waits before it is tried again.
+const RETRY_AFTER: Duration = Duration::from_secs(1);
+
+/// What the writer is asked to do with states taken from the buffer.
+pub(crate) trait FingerprintSink: Send + Sync + 'static {
+    /// Stores the states (in one writer request); answers once committed.
+    fn remember(
+        &self,
+        states: Vec<(RecordRef, WrittenState)>,
+    ) -> impl std::future::Future<Output = Result<(), SpoolError>> + Send;
+    /// Deletes the records' states; answers once committed.
+    fn forget(&self, records: Vec<RecordRef>) -> impl std::future::Future<Output = Result<(), SpoolError>> + Send;
+}
+
+#[derive(Default)]
+struct State {
+    /// What the file may not hold yet: `Some` remembered, `None` forgotten.
+    overlay: HashMap<RecordRef, Option<WrittenState>>,
+    /// Remembered and not yet handed to the writer.
+    queued: HashMap<RecordRef, WrittenState>,
+    /// A flush is scheduled.
+    flushing: bool,
+}
+
+/// The buffer; cheap to clone.
+pub(crate) struct FingerprintBuffer<S> {
+    sink: Arc<S>,
+    state: Arc<Mutex<State>>,
+    /// Held from taking states out of the buffer until their request is committed, so
+    /// that the writer applies them in the order the states changed.
+    sending: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl<S> Clone for FingerprintBuffer<S> {
+    fn clone(&self) -> Self {
+        Self {
+            sink: self.sink.clone(),
+            state: self.state.clone(),
+            sending: self.sending.clone(),
+        }
+    }
+}
+
+/// What a flush leaves to do.
+#[derive(Debug, PartialEq, Eq)]
+enum Flushed {
+    Done,
+    /// The write failed; its states are queued again for the next attempt.
+    Retry,
+}
+
+impl<S: FingerprintSink> FingerprintBuffer<S> {
+    pub(crate) fn new(sink: S) -> Self {
+        Self {
+            sink: Arc::new(sink),
+            state: Arc::default(),
+            sending: Arc::default(),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// What the buffer knows of each record: `Some(state)` (a state, or `None` when it is
+    /// forgotten) or `None` (ask the file).
+    pub(crate) fn known(&self, records: &[RecordRef]) -> Vec<Option<Option<WrittenState>>> {
+        let state = self.lock();
+        records.iter().map(|r| state.overlay.get(r).cloned()).collect()
+    }
+
+    /// Remembers the states now; they are written within `FLUSH_EVERY`.
+    pub(crate) fn remember(&self, written: Vec<(RecordRef, WrittenState)>) {
+        let schedule = {
+            let mut state = self.lock();
+            for (record, written) in written {
+                state.overlay.insert(record.clone(), Some(written.clone()));
+                state.queued.insert(record, written);
+            }
+            !std::mem::replace(&mut state.flushing, true)
+        };
+        if schedule {
+            self.schedule(FLUSH_EVERY);
+        }
+    }
+
+    /// Flushes after `wait`, and again (every `RETRY_AFTER`) while writing fails.
+    fn schedule(&self, wait: Duration) {
+        let buffer = self.clone();
+        tokio::spawn(async move {
+            let mut wait = wait;
+            loop {
+                tokio::time::sleep(wait).await;
+                if buffer.flush_once().await == Flushed::Done {
+                    return;
+                }
+                wait = RETRY_AFTER;
+            }
+        });
+    }
+
+    /// Forgets the records and waits until the file has forgotten them too.
+    pub(crate) async fn forget(&self, records: Vec<RecordRef>) -> Result<(), SpoolError> {
+        let _order = self.sending.lock().await;
+        {
+            let mut state = self.lock();
+            for record in &records {
+                state.queued.remove(record);
+                state.overlay.insert(record.clone(), None);
+            }
+        }
+        let result = self.sink.forget(records.clone()).await;
+        if result.is_ok() {
+            let mut state = self.lock();
+            for record in &records {
+                if let Some(None) = state.overlay.get(record) {
+                    state.overlay.remove(record);
+                }
+            }
+        }
+        result
+    }
+
+    /// Writes every queued state now and waits for the commit. A failed write keeps the
+    /// states queued (and visible) and is tried again later.
+    pub(crate) async fn flush(&self) {
+        if self.flush_once().await == Flushed::Retry {
+            self.schedule(RETRY_AFTER);
+        }
+    }
+
+    async fn flush_once(&self) -> Flushed {
+        let _order = self.sending.lock().await;
+        let states: Vec<(RecordRef, WrittenState)> = {
+            let mut state = self.lock();
+            state.flushing = false;
+            state.queued.drain().collect()
+        };
+        if states.is_empty() {
+            return Flushed::Done;
+        }
+        match self.sink.remember(states.clone()).await {
+            Ok(()) => {
+                let mut state = self.lock();
+                for (record, written) in states {
+                    if state.overlay.get(&record) == Some(&Some(written)) {
+                        state.overlay.remove(&record);
+                    }
+                }
+                Flushed::Done
+            }
+            Err(error) => {
+                tracing::warn!(%error, "writing the write fingerprints failed; retried later");
+                let mut state = self.lock();
+                for (record, written) in states {
+                    // Unless changed since: then the newer state is queued already.
+                    if state.overlay.get(&record) == Some(&Some(written.clone())) {
+                        state.queued.entry(record).or_insert(written);
+                    }
+                }
+                // A flush already scheduled (by a remember since) takes them.
+                if !state.queued.is_empty() && !std::mem::replace(&mut state.flushing, true) {
+                    Flushed::Retry
+                } else {
+                    Flushed::Done
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "fingerprint_buffer_tests.rs"]
+mod tests;
