@@ -3,6 +3,13 @@
 //! the next `FLUSH_EVERY`, in one request to the writer thread, instead of a transaction
 //! per Attio request.
 //!
+//! It also keeps what reads of the file found (at most `CACHE_MAX` records), so that
+//! delivery can read ahead the records of the events it takes from the spool
+//! (`prefetch`), all in one blocking task, instead of one read per Attio request. The file
+//! changes only through this buffer (one `serve` per spool file): a record's kept state
+//! is dropped when a write of it commits, and a read during which a write committed is
+//! not kept.
+//!
 //! What this can lose is only what a crash (or a power loss) takes before a flush: those
 //! records are written to Attio again, never skipped wrongly. Forgetting is not deferred:
 //! a forgotten state that came back would make a write be skipped while Attio may hold
@@ -17,6 +24,8 @@ use domain::ports::{RecordRef, SpoolError, WrittenState};
 
 /// How long a remembered state waits for others before it is written.
 pub(crate) const FLUSH_EVERY: Duration = Duration::from_millis(20);
+/// Records whose stored state is kept in memory at most (then the memory is cleared).
+pub(crate) const CACHE_MAX: usize = 50_000;
 /// How long a failed write waits before it is tried again.
 const RETRY_AFTER: Duration = Duration::from_secs(1);
 
@@ -39,6 +48,19 @@ struct State {
     queued: HashMap<RecordRef, WrittenState>,
     /// A flush is scheduled.
     flushing: bool,
+    /// What reads of the file found (`None`: nothing).
+    cached: HashMap<RecordRef, Option<WrittenState>>,
+    /// Commits of remembered or forgotten states, and clears of `cached`: a read that
+    /// began before one is not kept.
+    changes: u64,
+}
+
+impl State {
+    /// A write of `record` committed: what was read of it is out of date.
+    fn committed(&mut self, record: &RecordRef) {
+        self.cached.remove(record);
+        self.changes += 1;
+    }
 }
 
 /// The buffer; cheap to clone.
@@ -81,11 +103,36 @@ impl<S: FingerprintSink> FingerprintBuffer<S> {
         self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// What the buffer knows of each record: `Some(state)` (a state, or `None` when it is
-    /// forgotten) or `None` (ask the file).
+    /// What the buffer knows of each record: `Some(state)` (a state, or `None` when it
+    /// has none) or `None` (ask the file).
     pub(crate) fn known(&self, records: &[RecordRef]) -> Vec<Option<Option<WrittenState>>> {
         let state = self.lock();
-        records.iter().map(|r| state.overlay.get(r).cloned()).collect()
+        records
+            .iter()
+            .map(|r| state.overlay.get(r).or_else(|| state.cached.get(r)).cloned())
+            .collect()
+    }
+
+    /// Marks the start of a read of the file, for [`learned`](Self::learned).
+    pub(crate) fn read_begins(&self) -> u64 {
+        self.lock().changes
+    }
+
+    /// Keeps what a read that began at `began` found, unless a write committed since (or
+    /// for a record remembered since: its newer state is here already).
+    pub(crate) fn learned(&self, began: u64, records: Vec<RecordRef>, states: &[Option<WrittenState>]) {
+        let mut state = self.lock();
+        if state.changes != began || records.len() > CACHE_MAX {
+            return;
+        }
+        if state.cached.len() + records.len() > CACHE_MAX {
+            state.cached.clear();
+        }
+        for (record, stored) in records.into_iter().zip(states) {
+            if !state.overlay.contains_key(&record) && !state.cached.contains_key(&record) {
+                state.cached.insert(record, stored.clone());
+            }
+        }
     }
 
     /// Remembers the states now; they are written within `FLUSH_EVERY`.
@@ -131,10 +178,11 @@ impl<S: FingerprintSink> FingerprintBuffer<S> {
         let result = self.sink.forget(records.clone()).await;
         if result.is_ok() {
             let mut state = self.lock();
-            for record in &records {
-                if let Some(None) = state.overlay.get(record) {
-                    state.overlay.remove(record);
+            for record in records {
+                if let Some(None) = state.overlay.get(&record) {
+                    state.overlay.remove(&record);
                 }
+                state.committed(&record);
             }
         }
         result
@@ -165,6 +213,7 @@ impl<S: FingerprintSink> FingerprintBuffer<S> {
                     if state.overlay.get(&record) == Some(&Some(written)) {
                         state.overlay.remove(&record);
                     }
+                    state.committed(&record);
                 }
                 Flushed::Done
             }

@@ -132,3 +132,49 @@ async fn flush_writes_what_is_queued_without_waiting_for_the_interval() {
     tokio::time::sleep(FLUSH_EVERY * 2).await;
     assert_eq!(sink.calls().len(), 1, "the scheduled flush finds nothing left");
 }
+
+#[tokio::test(start_paused = true)]
+async fn what_a_read_found_is_kept_until_a_write_of_the_record_commits() {
+    let (_sink, buffer) = buffer();
+    let began = buffer.read_begins();
+    buffer.learned(began, vec![record(1), record(2)], &[Some(state("old")), None]);
+    assert_eq!(
+        buffer.known(&[record(1), record(2), record(3)]),
+        vec![Some(Some(state("old"))), Some(None), None]
+    );
+    buffer.remember(vec![(record(1), state("new"))]);
+    assert_eq!(buffer.known(&[record(1)]), vec![Some(Some(state("new")))]);
+    buffer.flush().await;
+    assert_eq!(buffer.known(&[record(1)]), vec![None], "written: the file answers");
+    assert_eq!(
+        buffer.known(&[record(2)]),
+        vec![Some(None)],
+        "other records are still known"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_read_during_which_a_write_committed_is_not_kept() {
+    let (_sink, buffer) = buffer();
+    let began = buffer.read_begins();
+    buffer.remember(vec![(record(1), state("new"))]);
+    buffer.flush().await;
+    buffer.learned(began, vec![record(1)], &[Some(state("old"))]);
+    assert_eq!(buffer.known(&[record(1)]), vec![None]);
+    let began = buffer.read_begins();
+    buffer.forget(vec![record(2)]).await.expect("forget");
+    buffer.learned(began, vec![record(1)], &[Some(state("old"))]);
+    assert_eq!(buffer.known(&[record(1)]), vec![None]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_memory_of_reads_is_bounded() {
+    let (_sink, buffer) = buffer();
+    let many: Vec<RecordRef> = (0..CACHE_MAX as u32).map(record).collect();
+    let states = vec![None; many.len()];
+    buffer.learned(buffer.read_begins(), many, &states);
+    assert_eq!(buffer.known(&[record(0)]), vec![Some(None)]);
+    buffer.learned(buffer.read_begins(), vec![record(u32::MAX)], &[None]);
+    assert_eq!(buffer.known(&[record(0)]), vec![None], "cleared to make room");
+    assert_eq!(buffer.known(&[record(u32::MAX)]), vec![Some(None)]);
+}

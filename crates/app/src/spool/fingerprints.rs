@@ -244,7 +244,10 @@ impl WriteFingerprints for SqliteWriteFingerprints {
         let mut stored = if unknown.is_empty() {
             Vec::new()
         } else {
-            self.read(unknown).await?
+            let began = self.buffer.read_begins();
+            let stored = self.read(unknown.clone()).await?;
+            self.buffer.learned(began, unknown, &stored);
+            stored
         }
         .into_iter();
         Ok(known
@@ -270,6 +273,27 @@ impl WriteFingerprints for SqliteWriteFingerprints {
 
     async fn flush(&self) -> Result<(), SpoolError> {
         self.buffer.flush().await;
+        Ok(())
+    }
+
+    async fn prefetch(&self, mut records: Vec<RecordRef>) -> Result<(), SpoolError> {
+        records.sort_unstable_by(|a, b| {
+            (&a.destination, &a.object, &a.matching).cmp(&(&b.destination, &b.object, &b.matching))
+        });
+        records.dedup();
+        let known = self.buffer.known(&records);
+        let unknown: Vec<RecordRef> = records
+            .into_iter()
+            .zip(known)
+            .filter(|(_, k)| k.is_none())
+            .map(|(r, _)| r)
+            .collect();
+        if unknown.is_empty() {
+            return Ok(());
+        }
+        let began = self.buffer.read_begins();
+        let stored = self.read(unknown.clone()).await?;
+        self.buffer.learned(began, unknown, &stored);
         Ok(())
     }
 }

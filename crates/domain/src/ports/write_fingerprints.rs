@@ -36,4 +36,11 @@ pub trait WriteFingerprints: Send + Sync {
     async fn flush(&self) -> Result<(), SpoolError> {
         Ok(())
     }
+    /// Says which records are about to be asked for (the events delivery just took up),
+    /// so that a store can read their states together. A store without a read-ahead has
+    /// nothing to do.
+    async fn prefetch(&self, records: Vec<RecordRef>) -> Result<(), SpoolError> {
+        let _ = records;
+        Ok(())
+    }
 }

@@ -306,7 +306,7 @@ impl Engine {
     }
 
     /// The skip check of subscription `sub`'s destination, when `skip_unchanged` is on.
-    fn skip_for(&self, sub: usize) -> Option<SkipUnchanged> {
+    pub(super) fn skip_for(&self, sub: usize) -> Option<SkipUnchanged> {
         let store = self.fingerprints.clone()?;
         let destination = self
             .router

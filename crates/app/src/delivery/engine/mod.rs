@@ -112,6 +112,8 @@ pub(super) struct Engine {
     traces_done: Vec<EventTraceRecord>,
     /// Events whose trace changed since the last write.
     traces_changed: Vec<i64>,
+    /// Records of the events just taken up, whose write fingerprints are read ahead.
+    prefetch: Vec<domain::ports::RecordRef>,
     last_trace_flush: Instant,
     /// Since when finished events (or dead letters) wait to be written to the spool.
     outcomes_since: Option<Instant>,
@@ -162,6 +164,7 @@ impl Engine {
             letters: Vec::new(),
             traces_done: Vec::new(),
             traces_changed: Vec::new(),
+            prefetch: Vec::new(),
             last_trace_flush: now,
             outcomes_since: None,
             paused_until_credentials: false,
@@ -304,7 +307,19 @@ impl Engine {
             self.cursor = self.cursor.max(ev.id);
             self.admit(ev);
         }
+        self.read_ahead_fingerprints().await;
         Ok(())
+    }
+
+    /// Reads the write fingerprints of the records the admitted events write, together,
+    /// before their sends ask for them one by one. A failure only loses the read-ahead.
+    async fn read_ahead_fingerprints(&mut self) {
+        let records = std::mem::take(&mut self.prefetch);
+        if let (Some(store), false) = (&self.fingerprints, records.is_empty()) {
+            if let Err(error) = store.prefetch(records).await {
+                tracing::debug!(%error, "reading ahead the write fingerprints failed");
+            }
+        }
     }
 
     fn admit(&mut self, ev: SpooledEvent) {
@@ -381,6 +396,11 @@ impl Engine {
                     let work = units
                         .next()
                         .map(|u| if skipping { u.prepped.with_writes() } else { u.prepped });
+                    if let (Some(work), Some(skip)) = (&work, self.skip_for(subscription)) {
+                        let records = work.writes.iter().flatten().flatten();
+                        self.prefetch
+                            .extend(records.map(|w| w.record.in_destination(&skip.destination)));
+                    }
                     let id = (subscription, key);
                     let lane = self.lanes.entry(id.clone()).or_default();
                     lane.jobs.push_back(Job {
