@@ -135,6 +135,30 @@ impl<S: FingerprintSink> FingerprintBuffer<S> {
         }
     }
 
+    /// Remembers the states of a large write (a batch request's records) at once: they
+    /// are worth a writer request of their own, and the bookkeeping of the write-behind
+    /// would cost more than it saves. Waits for the commit.
+    pub(crate) async fn remember_now(&self, written: Vec<(RecordRef, WrittenState)>) -> Result<(), SpoolError> {
+        let _order = self.sending.lock().await;
+        {
+            let mut state = self.lock();
+            if !state.queued.is_empty() || !state.overlay.is_empty() {
+                // Newer than what the write-behind holds for these records.
+                for (record, _) in &written {
+                    state.queued.remove(record);
+                    state.overlay.remove(record);
+                }
+            }
+        }
+        let records: Vec<RecordRef> = written.iter().map(|(r, _)| r.clone()).collect();
+        let result = self.sink.remember(written).await;
+        let mut state = self.lock();
+        for record in &records {
+            state.committed(record);
+        }
+        result
+    }
+
     /// Remembers the states now; they are written within `FLUSH_EVERY`.
     pub(crate) fn remember(&self, written: Vec<(RecordRef, WrittenState)>) {
         let schedule = {

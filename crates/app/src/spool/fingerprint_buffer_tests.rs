@@ -178,3 +178,24 @@ async fn the_memory_of_reads_is_bounded() {
     assert_eq!(buffer.known(&[record(0)]), vec![None], "cleared to make room");
     assert_eq!(buffer.known(&[record(u32::MAX)]), vec![Some(None)]);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_write_at_once_replaces_what_the_write_behind_held_for_its_records() {
+    let (sink, buffer) = buffer();
+    buffer.remember(vec![(record(1), state("a")), (record(2), state("b"))]);
+    buffer
+        .remember_now(vec![(record(1), state("a2"))])
+        .await
+        .expect("written");
+    assert_eq!(sink.calls(), vec![Call::Remember(vec![(record(1), state("a2"))])]);
+    assert_eq!(buffer.known(&[record(1)]), vec![None], "the file answers for it");
+    tokio::time::sleep(FLUSH_EVERY * 2).await;
+    assert_eq!(
+        sink.calls(),
+        vec![
+            Call::Remember(vec![(record(1), state("a2"))]),
+            Call::Remember(vec![(record(2), state("b"))]),
+        ],
+        "the older state of record 1 is never written after the newer"
+    );
+}

@@ -41,6 +41,9 @@ impl Default for FingerprintBounds {
     }
 }
 
+/// Records in one remember from which it is written at once, not behind.
+const WRITE_AT_ONCE: usize = 64;
+
 /// The durable write fingerprints of one spool file. Cheap to clone.
 #[derive(Clone)]
 pub struct SqliteWriteFingerprints {
@@ -260,6 +263,9 @@ impl WriteFingerprints for SqliteWriteFingerprints {
     }
 
     async fn remember(&self, written: Vec<(RecordRef, WrittenState)>) -> Result<(), SpoolError> {
+        if written.len() >= WRITE_AT_ONCE {
+            return self.buffer.remember_now(written).await;
+        }
         self.buffer.remember(written);
         Ok(())
     }
