@@ -61,10 +61,20 @@ pub fn http_client() -> reqwest::Client {
 /// A free loopback port (bound, then released: another process could take it in between,
 /// which on loopback in a test run is unlikely).
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
+    // The port is free when asked, and bound later by a child process: two tests running
+    // at once could be given the same port by the kernel in between. Within one test
+    // binary, a port is handed out once.
+    static GIVEN: std::sync::Mutex<std::collections::BTreeSet<u16>> =
+        std::sync::Mutex::new(std::collections::BTreeSet::new());
+    loop {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free loopback port");
+        if GIVEN.lock().unwrap_or_else(|p| p.into_inner()).insert(port) {
+            return port;
+        }
+    }
 }
 
 /// Polls `probe` every 50 ms until it returns `Some`, or panics after `timeout` with

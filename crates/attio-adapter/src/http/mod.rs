@@ -16,6 +16,7 @@ pub mod config;
 mod documented;
 pub mod fallback;
 pub mod gateway;
+mod gateway_port;
 mod labels;
 pub mod rate_limit;
 pub mod rate_limit_contract;
