@@ -21,9 +21,9 @@ use segment_adapter::integrations::IntegrationsFilter;
 use serde_json::{json, Value};
 use tokio::sync::{watch, Notify};
 
-use crate::mem_spool::MemSpool;
 use crate::scripted_attio::{RecordedRequest, Reply};
 use crate::scripted_server::ScriptedServer;
+use domain::ports::MemSpool;
 
 /// What our implementation did for a case.
 #[derive(Debug, Clone, PartialEq)]

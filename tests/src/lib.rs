@@ -3,7 +3,6 @@
 pub mod binary;
 pub mod conformance;
 pub mod delivery_bench;
-pub mod mem_spool;
 pub mod metrics_doc;
 pub mod pacing;
 pub mod pg;

@@ -5,6 +5,8 @@ mod clock;
 mod delivery_journal;
 mod event_spool;
 mod event_trace;
+#[cfg(any(test, feature = "testing"))]
+mod mem_spool;
 mod rate_limiter;
 mod write_fingerprints;
 
@@ -29,5 +31,7 @@ pub use delivery_journal::MockDeliveryJournal;
 pub use event_spool::{MockDeadLetters, MockEventSpool};
 #[cfg(any(test, feature = "testing"))]
 pub use event_trace::MockEventTrace;
+#[cfg(any(test, feature = "testing"))]
+pub use mem_spool::MemSpool;
 #[cfg(any(test, feature = "testing"))]
 pub use write_fingerprints::MockWriteFingerprints;

@@ -10,113 +10,13 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use domain::ports::{
-    AssertReply, AttioGateway, AttioObject, AttributeDefinition, DeadLetter, EventSpool, EventTrace, EventTraceRecord,
-    NewEvent, SpoolError, SpoolStats, SpooledEvent, TraceFilter,
+    AssertReply, AttioGateway, AttioObject, AttributeDefinition, EventTrace, EventTraceRecord, SpoolError, TraceFilter,
 };
 use domain::{Assertion, AttioCommand, GatewayError, ObjectSlug};
 use serde_json::{json, Value};
 use tokio::time::Instant;
 
-/// A spool in memory: what is pending, acknowledged and dead-lettered.
-#[derive(Default)]
-pub struct MemSpool {
-    state: Mutex<SpoolState>,
-}
-
-#[derive(Default)]
-struct SpoolState {
-    next_id: i64,
-    pending: BTreeMap<i64, SpooledEvent>,
-    acked: Vec<i64>,
-    letters: Vec<DeadLetter>,
-}
-
-impl MemSpool {
-    fn lock(&self) -> std::sync::MutexGuard<'_, SpoolState> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    pub fn pending_ids(&self) -> Vec<i64> {
-        self.lock().pending.keys().copied().collect()
-    }
-
-    pub fn acked(&self) -> Vec<i64> {
-        self.lock().acked.clone()
-    }
-
-    pub fn letters(&self) -> Vec<DeadLetter> {
-        self.lock().letters.clone()
-    }
-}
-
-#[async_trait]
-impl EventSpool for MemSpool {
-    async fn append(&self, events: Vec<NewEvent>) -> Result<Vec<i64>, SpoolError> {
-        let mut s = self.lock();
-        let mut ids = Vec::new();
-        for e in events {
-            s.next_id += 1;
-            let id = s.next_id;
-            s.pending.insert(
-                id,
-                SpooledEvent {
-                    id,
-                    received_at: e.received_at,
-                    payload: e.payload,
-                    only_subscription: e.only_subscription,
-                    only_destinations: e.only_destinations,
-                },
-            );
-            ids.push(id);
-        }
-        Ok(ids)
-    }
-
-    async fn read_after(&self, after_id: i64, limit: usize) -> Result<Vec<SpooledEvent>, SpoolError> {
-        let s = self.lock();
-        Ok(s.pending
-            .range(after_id + 1..)
-            .take(limit)
-            .map(|(_, e)| e.clone())
-            .collect())
-    }
-
-    async fn ack(&self, ids: Vec<i64>) -> Result<(), SpoolError> {
-        let mut s = self.lock();
-        for id in ids {
-            s.pending.remove(&id);
-            s.acked.push(id);
-        }
-        Ok(())
-    }
-
-    async fn dead_letter(&self, letters: Vec<DeadLetter>, remove_events: Vec<i64>) -> Result<(), SpoolError> {
-        let mut s = self.lock();
-        s.letters.extend(letters);
-        for id in remove_events {
-            s.pending.remove(&id);
-            s.acked.push(id);
-        }
-        Ok(())
-    }
-
-    async fn check_writable(&self) -> Result<(), SpoolError> {
-        Ok(())
-    }
-
-    async fn close(&self) -> Result<(), SpoolError> {
-        Ok(())
-    }
-
-    async fn stats(&self) -> Result<SpoolStats, SpoolError> {
-        let s = self.lock();
-        Ok(SpoolStats {
-            pending: s.pending.len() as u64,
-            oldest_received_at: s.pending.values().map(|e| e.received_at).min(),
-            dead_letters: s.letters.len() as u64,
-        })
-    }
-}
+pub use domain::ports::MemSpool;
 
 /// One request the gateway received.
 #[derive(Debug, Clone)]

@@ -1,12 +1,13 @@
-//! A spool in memory, for running the service's delivery loop inside a test: what is
-//! pending, delivered and dead-lettered.
+//! [`MemSpool`]: an [`EventSpool`] in memory, for running delivery inside a test: what is
+//! pending, finished and dead-lettered. For other crates' tests (feature `testing`).
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
+use super::{DeadLetter, EventSpool, NewEvent, SpoolError, SpoolStats, SpooledEvent};
 use async_trait::async_trait;
-use domain::ports::{DeadLetter, EventSpool, NewEvent, SpoolError, SpoolStats, SpooledEvent};
 
+/// The spool in memory.
 #[derive(Default)]
 pub struct MemSpool {
     state: Mutex<State>,
@@ -25,15 +26,22 @@ impl MemSpool {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// How many events are pending.
     pub fn pending(&self) -> usize {
         self.lock().pending.len()
     }
 
+    /// Ids of the pending events, in order.
+    pub fn pending_ids(&self) -> Vec<i64> {
+        self.lock().pending.keys().copied().collect()
+    }
+
     /// Ids of the events that are finished (delivered or dead-lettered), in order.
-    pub fn finished(&self) -> Vec<i64> {
+    pub fn acked(&self) -> Vec<i64> {
         self.lock().acked.clone()
     }
 
+    /// The dead letters, in order.
     pub fn letters(&self) -> Vec<DeadLetter> {
         self.lock().letters.clone()
     }
