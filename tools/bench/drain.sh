@@ -8,7 +8,8 @@
 # Prints one line: events, Attio write requests, wall seconds, the service's CPU seconds
 # (all, and split into start-up, until /healthz answers, and delivery), events per delivery
 # CPU-second, delivery CPU per Attio write request, peak RSS. --perf records a profile of
-# the delivery into DIR/perf.data.
+# the delivery into DIR/perf.data (frame-pointer call graphs; PERF_CALLGRAPH="--call-graph
+# dwarf,16384" for call graphs through the release build's debug information).
 set -euo pipefail
 
 BIN=target/release/segment-attio

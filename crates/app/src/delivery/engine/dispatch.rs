@@ -306,19 +306,22 @@ impl Engine {
     }
 
     /// The skip check of subscription `sub`'s destination, when `skip_unchanged` is on.
-    pub(super) fn skip_for(&self, sub: usize) -> Option<SkipUnchanged> {
+    fn skip_for(&self, sub: usize) -> Option<SkipUnchanged> {
         let store = self.fingerprints.clone()?;
-        let destination = self
-            .router
-            .subscriptions
-            .get(sub)
-            .and_then(|s| s.destination.clone())
-            .unwrap_or_else(|| "default".to_owned());
         Some(SkipUnchanged {
             store,
             resync_after: self.config.resync_after,
-            destination,
+            destination: self.destination_name(sub).to_owned(),
         })
+    }
+
+    /// The name of subscription `sub`'s destination (`default`: the `[attio]` section).
+    pub(super) fn destination_name(&self, sub: usize) -> &str {
+        self.router
+            .subscriptions
+            .get(sub)
+            .and_then(|s| s.destination.as_deref())
+            .unwrap_or("default")
     }
 
     /// Takes the prepared work of the `i`-th job of lane `id` for a send.

@@ -396,10 +396,11 @@ impl Engine {
                     let work = units
                         .next()
                         .map(|u| if skipping { u.prepped.with_writes() } else { u.prepped });
-                    if let (Some(work), Some(skip)) = (&work, self.skip_for(subscription)) {
+                    if let Some(work) = &work {
+                        let destination = self.destination_name(subscription);
                         let records = work.writes.iter().flatten().flatten();
-                        self.prefetch
-                            .extend(records.map(|w| w.record.in_destination(&skip.destination)));
+                        let refs: Vec<_> = records.map(|w| w.record.in_destination(destination)).collect();
+                        self.prefetch.extend(refs);
                     }
                     let id = (subscription, key);
                     let lane = self.lanes.entry(id.clone()).or_default();
