@@ -236,16 +236,6 @@ impl ActionSubscription {
     pub fn projection(&self) -> Option<&Projection> {
         self.projection.as_ref()
     }
-
-    /// Parses an event for this subscription alone: only what it can read is built
-    /// ([`Val::parse_with`]), so [`matches`](Self::matches) and [`payload`](Self::payload)
-    /// give what they give on the full parse.
-    pub fn parse_event<'a>(&self, text: &'a str) -> Result<Val<'a>, serde_json::Error> {
-        match &self.projection {
-            Some(p) => Val::parse_with(text, p),
-            None => Val::parse(text),
-        }
-    }
 }
 
 /// What the FQL reads together with what the mapping reads.
